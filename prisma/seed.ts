@@ -1,0 +1,72 @@
+import type { Db, PrincipalKind, UserRole } from "../src/db/client.ts";
+import { createOrganization } from "../src/domain/organizations.service.ts";
+
+interface DemoUser {
+  email: string;
+  displayName: string;
+  kind?: PrincipalKind;
+  roles?: UserRole[];
+}
+
+// The names are fixed: the README, the acceptance suite and the tests use them.
+export const demoOrganizations: {
+  name: string;
+  users: DemoUser[];
+  approverGroup?: { name: string; email: string; members: string[] };
+}[] = [
+  {
+    name: "Fabrikam",
+    users: [
+      { email: "admin@fabrikam.com", displayName: "Fabrikam Admin", roles: ["ADMIN"] },
+      { email: "approver1@fabrikam.com", displayName: "Approver One" },
+      { email: "approver2@fabrikam.com", displayName: "Approver Two" },
+      { email: "requester@fabrikam.com", displayName: "Regan Requester" },
+      { email: "auditor@fabrikam.com", displayName: "Audrey Auditor", roles: ["AUDITOR"] },
+      { email: "guest@partner.example", displayName: "Partner Guest", kind: "GUEST" },
+      { email: "enforcer@fabrikam.com", displayName: "Exchange Enforcer", kind: "SERVICE", roles: ["ENFORCER"] },
+      { email: "sys1@fabrikam.com", displayName: "System Account 1", kind: "SERVICE" },
+    ],
+    approverGroup: {
+      name: "PAM Approvers",
+      email: "pamapprovers@fabrikam.com",
+      members: ["approver1@fabrikam.com", "approver2@fabrikam.com"],
+    },
+  },
+  {
+    name: "Contoso",
+    users: [
+      { email: "admin@contoso.com", displayName: "Contoso Admin", roles: ["ADMIN"] },
+      { email: "requester@contoso.com", displayName: "Contoso Requester" },
+    ],
+  },
+];
+
+/** Seeds the demo organizations when the database has none; returns whether it did. */
+export async function seedDemo(db: Db): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    // One seeder wins when several processes start on an empty database at once.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('elevate:seed'))`;
+    if ((await tx.organization.count()) > 0) return false;
+    for (const demo of demoOrganizations) {
+      const organization = await createOrganization(tx, demo.name);
+      await tx.user.createMany({
+        data: demo.users.map((user) => ({ organizationId: organization.id, kind: "MEMBER", roles: [], ...user })),
+      });
+      if (demo.approverGroup) {
+        const members = await tx.user.findMany({
+          where: { organizationId: organization.id, email: { in: demo.approverGroup.members } },
+        });
+        await tx.approverGroup.create({
+          data: {
+            organizationId: organization.id,
+            name: demo.approverGroup.name,
+            email: demo.approverGroup.email,
+            description: "Approvers for privileged access requests",
+            members: { create: members.map((user) => ({ userId: user.id, organizationId: organization.id })) },
+          },
+        });
+      }
+    }
+    return true;
+  });
+}

@@ -1,0 +1,88 @@
+import { z } from "zod";
+
+const booleanString = z
+  .enum(["true", "false", "1", "0"], { message: "must be true or false" })
+  .transform((value) => value === "true" || value === "1");
+
+const postgresUrl = z
+  .url({ message: "must be a URL" })
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgresql:// URL");
+
+const redisUrl = z
+  .url({ message: "must be a URL" })
+  .refine((value) => /^rediss?:\/\//.test(value), "must be a redis:// or rediss:// URL");
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    PORT: z.coerce.number({ message: "must be a number" }).int().min(0).max(65535).default(4000),
+    DATABASE_URL: postgresUrl.default("postgresql://postgres@127.0.0.1:5432/elevate"),
+    REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
+    // Keys are wrapped in a hash tag so every queue key lands in one Redis Cluster slot.
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, "must be letters, digits, '-' or '_'")
+      .default("elevate"),
+    SMTP_URL: z
+      .url({ message: "must be a URL" })
+      .refine((value) => /^smtps?:\/\//.test(value), "must be an smtp:// or smtps:// URL")
+      .optional(),
+    MAIL_FROM: z.string().min(3).default("Elevate <elevate@localhost>"),
+    PUBLIC_URL: z
+      .url({ message: "must be a URL" })
+      .refine((value) => /^https?:\/\//.test(value), "must be an http:// or https:// URL")
+      .optional(),
+    JWT_ISSUER: z.string().min(1).default("elevate-dev"),
+    JWT_AUDIENCE: z.string().min(1).default("elevate"),
+    JWKS_URL: z.url({ message: "must be a URL" }).optional(),
+    DEV_ISSUER_KEY_FILE: z.string().min(1).default(".elevate/dev-issuer-key.json"),
+    RECONCILE_INTERVAL_SECONDS: z.coerce.number({ message: "must be a number" }).int().min(1).max(3600).default(60),
+    SEED_DEMO: booleanString.default(true),
+    WORKER: booleanString.default(true),
+    WORKER_HEALTH_PORT: z.coerce.number({ message: "must be a number" }).int().min(0).max(65535).default(4001),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .superRefine((env, ctx) => {
+    // The built-in issuer signs whatever `npm run token` asks for: never in production.
+    if (env.NODE_ENV === "production" && !env.JWKS_URL) {
+      ctx.addIssue({ code: "custom", path: ["JWKS_URL"], message: "is required when NODE_ENV=production" });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema> & { PUBLIC_URL: string };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment once; throws one ConfigError listing every bad variable. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  // An empty variable means "unset", as in most .env tooling.
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
+  const result = envSchema.safeParse(present);
+  if (!result.success) {
+    // One line per variable: a value can break several rules, the first one says enough.
+    const problems = new Map<string, string>();
+    for (const issue of result.error.issues) {
+      const name = issue.path.join(".");
+      if (!problems.has(name)) problems.set(name, `${name}: ${issue.message}`);
+    }
+    throw new ConfigError([...problems.values()]);
+  }
+  const env = result.data;
+  return {
+    ...env,
+    PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ""),
+  };
+}
+
+let cached: Env | undefined;
+
+/** The process's configuration; the first call parses process.env. */
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}

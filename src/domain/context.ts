@@ -1,0 +1,48 @@
+import type { Db, PrincipalKind, UserRole } from "../db/client.ts";
+
+/** The authenticated caller, resolved from a verified token. */
+export interface Actor {
+  id: string;
+  organizationId: string;
+  organizationName: string;
+  email: string;
+  displayName: string;
+  kind: PrincipalKind;
+  roles: UserRole[];
+}
+
+/** Work that follows a committed transition: waking jobs, publishing events. */
+export type Effect =
+  | { kind: "requestCreated"; requestId: string; expiresAt: Date }
+  | { kind: "requestSettled"; requestId: string }
+  | { kind: "authorizationStarted"; authorizationId: string; endsAt: Date }
+  | { kind: "authorizationSettled"; authorizationId: string }
+  | { kind: "mailQueued"; messageIds: string[] }
+  | { kind: "requestEvent"; requestId: string; organizationId: string; type: AccessRequestEventType; at: Date }
+  | { kind: "coverageChanged"; organizationId: string };
+
+export type AccessRequestEventType =
+  | "CREATED"
+  | "DECISION_RECORDED"
+  | "APPROVED"
+  | "DENIED"
+  | "EXPIRED"
+  | "CANCELED"
+  | "REVOKED"
+  | "ENDED";
+
+/**
+ * Carries effects out after commit. Failing here never undoes a transition: the
+ * reconciler re-creates lost jobs from the database, which holds the truth.
+ */
+export interface EffectSink {
+  dispatch(effects: Effect[]): Promise<void>;
+}
+
+export interface ServiceContext {
+  db: Db;
+  organizationId: string;
+  /** Null for the system itself (jobs, reconciler). */
+  actor: Actor | null;
+  effects: EffectSink;
+}

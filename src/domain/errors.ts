@@ -1,0 +1,79 @@
+/**
+ * Domain errors. Each code of the API contract's ErrorCode has one class, so the
+ * GraphQL layer maps them by class and every door (GraphQL, email page, jobs)
+ * sees the same failures.
+ */
+export type ErrorCode =
+  | "VALIDATION"
+  | "NOT_FOUND"
+  | "FORBIDDEN"
+  | "CONFLICT"
+  | "LIMIT_EXCEEDED"
+  | "CONTROL_DISABLED"
+  | "NO_POLICY"
+  | "SELF_APPROVAL"
+  | "NOT_AN_APPROVER"
+  | "ALREADY_DECIDED"
+  | "REQUEST_EXPIRED";
+
+export abstract class DomainError extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+export class ValidationError extends DomainError {
+  readonly code = "VALIDATION";
+  constructor(
+    readonly field: string,
+    rule: string,
+  ) {
+    super(`${field}: ${rule}`);
+    this.name = "ValidationError";
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = "NOT_FOUND";
+  constructor(
+    readonly field: string,
+    what: string,
+  ) {
+    super(`${field}: no ${what} with this value in your organization`);
+    this.name = "NotFoundError";
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  readonly code = "FORBIDDEN";
+}
+
+export class ConflictError extends DomainError {
+  readonly code = "CONFLICT";
+}
+
+export class LimitExceededError extends DomainError {
+  readonly code = "LIMIT_EXCEEDED";
+}
+
+export class ControlDisabledError extends DomainError {
+  readonly code = "CONTROL_DISABLED";
+}
+
+export class NoPolicyError extends DomainError {
+  readonly code = "NO_POLICY";
+}
+
+export class SelfApprovalError extends DomainError {
+  readonly code = "SELF_APPROVAL";
+}
+
+export class NotAnApproverError extends DomainError {
+  readonly code = "NOT_AN_APPROVER";
+}
+
+export class AlreadyDecidedError extends DomainError {
+  readonly code = "ALREADY_DECIDED";
+}
+
+export class RequestExpiredError extends DomainError {
+  readonly code = "REQUEST_EXPIRED";
+}

@@ -1,0 +1,165 @@
+import { readFile } from "node:fs/promises";
+import mjml2html from "mjml";
+import { escapeHtml } from "./format.ts";
+import { layoutPlaceholders, type TemplateName, type TemplateVars, templateNames, templates } from "./templates.ts";
+
+export interface RenderedEmail {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export class EmailTemplateError extends Error {
+  override name = "EmailTemplateError";
+}
+
+const emailsDir = new URL("../../emails/", import.meta.url);
+const layoutFile = "layout.mjml";
+const contentSlot = "{{> content}}";
+const placeholderPattern = /\{\{([A-Za-z][A-Za-z0-9]*)\}\}/g;
+
+interface Slot {
+  name: string;
+  /** The whole value of an href, so the value must be an absolute http(s) URL. */
+  isUrl: boolean;
+}
+
+/** Compiled HTML cut at its placeholders: literals[i] precedes slots[i], and one literal closes it. */
+interface CompiledTemplate {
+  literals: string[];
+  slots: Slot[];
+}
+
+const compiled = new Map<TemplateName, Promise<CompiledTemplate>>();
+
+function compiledTemplate(name: TemplateName): Promise<CompiledTemplate> {
+  let template = compiled.get(name);
+  if (!template) {
+    template = compile(name);
+    compiled.set(name, template);
+  }
+  return template;
+}
+
+async function compile(name: TemplateName): Promise<CompiledTemplate> {
+  const definition = templates[name];
+  const [layout, body] = await Promise.all([
+    readFile(new URL(layoutFile, emailsDir), "utf8"),
+    readFile(new URL(definition.mjml, emailsDir), "utf8"),
+  ]);
+  const slotAt = layout.indexOf(contentSlot);
+  if (slotAt < 0 || layout.includes(contentSlot, slotAt + 1)) {
+    throw new EmailTemplateError(`${layoutFile} must contain ${contentSlot} exactly once`);
+  }
+  const beforeSlot = layout.slice(0, slotAt);
+  const afterSlot = layout.slice(slotAt + contentSlot.length);
+  let html: string;
+  try {
+    ({ html } = await mjml2html(beforeSlot + body + afterSlot, {
+      validationLevel: "strict",
+      keepComments: false,
+      // No web-font links: fetching them would tell a third party when each message is opened.
+      fonts: {},
+    }));
+  } catch (error) {
+    const details = errorDetails(error, sourceLocator(beforeSlot, body, definition.mjml));
+    throw new EmailTemplateError(`${name}: MJML compilation failed\n${details}`, { cause: error });
+  }
+  return cutAtPlaceholders(name, html, [...layoutPlaceholders, ...definition.placeholders]);
+}
+
+/** MJML reports lines of the layout and fragment joined together; map them back to the file the author edits. */
+function sourceLocator(beforeSlot: string, body: string, bodyFile: string): (line: number) => string {
+  const slotLine = beforeSlot.split("\n").length;
+  const bodyLines = body.split("\n").length;
+  return (line) => {
+    if (line < slotLine) return `${layoutFile}:${line}`;
+    if (line < slotLine + bodyLines) return `${bodyFile}:${line - slotLine + 1}`;
+    return `${layoutFile}:${line - bodyLines + 1}`;
+  };
+}
+
+function errorDetails(error: unknown, locate: (line: number) => string): string {
+  const validationErrors = (error as { errors?: unknown }).errors;
+  if (!Array.isArray(validationErrors)) return error instanceof Error ? error.message : String(error);
+  return validationErrors
+    .map((entry: { line: number; tagName: string; message: string }) => {
+      return `  ${locate(entry.line)} (${entry.tagName}): ${entry.message}`;
+    })
+    .join("\n");
+}
+
+function cutAtPlaceholders(name: TemplateName, html: string, declared: readonly string[]): CompiledTemplate {
+  const literals: string[] = [];
+  const slots: Slot[] = [];
+  let position = 0;
+  for (const match of html.matchAll(placeholderPattern)) {
+    const literal = html.slice(position, match.index);
+    position = match.index + match[0].length;
+    literals.push(literal);
+    slots.push({ name: match[1] as string, isUrl: /\shref="$/.test(literal) && html[position] === '"' });
+  }
+  literals.push(html.slice(position));
+
+  const problems: string[] = [];
+  if (literals.some((literal) => literal.includes("{{") || literal.includes("}}"))) {
+    problems.push("malformed placeholder (expected {{name}} with a letters-and-digits name)");
+  }
+  const used = new Set(slots.map((slot) => slot.name));
+  const undeclared = [...used].filter((placeholder) => !declared.includes(placeholder));
+  const unused = declared.filter((placeholder) => !used.has(placeholder));
+  if (undeclared.length > 0) problems.push(`placeholders without a value: ${undeclared.join(", ")}`);
+  if (unused.length > 0) problems.push(`declared placeholders the template never shows: ${unused.join(", ")}`);
+  if (problems.length > 0) throw new EmailTemplateError(`${name}: ${problems.join("; ")}`);
+  return { literals, slots };
+}
+
+function fill(name: TemplateName, template: CompiledTemplate, values: Readonly<Record<string, string>>): string {
+  let html = template.literals[0] ?? "";
+  template.slots.forEach((slot, index) => {
+    const value = values[slot.name];
+    if (value === undefined) throw new EmailTemplateError(`${name}: no value for {{${slot.name}}}`);
+    html += escapeHtml(slot.isUrl ? httpUrl(name, slot.name, value) : value) + template.literals[index + 1];
+  });
+  return html;
+}
+
+function httpUrl(name: TemplateName, placeholder: string, value: string): string {
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (url?.protocol !== "https:" && url?.protocol !== "http:") {
+    // The value is left out of the message: decision links carry secret tokens.
+    throw new EmailTemplateError(`${name}: {{${placeholder}}} must be an absolute http(s) URL`);
+  }
+  return url.href;
+}
+
+/** Subjects become a mail header: one line, no control characters. */
+function singleLine(value: string): string {
+  return value.replace(/[\p{Cc}\s]+/gu, " ").trim();
+}
+
+/** Renders one message; the template's MJML is compiled on first use and reused afterwards. */
+export async function renderEmail<N extends TemplateName>(name: N, vars: TemplateVars<N>): Promise<RenderedEmail> {
+  const definition = templates[name];
+  const subject = singleLine(definition.subject(vars));
+  const html = fill(name, await compiledTemplate(name), {
+    ...definition.values(vars),
+    subject,
+    orgName: vars.orgName,
+    publicUrl: vars.publicUrl,
+  });
+  return { subject, html, text: definition.text(vars) };
+}
+
+/**
+ * Compiles every template, failing on any MJML validation error or placeholder mismatch, so a broken template
+ * fails the build instead of a send. All failures are reported together.
+ */
+export async function compileAllTemplates(): Promise<void> {
+  const results = await Promise.allSettled(templateNames.map(compiledTemplate));
+  const failures = results.flatMap((result) => (result.status === "rejected" ? [result.reason] : []));
+  if (failures.length > 0) {
+    const messages = failures.map((failure) => (failure instanceof Error ? failure.message : String(failure)));
+    throw new AggregateError(failures, `Email templates failed to compile:\n${messages.join("\n")}`);
+  }
+}

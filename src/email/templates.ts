@@ -1,0 +1,299 @@
+import {
+  formatDuration,
+  formatUtc,
+  type RequestScope,
+  type RequestType,
+  requestScopeLabel,
+  requestTypeLabel,
+} from "./format.ts";
+
+/** Fills the shared layout: header, footer and links of every email. */
+export interface BrandingVars {
+  orgName: string;
+  /** Absolute http(s) base URL of this Elevate server. */
+  publicUrl: string;
+}
+
+export interface RequestedAccessVars {
+  target: string;
+  type: RequestType;
+  scope: RequestScope;
+}
+
+export interface ApprovalNeededVars extends BrandingVars, RequestedAccessVars {
+  approverName: string;
+  requesterName: string;
+  requesterEmail: string;
+  reason: string;
+  durationHours: number;
+  expiresAt: Date;
+  approveUrl: string;
+  denyUrl: string;
+  requestUrl: string;
+}
+
+export interface RequestApprovedVars extends BrandingVars, RequestedAccessVars {
+  requesterName: string;
+  startsAt: Date;
+  endsAt: Date;
+  requestUrl: string;
+}
+
+export interface RequestDeniedVars extends BrandingVars, RequestedAccessVars {
+  requesterName: string;
+  deniedByName: string;
+  comment?: string | undefined;
+  requestUrl: string;
+}
+
+export interface RequestExpiredVars extends BrandingVars, RequestedAccessVars {
+  requesterName: string;
+  expiredAt: Date;
+  requestUrl: string;
+}
+
+export interface AccessRevokedVars extends BrandingVars, RequestedAccessVars {
+  requesterName: string;
+  revokedByName: string;
+  revokedAt: Date;
+  comment?: string | undefined;
+  requestUrl: string;
+}
+
+export interface AccessEndedVars extends BrandingVars, RequestedAccessVars {
+  requesterName: string;
+  endedAt: Date;
+  requestUrl: string;
+}
+
+interface TemplateVarsByName {
+  "approval-needed": ApprovalNeededVars;
+  "request-approved": RequestApprovedVars;
+  "request-denied": RequestDeniedVars;
+  "request-expired": RequestExpiredVars;
+  "access-revoked": AccessRevokedVars;
+  "access-ended": AccessEndedVars;
+}
+
+export type TemplateName = keyof TemplateVarsByName;
+export type TemplateVars<N extends TemplateName> = TemplateVarsByName[N];
+
+export interface TemplateDefinition<V, P extends string = string> {
+  /** MJML body fragment in `emails/`, wrapped in `emails/layout.mjml` before compiling. */
+  mjml: string;
+  /**
+   * Every `{{name}}` the fragment uses, besides the layout's; checked against the compiled HTML at build
+   * time so a typo fails the build rather than a send.
+   */
+  placeholders: readonly P[];
+  subject(vars: V): string;
+  /** Display strings for the placeholders; the renderer escapes them, so they must stay unescaped here. */
+  values(vars: V): Record<P, string>;
+  text(vars: V): string;
+}
+
+/** Placeholders of `emails/layout.mjml`; the renderer fills them for every template. */
+export const layoutPlaceholders = ["subject", "orgName", "publicUrl"] as const;
+
+function defineTemplate<V, const P extends string>(definition: TemplateDefinition<V, P>): TemplateDefinition<V> {
+  return definition;
+}
+
+function accessValues(vars: RequestedAccessVars) {
+  return {
+    target: vars.target,
+    type: requestTypeLabel(vars.type),
+    scope: requestScopeLabel(vars.scope),
+  };
+}
+
+function commentValue(comment: string | undefined): string {
+  return comment?.trim() || "No comment was given.";
+}
+
+/** Aligned "Label: value" line; continuation lines of multi-line values stay under the value. */
+function field(label: string, value: string): string {
+  const head = `${label}:`.padEnd(11);
+  return (
+    head +
+    value
+      .trim()
+      .split(/\r?\n/)
+      .join(`\n${" ".repeat(head.length)}`)
+  );
+}
+
+function accessFields(vars: RequestedAccessVars): string[] {
+  return [
+    field("Target", vars.target),
+    field("Type", requestTypeLabel(vars.type)),
+    field("Scope", requestScopeLabel(vars.scope)),
+  ];
+}
+
+/** The plain-text counterpart of the HTML layout. */
+function textLayout(vars: BrandingVars, blocks: readonly string[]): string {
+  const footer = `--\nElevate privileged access for ${vars.orgName}\n${vars.publicUrl}`;
+  return `${[...blocks, footer].join("\n\n")}\n`;
+}
+
+const approvalNeeded = defineTemplate({
+  mjml: "approval-needed.mjml",
+  placeholders: [
+    "approverName",
+    "requesterName",
+    "requesterEmail",
+    "target",
+    "type",
+    "scope",
+    "reason",
+    "duration",
+    "expiresAt",
+    "approveUrl",
+    "denyUrl",
+    "requestUrl",
+  ],
+  subject: (vars: ApprovalNeededVars) => `Approval needed: ${vars.requesterName} requests ${vars.target}`,
+  values: (vars) => ({
+    approverName: vars.approverName,
+    requesterName: vars.requesterName,
+    requesterEmail: vars.requesterEmail,
+    ...accessValues(vars),
+    reason: vars.reason,
+    duration: formatDuration(vars.durationHours),
+    expiresAt: formatUtc(vars.expiresAt),
+    approveUrl: vars.approveUrl,
+    denyUrl: vars.denyUrl,
+    requestUrl: vars.requestUrl,
+  }),
+  text: (vars) =>
+    textLayout(vars, [
+      `Hi ${vars.approverName},`,
+      `${vars.requesterName} (${vars.requesterEmail}) asks for privileged access in ${vars.orgName}.`,
+      [
+        field("Requester", `${vars.requesterName} <${vars.requesterEmail}>`),
+        ...accessFields(vars),
+        field("Duration", formatDuration(vars.durationHours)),
+        field("Reason", vars.reason),
+      ].join("\n"),
+      `Decide before ${formatUtc(vars.expiresAt)}; the request expires after that.`,
+      `Approve: ${vars.approveUrl}\nDeny:    ${vars.denyUrl}`,
+      "Each link opens a confirmation page; nothing is decided until you confirm there.",
+      `View the request: ${vars.requestUrl}`,
+    ]),
+});
+
+const requestApproved = defineTemplate({
+  mjml: "request-approved.mjml",
+  placeholders: ["requesterName", "target", "type", "scope", "startsAt", "endsAt", "requestUrl"],
+  subject: (vars: RequestApprovedVars) => `Approved: your access to ${vars.target}`,
+  values: (vars) => ({
+    requesterName: vars.requesterName,
+    ...accessValues(vars),
+    startsAt: formatUtc(vars.startsAt),
+    endsAt: formatUtc(vars.endsAt),
+    requestUrl: vars.requestUrl,
+  }),
+  text: (vars) =>
+    textLayout(vars, [
+      `Hi ${vars.requesterName},`,
+      "Your request was approved.",
+      [...accessFields(vars), field("From", formatUtc(vars.startsAt)), field("Until", formatUtc(vars.endsAt))].join(
+        "\n",
+      ),
+      "The access ends on its own at the end of this window.",
+      `View the request: ${vars.requestUrl}`,
+    ]),
+});
+
+const requestDenied = defineTemplate({
+  mjml: "request-denied.mjml",
+  placeholders: ["requesterName", "target", "type", "scope", "deniedByName", "comment", "requestUrl"],
+  subject: (vars: RequestDeniedVars) => `Denied: your request for ${vars.target}`,
+  values: (vars) => ({
+    requesterName: vars.requesterName,
+    ...accessValues(vars),
+    deniedByName: vars.deniedByName,
+    comment: commentValue(vars.comment),
+    requestUrl: vars.requestUrl,
+  }),
+  text: (vars) =>
+    textLayout(vars, [
+      `Hi ${vars.requesterName},`,
+      `Your request was denied by ${vars.deniedByName}.`,
+      [...accessFields(vars), field("Comment", commentValue(vars.comment))].join("\n"),
+      `View the request: ${vars.requestUrl}`,
+    ]),
+});
+
+const requestExpired = defineTemplate({
+  mjml: "request-expired.mjml",
+  placeholders: ["requesterName", "target", "type", "scope", "expiredAt", "requestUrl"],
+  subject: (vars: RequestExpiredVars) => `Expired: your request for ${vars.target}`,
+  values: (vars) => ({
+    requesterName: vars.requesterName,
+    ...accessValues(vars),
+    expiredAt: formatUtc(vars.expiredAt),
+    requestUrl: vars.requestUrl,
+  }),
+  text: (vars) =>
+    textLayout(vars, [
+      `Hi ${vars.requesterName},`,
+      `Your request expired at ${formatUtc(vars.expiredAt)} before enough approvers decided on it.`,
+      accessFields(vars).join("\n"),
+      "If you still need this access, submit a new request.",
+      `View the request: ${vars.requestUrl}`,
+    ]),
+});
+
+const accessRevoked = defineTemplate({
+  mjml: "access-revoked.mjml",
+  placeholders: ["requesterName", "target", "type", "scope", "revokedByName", "revokedAt", "comment", "requestUrl"],
+  subject: (vars: AccessRevokedVars) => `Revoked: your access to ${vars.target}`,
+  values: (vars) => ({
+    requesterName: vars.requesterName,
+    ...accessValues(vars),
+    revokedByName: vars.revokedByName,
+    revokedAt: formatUtc(vars.revokedAt),
+    comment: commentValue(vars.comment),
+    requestUrl: vars.requestUrl,
+  }),
+  text: (vars) =>
+    textLayout(vars, [
+      `Hi ${vars.requesterName},`,
+      `Your access was revoked by ${vars.revokedByName} at ${formatUtc(vars.revokedAt)}.`,
+      [...accessFields(vars), field("Comment", commentValue(vars.comment))].join("\n"),
+      `View the request: ${vars.requestUrl}`,
+    ]),
+});
+
+const accessEnded = defineTemplate({
+  mjml: "access-ended.mjml",
+  placeholders: ["requesterName", "target", "type", "scope", "endedAt", "requestUrl"],
+  subject: (vars: AccessEndedVars) => `Ended: your access to ${vars.target}`,
+  values: (vars) => ({
+    requesterName: vars.requesterName,
+    ...accessValues(vars),
+    endedAt: formatUtc(vars.endedAt),
+    requestUrl: vars.requestUrl,
+  }),
+  text: (vars) =>
+    textLayout(vars, [
+      `Hi ${vars.requesterName},`,
+      `Your access window ended at ${formatUtc(vars.endedAt)}.`,
+      accessFields(vars).join("\n"),
+      "If you need this access again, submit a new request.",
+      `View the request: ${vars.requestUrl}`,
+    ]),
+});
+
+export const templates: { readonly [N in TemplateName]: TemplateDefinition<TemplateVars<N>> } = {
+  "approval-needed": approvalNeeded,
+  "request-approved": requestApproved,
+  "request-denied": requestDenied,
+  "request-expired": requestExpired,
+  "access-revoked": accessRevoked,
+  "access-ended": accessEnded,
+};
+
+export const templateNames = Object.keys(templates) as readonly TemplateName[];

@@ -1,0 +1,12 @@
+import type { Db } from "../db/client.ts";
+import type { Actor, EffectSink, ServiceContext } from "../domain/context.ts";
+
+/** Built once per operation before Yoga executes it; read-only afterwards. */
+export interface GraphQLContext {
+  db: Db;
+  actor: Actor;
+  /** When the caller's token stops being valid; subscriptions end then. */
+  tokenExpiresAt: Date;
+  effects: EffectSink;
+  services: ServiceContext;
+}

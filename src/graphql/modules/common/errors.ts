@@ -1,0 +1,74 @@
+import {
+  AlreadyDecidedError,
+  ConflictError,
+  ControlDisabledError,
+  type DomainError,
+  type ErrorCode,
+  ForbiddenError,
+  LimitExceededError,
+  NoPolicyError,
+  NotAnApproverError,
+  NotFoundError,
+  RequestExpiredError,
+  SelfApprovalError,
+  ValidationError,
+} from "../../../domain/errors.ts";
+import { builder } from "../../builder.ts";
+
+// The one mapping from domain errors to GraphQL: one object type per error class,
+// all implementing the contract's `Error` interface.
+const errorCodes: ErrorCode[] = [
+  "VALIDATION",
+  "NOT_FOUND",
+  "FORBIDDEN",
+  "CONFLICT",
+  "LIMIT_EXCEEDED",
+  "CONTROL_DISABLED",
+  "NO_POLICY",
+  "SELF_APPROVAL",
+  "NOT_AN_APPROVER",
+  "ALREADY_DECIDED",
+  "REQUEST_EXPIRED",
+];
+
+export const ErrorCodeEnum = builder.enumType("ErrorCode", { values: errorCodes });
+
+export const ErrorInterface = builder.interfaceRef<DomainError>("Error").implement({
+  fields: (t) => ({
+    code: t.field({ type: ErrorCodeEnum, resolve: (error) => error.code }),
+    message: t.exposeString("message"),
+  }),
+});
+
+function errorObject(name: string, errorClass: new (message: string) => DomainError) {
+  return builder.objectType(errorClass, {
+    name,
+    interfaces: [ErrorInterface],
+    isTypeOf: (value) => value instanceof errorClass,
+  });
+}
+
+builder.objectType(ValidationError, {
+  name: "ValidationError",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ValidationError,
+  fields: (t) => ({ field: t.exposeString("field", { description: "The input field that broke a rule" }) }),
+});
+builder.objectType(NotFoundError, {
+  name: "NotFoundError",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof NotFoundError,
+  fields: (t) => ({ field: t.exposeString("field") }),
+});
+errorObject("ForbiddenError", ForbiddenError);
+errorObject("ConflictError", ConflictError);
+errorObject("LimitExceededError", LimitExceededError);
+errorObject("ControlDisabledError", ControlDisabledError);
+errorObject("NoPolicyError", NoPolicyError);
+errorObject("SelfApprovalError", SelfApprovalError);
+errorObject("NotAnApproverError", NotAnApproverError);
+errorObject("AlreadyDecidedError", AlreadyDecidedError);
+errorObject("RequestExpiredError", RequestExpiredError);
+
+/** Every mutation can answer these; mutations list their specific errors on top. */
+export const commonErrors = [ValidationError, NotFoundError, ForbiddenError];

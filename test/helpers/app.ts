@@ -1,0 +1,60 @@
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { print } from "graphql";
+import { createDb, type Db } from "../../src/db/client.ts";
+import type { EffectSink } from "../../src/domain/context.ts";
+import { createTokenVerifier, generateDevIssuerKey, mintDevToken } from "../../src/domain/identity.ts";
+import { createApp } from "../../src/http/app.ts";
+import { workerDatabaseUrl } from "../setup/test-env.ts";
+
+export const issuer = "elevate-test";
+export const audience = "elevate-test";
+
+export interface GraphQLResponse<T> {
+  status: number;
+  data?: T;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+/** The real HTTP app over this test file's database, driven through Yoga's fetch. */
+export async function startTestApp(options: { effects?: EffectSink } = {}) {
+  const db: Db = createDb(workerDatabaseUrl());
+  const key = await generateDevIssuerKey();
+  const verifyToken = createTokenVerifier({ issuer, audience, devPublicKey: key.publicKey });
+  const effects = options.effects ?? { dispatch: async () => {} };
+  const app = createApp({ db, verifyToken, effects, production: false });
+
+  async function tokenFor(email: string, expiresIn = 3600): Promise<string> {
+    const user = await db.user.findUniqueOrThrow({ where: { email } });
+    return mintDevToken(key, { issuer, audience, organizationId: user.organizationId, email, expiresIn });
+  }
+
+  async function request<TResult, TVariables>(
+    token: string | null,
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables?: TVariables,
+  ): Promise<GraphQLResponse<TResult>> {
+    const response = await app.yoga.fetch("http://localhost/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query: print(document), variables }),
+    });
+    return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse<TResult>, "status">) };
+  }
+
+  /** Runs an operation as a seeded user; fails the test on GraphQL errors. */
+  async function as<TResult, TVariables>(
+    email: string,
+    document: TypedDocumentNode<TResult, TVariables>,
+    variables?: TVariables,
+  ): Promise<TResult> {
+    const result = await request(await tokenFor(email), document, variables);
+    if (result.errors?.length || !result.data) {
+      throw new Error(`GraphQL errors as ${email}: ${JSON.stringify(result.errors)}`);
+    }
+    return result.data;
+  }
+
+  return { db, app, key, tokenFor, request, as, close: () => db.$disconnect() };
+}
+
+export type TestApp = Awaited<ReturnType<typeof startTestApp>>;

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { graphql } from "./graphql/index.ts";
+import { startTestApp, type TestApp } from "./helpers/app.ts";
+
+const Me = graphql(`
+  query Me {
+    me {
+      id
+      email
+      kind
+    }
+  }
+`);
+
+const NodeById = graphql(`
+  query NodeById($id: ID!) {
+    node(id: $id) {
+      id
+      ... on User {
+        email
+      }
+    }
+  }
+`);
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t.close());
+
+describe("authentication", () => {
+  it("answers `me` with the caller of a valid token", async () => {
+    const data = await t.as("requester@fabrikam.com", Me);
+    expect(data.me.email).toBe("requester@fabrikam.com");
+    expect(data.me.kind).toBe("MEMBER");
+  });
+
+  it("refuses a request without a token", async () => {
+    const result = await t.request(null, Me);
+    expect(result.status).toBe(401);
+    expect(result.data).toBeUndefined();
+    expect(result.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  });
+
+  it("refuses a tampered token", async () => {
+    const token = await t.tokenFor("requester@fabrikam.com");
+    const [header, payload, signature] = token.split(".");
+    const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
+    const forged = Buffer.from(JSON.stringify({ ...claims, upn: "admin@fabrikam.com" })).toString("base64url");
+    const result = await t.request(`${header}.${forged}.${signature}`, Me);
+    expect(result.status).toBe(401);
+    expect(result.errors?.[0]?.message).toMatch(/invalid token/);
+  });
+
+  it("refuses an expired token", async () => {
+    const result = await t.request(await t.tokenFor("requester@fabrikam.com", -5), Me);
+    expect(result.status).toBe(401);
+    expect(result.errors?.[0]?.message).toBe("Unauthenticated: token expired");
+  });
+
+  it("refuses a valid token for a user that does not exist in the claimed organization", async () => {
+    const contoso = await t.db.organization.findUniqueOrThrow({ where: { name: "Contoso" } });
+    const { mintDevToken } = await import("../src/domain/identity.ts");
+    const { issuer, audience } = await import("./helpers/app.ts");
+    // A Fabrikam principal name presented with Contoso's tenant ID.
+    const token = await mintDevToken(t.key, {
+      issuer,
+      audience,
+      organizationId: contoso.id,
+      email: "requester@fabrikam.com",
+      expiresIn: 600,
+    });
+    const result = await t.request(token, Me);
+    expect(result.status).toBe(401);
+    expect(result.errors?.[0]?.message).toBe("Unauthenticated: unknown user");
+  });
+});
+
+describe("tenant scoping", () => {
+  it("resolves a user of the caller's organization by global ID", async () => {
+    const { me } = await t.as("approver1@fabrikam.com", Me);
+    const data = await t.as("requester@fabrikam.com", NodeById, { id: me.id });
+    expect(data.node).toEqual({ id: me.id, email: "approver1@fabrikam.com" });
+  });
+
+  it("answers null for another organization's user, exactly as for an unknown ID", async () => {
+    const { me: contosoUser } = await t.as("requester@contoso.com", Me);
+    const { me: fabrikamUser } = await t.as("requester@fabrikam.com", Me);
+    expect((await t.as("requester@fabrikam.com", NodeById, { id: contosoUser.id })).node).toBeNull();
+    expect((await t.as("admin@contoso.com", NodeById, { id: fabrikamUser.id })).node).toBeNull();
+    const unknown = Buffer.from("User:00000000-0000-7000-8000-000000000000").toString("base64");
+    expect((await t.as("admin@contoso.com", NodeById, { id: unknown })).node).toBeNull();
+  });
+
+  it("gives each organization's caller their own `me`", async () => {
+    expect((await t.as("requester@contoso.com", Me)).me.email).toBe("requester@contoso.com");
+    expect((await t.as("requester@fabrikam.com", Me)).me.email).toBe("requester@fabrikam.com");
+  });
+});

@@ -1,0 +1,72 @@
+import { readFile } from "node:fs/promises";
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { withScratchDatabase } from "../src/db/database.ts";
+import { applyMigrations, diffDatamodels, latestSnapshot, schemaPath } from "../src/db/schema-engine.ts";
+import { serverUrl } from "./setup/test-env.ts";
+
+/** Everything about a database's public schema that a migration can change. */
+async function describeSchema(url: string): Promise<Record<string, string[]>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const rows = async (sql: string) => (await client.query<{ line: string }>(sql)).rows.map((row) => row.line);
+    return {
+      columns: await rows(`
+        SELECT concat_ws(' ', table_name, column_name, udt_name, is_nullable, coalesce(column_default, '-')) AS line
+        FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> '_prisma_migrations'
+        ORDER BY 1`),
+      indexes: await rows(`
+        SELECT indexdef AS line FROM pg_indexes
+        WHERE schemaname = 'public' AND tablename <> '_prisma_migrations' ORDER BY 1`),
+      constraints: await rows(`
+        SELECT concat_ws(' ', c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)) AS line
+        FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+        WHERE n.nspname = 'public' AND c.conrelid::regclass::text <> '_prisma_migrations' ORDER BY 1`),
+      enums: await rows(`
+        SELECT concat_ws(' ', t.typname, string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)) AS line
+        FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname ORDER BY 1`),
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+describe("migrations", () => {
+  it("produce exactly the schema described by prisma/schema.prisma", async () => {
+    const datamodel = await readFile(schemaPath, "utf8");
+    const migrated = await withScratchDatabase(serverUrl, async (url) => {
+      await applyMigrations(url);
+      return describeSchema(url);
+    });
+    const expected = await withScratchDatabase(serverUrl, async (url) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(await diffDatamodels(url, null, datamodel));
+      await client.end();
+      return describeSchema(url);
+    });
+    expect(migrated.columns?.length).toBeGreaterThan(50);
+    expect(migrated).toEqual(expected);
+  });
+
+  it("leave nothing for `npm run db:migration` to write", async () => {
+    const sql = await diffDatamodels(serverUrl, await latestSnapshot(), await readFile(schemaPath, "utf8"));
+    expect(sql).not.toMatch(/CREATE|ALTER|DROP/);
+  });
+
+  it("apply once: a second run applies nothing and keeps Prisma's bookkeeping", async () => {
+    await withScratchDatabase(serverUrl, async (url) => {
+      const first = await applyMigrations(url);
+      expect(first.length).toBeGreaterThan(0);
+      expect(await applyMigrations(url)).toEqual([]);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const { rows } = await client.query(
+        `SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name`,
+      );
+      await client.end();
+      expect(rows.map((row) => row.migration_name)).toEqual(first);
+    });
+  });
+});

@@ -1,0 +1,24 @@
+import pg from "pg";
+import { seedDemo } from "../../prisma/seed.ts";
+import { createDb } from "../../src/db/client.ts";
+import { createDatabase, dropDatabase } from "../../src/db/database.ts";
+import { applyMigrations } from "../../src/db/schema-engine.ts";
+import { serverUrl, templateDatabase } from "./test-env.ts";
+
+// One migrated, seeded template per run; each test file clones it (test/setup/database.ts).
+export default async function setup(): Promise<() => Promise<void>> {
+  await dropDatabase(serverUrl, templateDatabase);
+  const url = await createDatabase(serverUrl, templateDatabase);
+  await applyMigrations(url);
+  const db = createDb(url, { max: 1 });
+  await seedDemo(db);
+  await db.$disconnect();
+  // CREATE DATABASE ... TEMPLATE needs the template to have no sessions left.
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [templateDatabase]);
+  await admin.end();
+  return async () => {
+    await dropDatabase(serverUrl, templateDatabase);
+  };
+}
