@@ -2,8 +2,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/prisma/client.ts";
 
 export type Db = PrismaClient;
-export { Prisma } from "./generated/prisma/client.ts";
-export * from "./generated/prisma/enums.ts";
+export * from "./generated/prisma/client.ts";
 
 /** The one way to build a PrismaClient: driver adapter over node-postgres, no native engine. */
 export function createDb(databaseUrl: string, options: { max?: number } = {}): Db {

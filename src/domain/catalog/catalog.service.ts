@@ -1,5 +1,11 @@
 import type { Db, PolicyScope, PolicyType, Tx } from "../../db/client.ts";
+import { NotFoundError } from "../errors.ts";
 import { exchangeRoleGroups, exchangeRoles, exchangeTasks } from "./exchange-catalog.ts";
+
+export const policyTypes = ["TASK", "ROLE", "ROLE_GROUP"] as const;
+export const policyScopes = ["EXCHANGE", "OFFICE365"] as const;
+/** No grant lasts longer than 30 days, whatever a policy says. */
+export const maxGrantHours = 720;
 
 /** Gives a new organization the Exchange Online catalog. */
 export async function installExchangeCatalog(tx: Tx, organizationId: string): Promise<void> {
@@ -48,4 +54,19 @@ export async function entriesCoveringTask(db: Db | Tx, organizationId: string, t
     )
     SELECT id::text FROM covering`;
   return rows.map((row) => row.id);
+}
+
+/** The catalog entry a (type, scope, name) names; policies and requests may only target these. */
+export async function findCatalogEntry(
+  tx: Db | Tx,
+  organizationId: string,
+  type: PolicyType,
+  scope: string,
+  name: string,
+) {
+  const entry = await tx.catalogEntry.findFirst({ where: { organizationId, type, name } });
+  if (!entry || entry.scope !== scope) {
+    throw new NotFoundError("target", `${type.toLowerCase().replace("_", " ")} "${name}" in the ${scope} catalog`);
+  }
+  return entry;
 }

@@ -1,3 +1,4 @@
 import { builder } from "../../builder.ts";
 
 builder.queryType({});
+builder.mutationType({});

@@ -1,0 +1,96 @@
+import { z } from "zod";
+import type { AuthorizationStatus, Prisma, Tx } from "../../db/client.ts";
+import { isAdmin, requireActor } from "../access.ts";
+import type { ServiceContext } from "../context.ts";
+import { ConflictError, ForbiddenError, NotFoundError } from "../errors.ts";
+import { assertTransition, authorizationTransitions } from "../requests/request-states.ts";
+import { isEligibleApprover } from "../requests/requests.service.ts";
+import { transition } from "../transition.ts";
+import { entityId, optionalText, parseInput } from "../validation.ts";
+
+async function moveAuthorization(
+  tx: Tx,
+  id: string,
+  to: AuthorizationStatus,
+  data: Prisma.AccessAuthorizationUncheckedUpdateManyInput,
+  where: Prisma.AccessAuthorizationWhereInput,
+): Promise<boolean> {
+  assertTransition(authorizationTransitions, "ACTIVE", to);
+  const { count } = await tx.accessAuthorization.updateMany({
+    where: { ...where, id, status: "ACTIVE" },
+    data: { ...data, status: to },
+  });
+  return count === 1;
+}
+
+const revokeInput = z.object({
+  requestId: entityId("AccessRequest"),
+  comment: optionalText(2000),
+});
+
+/** Ends an ACTIVE authorization at once. Admins, or eligible approvers of its request's group. */
+export async function revokeAccessAuthorization(ctx: ServiceContext, rawInput: unknown) {
+  const actor = requireActor(ctx);
+  const input = parseInput(revokeInput, rawInput);
+  return transition(ctx, async ({ tx, now, audit, effect }) => {
+    const authorization = await tx.accessAuthorization.findFirst({
+      where: { requestId: input.requestId, organizationId: ctx.organizationId },
+      include: { request: { select: { approverGroupId: true } } },
+    });
+    if (!authorization) throw new NotFoundError("requestId", "authorization for this request");
+    if (!isAdmin(actor) && !(await isEligibleApprover(tx, authorization.request.approverGroupId, actor.id))) {
+      throw new ForbiddenError("only administrators and the request's approvers may revoke access");
+    }
+    const revoked = await moveAuthorization(
+      tx,
+      authorization.id,
+      "REVOKED",
+      { revokedAt: now, revokedById: actor.id, revocationComment: input.comment },
+      { endsAt: { gt: now } },
+    );
+    if (!revoked) {
+      const status = authorization.status === "ACTIVE" ? "ENDED" : authorization.status;
+      throw new ConflictError(`authorization is already ${status}`);
+    }
+    audit({
+      action: "Revoke-ElevatedAccessAuthorization",
+      subjectId: authorization.id,
+      details: { requestId: input.requestId, comment: input.comment },
+    });
+    effect({ kind: "authorizationSettled", authorizationId: authorization.id });
+    effect({
+      kind: "requestEvent",
+      organizationId: ctx.organizationId,
+      requestId: input.requestId,
+      type: "REVOKED",
+      at: now,
+    });
+    return tx.accessAuthorization.findUniqueOrThrow({ where: { id: authorization.id } });
+  });
+}
+
+/** Ends an ACTIVE authorization whose endsAt has passed; false when revoked, ended or not due. */
+export async function endAccessAuthorization(ctx: ServiceContext, authorizationId: string): Promise<boolean> {
+  return transition(ctx, async ({ tx, now, audit, effect }) => {
+    const authorization = await tx.accessAuthorization.findFirst({
+      where: { id: authorizationId, organizationId: ctx.organizationId },
+      select: { requestId: true },
+    });
+    if (!authorization) return false;
+    const ended = await moveAuthorization(tx, authorizationId, "ENDED", { endedAt: now }, { endsAt: { lte: now } });
+    if (!ended) return false;
+    audit({
+      action: "End-ElevatedAccessAuthorization",
+      subjectId: authorizationId,
+      details: { requestId: authorization.requestId },
+    });
+    effect({
+      kind: "requestEvent",
+      organizationId: ctx.organizationId,
+      requestId: authorization.requestId,
+      type: "ENDED",
+      at: now,
+    });
+    return true;
+  });
+}

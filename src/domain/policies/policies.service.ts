@@ -1,0 +1,121 @@
+import { z } from "zod";
+import { requireAdmin } from "../access.ts";
+import { findApproverGroup } from "../approver-groups/approver-groups.service.ts";
+import { findCatalogEntry, maxGrantHours, policyScopes, policyTypes } from "../catalog/catalog.service.ts";
+import type { ServiceContext } from "../context.ts";
+import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from "../errors.ts";
+import { cancelPendingRequestsOfPolicy } from "../requests/requests.service.ts";
+import { transition } from "../transition.ts";
+import { entityId, nonEmptyText, parseInput, wholeHours } from "../validation.ts";
+
+const createInput = z.object({
+  type: z
+    .enum(policyTypes)
+    .nullish()
+    .transform((value) => value ?? "TASK"),
+  scope: z
+    .enum(policyScopes)
+    .nullish()
+    .transform((value) => value ?? "EXCHANGE"),
+  target: nonEmptyText(256),
+  approvalType: z.enum(["MANUAL", "AUTO"]),
+  approverGroup: nonEmptyText(254).nullish(),
+  requiredApprovals: z
+    .number()
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(10, "must be at most 10")
+    .nullish()
+    .transform((value) => value ?? 1),
+  maxDurationHours: wholeHours(maxGrantHours).nullish(),
+});
+
+export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknown) {
+  requireAdmin(ctx);
+  const input = parseInput(createInput, rawInput);
+  if (input.approvalType === "AUTO" && input.requiredApprovals !== 1) {
+    throw new ValidationError("requiredApprovals", "must be 1 for AUTO policies");
+  }
+  return transition(ctx, async ({ tx, audit, effect }) => {
+    // Locking the control row serializes policy changes per organization, so the
+    // limit and the one-policy-per-target rule hold under concurrent creates.
+    const [control] = await tx.$queryRaw<{ maxPolicies: number; defaultApproverGroupId: string | null }[]>`
+      SELECT "maxPolicies", "defaultApproverGroupId"::text FROM "ElevatedAccessControl"
+      WHERE "organizationId" = ${ctx.organizationId}::uuid FOR UPDATE`;
+    if (!control) throw new Error("organization has no control settings");
+    const entry = await findCatalogEntry(tx, ctx.organizationId, input.type, input.scope, input.target);
+    const group = input.approverGroup
+      ? await findApproverGroup(tx, ctx.organizationId, input.approverGroup, "approverGroup")
+      : control.defaultApproverGroupId
+        ? await tx.approverGroup.findUniqueOrThrow({ where: { id: control.defaultApproverGroupId } })
+        : null;
+    if (!group) {
+      throw new ValidationError("approverGroup", "is required while the control has no default approver group");
+    }
+    const count = await tx.approvalPolicy.count({ where: { organizationId: ctx.organizationId } });
+    if (count >= control.maxPolicies) {
+      throw new LimitExceededError(`the organization already has ${count} of at most ${control.maxPolicies} policies`);
+    }
+    const existing = await tx.approvalPolicy.findFirst({
+      where: { organizationId: ctx.organizationId, type: input.type, target: entry.name },
+    });
+    if (existing) throw new ConflictError(`target: a ${input.type} policy for ${entry.name} already exists`);
+    const policy = await tx.approvalPolicy.create({
+      data: {
+        organizationId: ctx.organizationId,
+        type: input.type,
+        scope: input.scope,
+        target: entry.name,
+        catalogEntryId: entry.id,
+        approvalType: input.approvalType,
+        approverGroupId: group.id,
+        requiredApprovals: input.requiredApprovals,
+        maxDurationHours: input.maxDurationHours ?? null,
+      },
+    });
+    audit({
+      action: "New-ElevatedAccessApprovalPolicy",
+      subjectId: policy.id,
+      details: {
+        type: policy.type,
+        scope: policy.scope,
+        target: policy.target,
+        approvalType: policy.approvalType,
+        approverGroup: group.email,
+        requiredApprovals: policy.requiredApprovals,
+        maxDurationHours: policy.maxDurationHours,
+      },
+    });
+    effect({ kind: "coverageChanged", organizationId: ctx.organizationId });
+    return policy;
+  });
+}
+
+const removeInput = z.object({ id: entityId("ApprovalPolicy") });
+
+/**
+ * Removes a policy. Its PENDING requests are canceled; ACTIVE authorizations it
+ * led to run to their end unless revoked, since they were approved under it.
+ */
+export async function removeApprovalPolicy(ctx: ServiceContext, rawInput: unknown) {
+  requireAdmin(ctx);
+  const input = parseInput(removeInput, rawInput);
+  return transition(ctx, async (scope) => {
+    const { tx, audit, effect } = scope;
+    await tx.$queryRaw`SELECT 1 FROM "ElevatedAccessControl" WHERE "organizationId" = ${ctx.organizationId}::uuid FOR UPDATE`;
+    const policy = await tx.approvalPolicy.findFirst({
+      where: { id: input.id, organizationId: ctx.organizationId },
+      include: { approverGroup: true },
+    });
+    if (!policy) throw new NotFoundError("id", "approval policy");
+    const canceled = await cancelPendingRequestsOfPolicy(ctx, scope, policy.id);
+    await tx.approvalPolicy.delete({ where: { id: policy.id } });
+    audit({
+      action: "Remove-ElevatedAccessApprovalPolicy",
+      subjectId: policy.id,
+      details: { type: policy.type, target: policy.target, canceledRequests: canceled },
+    });
+    effect({ kind: "coverageChanged", organizationId: ctx.organizationId });
+    return policy;
+  });
+}

@@ -1,0 +1,344 @@
+import { z } from "zod";
+import type { AccessRequest, AccessRequestStatus, DecisionChannel, Prisma, Tx } from "../../db/client.ts";
+import { requireActor } from "../access.ts";
+import { findCatalogEntry, maxGrantHours, policyScopes, policyTypes } from "../catalog/catalog.service.ts";
+import type { ServiceContext } from "../context.ts";
+import {
+  AlreadyDecidedError,
+  ConflictError,
+  ControlDisabledError,
+  ForbiddenError,
+  NoPolicyError,
+  NotAnApproverError,
+  NotFoundError,
+  RequestExpiredError,
+  SelfApprovalError,
+  ValidationError,
+} from "../errors.ts";
+import { type TransitionScope, transition } from "../transition.ts";
+import { entityId, nonEmptyText, optionalText, parseInput, wholeHours } from "../validation.ts";
+import { assertTransition, requestTransitions } from "./request-states.ts";
+
+const hour = 3_600_000;
+
+const createInput = z.object({
+  type: z
+    .enum(policyTypes)
+    .nullish()
+    .transform((value) => value ?? "TASK"),
+  scope: z
+    .enum(policyScopes)
+    .nullish()
+    .transform((value) => value ?? "EXCHANGE"),
+  target: nonEmptyText(256),
+  reason: nonEmptyText(2000),
+  durationHours: wholeHours(maxGrantHours).nullish(),
+});
+
+/**
+ * Moves a request out of `from` with one conditional UPDATE; false when another
+ * writer moved it first (or `where` no longer holds), so a race never transitions twice.
+ */
+async function moveRequest(
+  tx: Tx,
+  id: string,
+  from: AccessRequestStatus,
+  to: AccessRequestStatus,
+  data: Prisma.AccessRequestUpdateManyMutationInput,
+  where: Prisma.AccessRequestWhereInput = {},
+): Promise<boolean> {
+  assertTransition(requestTransitions, from, to);
+  const { count } = await tx.accessRequest.updateMany({
+    where: { ...where, id, status: from },
+    data: { ...data, status: to },
+  });
+  return count === 1;
+}
+
+/**
+ * The policy that governs a target: the one on the target itself, else the most
+ * specific policy on a role or role group that contains it.
+ */
+async function governingPolicy(tx: Tx, organizationId: string, catalogEntryId: string) {
+  const rows = await tx.$queryRaw<{ id: string; depth: number }[]>`
+    WITH RECURSIVE ancestors(id, depth) AS (
+      SELECT ${catalogEntryId}::uuid, 0
+      UNION
+      SELECT m."parentId", a.depth + 1 FROM "CatalogMembership" m JOIN ancestors a ON m."childId" = a.id
+    )
+    SELECT p.id::text, a.depth FROM "ApprovalPolicy" p JOIN ancestors a ON p."catalogEntryId" = a.id
+    WHERE p."organizationId" = ${organizationId}::uuid
+    ORDER BY a.depth, p."createdAt" LIMIT 1`;
+  const found = rows[0];
+  return found ? tx.approvalPolicy.findUniqueOrThrow({ where: { id: found.id } }) : null;
+}
+
+/** Creates the grant of an approved request and records what follows from it. */
+async function grantAccess(scope: TransitionScope, request: AccessRequest) {
+  const authorization = await scope.tx.accessAuthorization.create({
+    data: {
+      organizationId: request.organizationId,
+      requestId: request.id,
+      userId: request.requesterId,
+      catalogEntryId: request.catalogEntryId,
+      type: request.type,
+      target: request.target,
+      startsAt: scope.now,
+      endsAt: new Date(scope.now.getTime() + request.durationHours * hour),
+    },
+  });
+  scope.effect({ kind: "requestSettled", requestId: request.id });
+  scope.effect({ kind: "authorizationStarted", authorizationId: authorization.id, endsAt: authorization.endsAt });
+  scope.effect({
+    kind: "requestEvent",
+    organizationId: request.organizationId,
+    requestId: request.id,
+    type: "APPROVED",
+    at: scope.now,
+  });
+  return authorization;
+}
+
+export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown) {
+  const actor = requireActor(ctx);
+  const input = parseInput(createInput, rawInput);
+  return transition(ctx, async (scope) => {
+    const { tx, now, audit, effect } = scope;
+    const control = await tx.elevatedAccessControl.findUniqueOrThrow({ where: { organizationId: ctx.organizationId } });
+    if (!control.enabled) throw new ControlDisabledError("privileged access control is off: nothing needs approval");
+    const entry = await findCatalogEntry(tx, ctx.organizationId, input.type, input.scope, input.target);
+    const policy = await governingPolicy(tx, ctx.organizationId, entry.id);
+    if (!policy) throw new NoPolicyError(`target: no approval policy covers ${entry.name}`);
+    const durationHours = input.durationHours ?? control.defaultDurationHours;
+    if (policy.maxDurationHours !== null && durationHours > policy.maxDurationHours) {
+      throw new ValidationError("durationHours", `must be at most ${policy.maxDurationHours} hours under its policy`);
+    }
+    const auto = policy.approvalType === "AUTO";
+    const request = await tx.accessRequest.create({
+      data: {
+        organizationId: ctx.organizationId,
+        requesterId: actor.id,
+        policyId: policy.id,
+        approverGroupId: policy.approverGroupId,
+        requiredApprovals: policy.requiredApprovals,
+        type: input.type,
+        scope: input.scope,
+        target: entry.name,
+        catalogEntryId: entry.id,
+        reason: input.reason,
+        durationHours,
+        status: auto ? "APPROVED" : "PENDING",
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + control.requestLifetimeHours * hour),
+        decidedAt: auto ? now : null,
+      },
+    });
+    audit({
+      action: "New-ElevatedAccessRequest",
+      subjectId: request.id,
+      details: {
+        type: request.type,
+        target: request.target,
+        durationHours,
+        reason: request.reason,
+        policyId: policy.id,
+      },
+    });
+    effect({
+      kind: "requestEvent",
+      organizationId: ctx.organizationId,
+      requestId: request.id,
+      type: "CREATED",
+      at: now,
+    });
+    if (auto) {
+      const authorization = await grantAccess(scope, request);
+      audit({
+        action: "Approve-ElevatedAccessRequest",
+        subjectId: request.id,
+        details: { channel: "AUTO", authorizationId: authorization.id, endsAt: authorization.endsAt },
+      });
+    } else {
+      effect({ kind: "requestCreated", requestId: request.id, expiresAt: request.expiresAt });
+    }
+    return request;
+  });
+}
+
+const decideInput = z.object({
+  requestId: entityId("AccessRequest"),
+  comment: optionalText(2000),
+});
+
+/** Locks the request row for the rest of the transaction, so decisions on it are serialized. */
+async function lockRequest(tx: Tx, organizationId: string, id: string) {
+  const locked = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id::text FROM "AccessRequest" WHERE id = ${id}::uuid AND "organizationId" = ${organizationId}::uuid FOR UPDATE`;
+  if (locked.length === 0) throw new NotFoundError("requestId", "access request");
+  return tx.accessRequest.findUniqueOrThrow({ where: { id }, include: { decisions: true } });
+}
+
+/** Eligible approver: a MEMBER principal in the group now, and not the requester. */
+export async function isEligibleApprover(tx: Tx, approverGroupId: string, userId: string): Promise<boolean> {
+  const membership = await tx.approverGroupMember.findFirst({
+    where: { groupId: approverGroupId, userId, user: { kind: "MEMBER" } },
+    select: { userId: true },
+  });
+  return membership !== null;
+}
+
+function assertPending(request: AccessRequest, now: Date): void {
+  if (request.status === "EXPIRED") throw new RequestExpiredError("request expired before anyone decided it");
+  if (request.status !== "PENDING") throw new AlreadyDecidedError(`request is already ${request.status}`);
+  if (request.expiresAt <= now) throw new RequestExpiredError("request passed its expiry time");
+}
+
+/**
+ * Records an approval or a denial. The same function serves GraphQL, the email
+ * decision page and any other door; `channel` says which one was used.
+ */
+export async function decideAccessRequest(
+  ctx: ServiceContext,
+  rawInput: unknown,
+  approved: boolean,
+  channel: DecisionChannel,
+) {
+  const actor = requireActor(ctx);
+  const input = parseInput(decideInput, rawInput);
+  return transition(ctx, async (scope) => {
+    const { tx, now, audit, effect } = scope;
+    const request = await lockRequest(tx, ctx.organizationId, input.requestId);
+    if (request.requesterId === actor.id) throw new SelfApprovalError("requesters may not decide their own requests");
+    if (!(await isEligibleApprover(tx, request.approverGroupId, actor.id))) {
+      throw new NotAnApproverError("you are not an eligible member of this request's approver group");
+    }
+    assertPending(request, now);
+    if (request.decisions.some((decision) => decision.approverId === actor.id)) {
+      throw new ConflictError("you have already decided this request");
+    }
+    await tx.accessDecision.create({
+      data: {
+        organizationId: ctx.organizationId,
+        requestId: request.id,
+        approverId: actor.id,
+        approved,
+        comment: input.comment,
+        channel,
+        decidedAt: now,
+      },
+    });
+    const event = (type: "DENIED" | "DECISION_RECORDED") =>
+      effect({ kind: "requestEvent", organizationId: ctx.organizationId, requestId: request.id, type, at: now });
+    const decided = { tx, now, request };
+    if (!approved) {
+      await settle(decided, "DENIED");
+      effect({ kind: "requestSettled", requestId: request.id });
+      event("DENIED");
+      audit({
+        action: "Deny-ElevatedAccessRequest",
+        subjectId: request.id,
+        details: { channel, comment: input.comment },
+      });
+      return tx.accessRequest.findUniqueOrThrow({ where: { id: request.id } });
+    }
+    const approvals = request.decisions.filter((decision) => decision.approved).length + 1;
+    if (approvals < request.requiredApprovals) {
+      event("DECISION_RECORDED");
+      audit({
+        action: "Approve-ElevatedAccessRequest",
+        subjectId: request.id,
+        details: { channel, comment: input.comment, approvals, requiredApprovals: request.requiredApprovals },
+      });
+      return request;
+    }
+    await settle(decided, "APPROVED");
+    const authorization = await grantAccess(scope, request);
+    audit({
+      action: "Approve-ElevatedAccessRequest",
+      subjectId: request.id,
+      details: {
+        channel,
+        comment: input.comment,
+        approvals,
+        authorizationId: authorization.id,
+        endsAt: authorization.endsAt,
+      },
+    });
+    return tx.accessRequest.findUniqueOrThrow({ where: { id: request.id } });
+  });
+}
+
+/** Settles a locked PENDING request; the expiry guard keeps decidedAt <= expiresAt. */
+async function settle(
+  { tx, now, request }: { tx: Tx; now: Date; request: AccessRequest },
+  to: "APPROVED" | "DENIED",
+): Promise<void> {
+  if (!(await moveRequest(tx, request.id, "PENDING", to, { decidedAt: now }, { expiresAt: { gt: now } }))) {
+    throw new ConflictError("request changed while it was being decided");
+  }
+}
+
+const cancelInput = z.object({ requestId: entityId("AccessRequest") });
+
+export async function cancelAccessRequest(ctx: ServiceContext, rawInput: unknown) {
+  const actor = requireActor(ctx);
+  const input = parseInput(cancelInput, rawInput);
+  return transition(ctx, async ({ tx, now, audit, effect }) => {
+    const request = await lockRequest(tx, ctx.organizationId, input.requestId);
+    if (request.requesterId !== actor.id) throw new ForbiddenError("only the requester may cancel a request");
+    assertPending(request, now);
+    await moveRequest(tx, request.id, "PENDING", "CANCELED", { decidedAt: now });
+    audit({ action: "Cancel-ElevatedAccessRequest", subjectId: request.id, details: { by: "requester" } });
+    effect({ kind: "requestSettled", requestId: request.id });
+    effect({
+      kind: "requestEvent",
+      organizationId: ctx.organizationId,
+      requestId: request.id,
+      type: "CANCELED",
+      at: now,
+    });
+    return tx.accessRequest.findUniqueOrThrow({ where: { id: request.id } });
+  });
+}
+
+/** Cancels the PENDING requests of a policy that is being removed; returns their IDs. */
+export async function cancelPendingRequestsOfPolicy(
+  ctx: ServiceContext,
+  { tx, now, audit, effect }: TransitionScope,
+  policyId: string,
+): Promise<string[]> {
+  const pending = await tx.accessRequest.findMany({ where: { policyId, status: "PENDING" }, select: { id: true } });
+  const canceled: string[] = [];
+  for (const { id } of pending) {
+    if (!(await moveRequest(tx, id, "PENDING", "CANCELED", { decidedAt: now }))) continue;
+    canceled.push(id);
+    audit({ action: "Cancel-ElevatedAccessRequest", subjectId: id, details: { by: "policy removal", policyId } });
+    effect({ kind: "requestSettled", requestId: id });
+    effect({ kind: "requestEvent", organizationId: ctx.organizationId, requestId: id, type: "CANCELED", at: now });
+  }
+  return canceled;
+}
+
+/**
+ * Expires one PENDING request whose expiresAt has passed; false when it was
+ * decided, canceled or already expired meanwhile, or is not due yet.
+ */
+export async function expireAccessRequest(ctx: ServiceContext, requestId: string): Promise<boolean> {
+  return transition(ctx, async ({ tx, now, audit, effect }) => {
+    const expired = await moveRequest(
+      tx,
+      requestId,
+      "PENDING",
+      "EXPIRED",
+      {},
+      {
+        organizationId: ctx.organizationId,
+        expiresAt: { lte: now },
+      },
+    );
+    if (!expired) return false;
+    audit({ action: "Expire-ElevatedAccessRequest", subjectId: requestId, details: {} });
+    effect({ kind: "requestEvent", organizationId: ctx.organizationId, requestId, type: "EXPIRED", at: now });
+    return true;
+  });
+}

@@ -1,0 +1,36 @@
+import type { Tx } from "../db/client.ts";
+import { type AuditEntry, appendAudit } from "./audit/audit.service.ts";
+import { invalidateCoverage } from "./authorizations/coverage-cache.ts";
+import type { Effect, ServiceContext } from "./context.ts";
+
+export interface TransitionScope {
+  tx: Tx;
+  now: Date;
+  audit(entry: AuditEntry): void;
+  effect(effect: Effect): void;
+}
+
+/**
+ * Runs a state change in one transaction with its audit events; the effects it
+ * records (jobs, events, mail) are dispatched only after commit.
+ */
+export async function transition<T>(ctx: ServiceContext, work: (scope: TransitionScope) => Promise<T>): Promise<T> {
+  const effects: Effect[] = [];
+  const result = await ctx.db.$transaction(async (tx) => {
+    const now = new Date();
+    const entries: AuditEntry[] = [];
+    const value = await work({
+      tx,
+      now,
+      audit: (entry) => entries.push(entry),
+      effect: (effect) => effects.push(effect),
+    });
+    await appendAudit(tx, ctx.organizationId, ctx.actor?.id ?? null, now, entries);
+    return value;
+  });
+  for (const effect of effects) {
+    if (effect.kind === "coverageChanged") invalidateCoverage(effect.organizationId);
+  }
+  await ctx.effects.dispatch(effects);
+  return result;
+}

@@ -1,0 +1,134 @@
+import { revokeAccessAuthorization } from "../../../domain/authorizations/authorizations.service.ts";
+import { authorizeTask } from "../../../domain/authorizations/authorize-task.ts";
+import { visibleAuthorizations, visibleExecutions } from "../../../domain/visibility.ts";
+import { builder } from "../../builder.ts";
+import { mutationErrors } from "../common/mutation-result.ts";
+
+export const AuthorizationStatusEnum = builder.enumType("AuthorizationStatus", {
+  values: ["ACTIVE", "ENDED", "REVOKED"] as const,
+});
+export const AuthorizeReasonEnum = builder.enumType("AuthorizeReason", {
+  values: ["CONTROL_DISABLED", "NOT_GOVERNED", "SYSTEM_ACCOUNT", "ACTIVE_AUTHORIZATION", "NO_AUTHORIZATION"] as const,
+});
+
+export const AccessAuthorizationNode = builder.prismaNode("AccessAuthorization", {
+  id: { field: "id" },
+  nullable: true,
+  findUnique: (id, ctx) => ({ id, AND: [visibleAuthorizations(ctx.actor)] }),
+  fields: (t) => ({
+    request: t.relation("request"),
+    user: t.relation("user"),
+    target: t.exposeString("target"),
+    startsAt: t.expose("startsAt", { type: "DateTime" }),
+    endsAt: t.expose("endsAt", { type: "DateTime" }),
+    status: t.expose("status", { type: AuthorizationStatusEnum }),
+    revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
+    revokedBy: t.relation("revokedBy", { nullable: true }),
+    revocationComment: t.exposeString("revocationComment", { nullable: true }),
+    executions: t.relatedConnection("executions", {
+      cursor: "id",
+      totalCount: true,
+      query: { orderBy: { id: "desc" } },
+    }),
+  }),
+});
+
+builder.prismaNode("TaskExecution", {
+  id: { field: "id" },
+  nullable: true,
+  findUnique: (id, ctx) => ({ id, AND: [visibleExecutions(ctx.actor)] }),
+  fields: (t) => ({
+    user: t.relation("user"),
+    caller: t.relation("caller", { description: "Who asked: the user, or an enforcement service on its behalf" }),
+    task: t.exposeString("task"),
+    allowed: t.exposeBoolean("allowed"),
+    reason: t.expose("reason", { type: AuthorizeReasonEnum }),
+    authorization: t.relation("authorization", { nullable: true }),
+    parameters: t.expose("parameters", { type: "JSON", nullable: true }),
+    at: t.expose("at", { type: "DateTime" }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  accessAuthorizations: t.prismaConnection({
+    type: "AccessAuthorization",
+    cursor: "id",
+    args: { status: t.arg({ type: [AuthorizationStatusEnum] }) },
+    totalCount: (_parent, args, ctx) =>
+      ctx.db.accessAuthorization.count({
+        where: { ...visibleAuthorizations(ctx.actor), ...(args.status?.length ? { status: { in: args.status } } : {}) },
+      }),
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.accessAuthorization.findMany({
+        ...query,
+        where: { ...visibleAuthorizations(ctx.actor), ...(args.status?.length ? { status: { in: args.status } } : {}) },
+        orderBy: { id: "desc" },
+      }),
+  }),
+  taskExecutions: t.prismaConnection({
+    type: "TaskExecution",
+    cursor: "id",
+    totalCount: (_parent, _args, ctx) => ctx.db.taskExecution.count({ where: visibleExecutions(ctx.actor) }),
+    resolve: (query, _root, _args, ctx) =>
+      ctx.db.taskExecution.findMany({ ...query, where: visibleExecutions(ctx.actor), orderBy: { id: "desc" } }),
+  }),
+}));
+
+interface TaskAuthorizationShape {
+  allowed: boolean;
+  reason: "CONTROL_DISABLED" | "NOT_GOVERNED" | "SYSTEM_ACCOUNT" | "ACTIVE_AUTHORIZATION" | "NO_AUTHORIZATION";
+  authorizationId: string | null;
+  executionId: string;
+}
+
+const TaskAuthorization = builder.objectRef<TaskAuthorizationShape>("TaskAuthorization").implement({
+  fields: (t) => ({
+    allowed: t.exposeBoolean("allowed"),
+    reason: t.expose("reason", { type: AuthorizeReasonEnum }),
+    authorization: t.prismaField({
+      type: "AccessAuthorization",
+      nullable: true,
+      resolve: (query, result, _args, ctx) =>
+        result.authorizationId
+          ? ctx.db.accessAuthorization.findUnique({ ...query, where: { id: result.authorizationId } })
+          : null,
+    }),
+    execution: t.prismaField({
+      type: "TaskExecution",
+      description: "Every call is logged, allowed or not",
+      resolve: (query, result, _args, ctx) =>
+        ctx.db.taskExecution.findUniqueOrThrow({ ...query, where: { id: result.executionId } }),
+    }),
+  }),
+});
+
+const RevokeAccessAuthorizationInput = builder.inputType("RevokeAccessAuthorizationInput", {
+  fields: (t) => ({
+    requestId: t.id({ required: true }),
+    comment: t.string(),
+  }),
+});
+
+const AuthorizeTaskInput = builder.inputType("AuthorizeTaskInput", {
+  fields: (t) => ({
+    task: t.string({ required: true, description: 'e.g. "Exchange\\\\New-MoveRequest"' }),
+    userEmail: t.string({ description: "On behalf of another user: enforcement services only" }),
+    parameters: t.field({ type: "JSON" }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  revokeAccessAuthorization: t.field({
+    type: AccessAuthorizationNode,
+    errors: mutationErrors("RevokeAccessAuthorizationResult"),
+    args: { input: t.arg({ type: RevokeAccessAuthorizationInput, required: true }) },
+    resolve: (_root, { input }, ctx) => revokeAccessAuthorization(ctx.services, input),
+  }),
+  authorizeTask: t.field({
+    type: TaskAuthorization,
+    description: "The per-execution check; every call is logged as a TaskExecution",
+    errors: mutationErrors("AuthorizeTaskResult"),
+    args: { input: t.arg({ type: AuthorizeTaskInput, required: true }) },
+    resolve: (_root, { input }, ctx) => authorizeTask(ctx.services, input),
+  }),
+}));

@@ -1,0 +1,65 @@
+import { addCatalogEntry } from "../../../domain/catalog/catalog-entries.service.ts";
+import { builder } from "../../builder.ts";
+import { mutationErrors } from "../common/mutation-result.ts";
+
+export const PolicyTypeEnum = builder.enumType("PolicyType", { values: ["TASK", "ROLE", "ROLE_GROUP"] as const });
+export const PolicyScopeEnum = builder.enumType("PolicyScope", { values: ["EXCHANGE", "OFFICE365"] as const });
+
+export const CatalogEntryNode = builder.prismaNode("CatalogEntry", {
+  id: { field: "id" },
+  nullable: true,
+  description: "Something a policy may target: a task (cmdlet), a role (set of tasks) or a role group (set of roles)",
+  findUnique: (id, ctx) => ({ id, organizationId: ctx.actor.organizationId }),
+  fields: (t) => ({
+    type: t.expose("type", { type: PolicyTypeEnum }),
+    scope: t.expose("scope", { type: PolicyScopeEnum }),
+    name: t.exposeString("name"),
+    description: t.exposeString("description", { nullable: true }),
+    members: t.prismaField({
+      type: ["CatalogEntry"],
+      description: "Tasks of a role, roles of a role group",
+      resolve: (query, entry, _args, ctx) =>
+        ctx.db.catalogEntry.findMany({
+          ...query,
+          where: { parents: { some: { parentId: entry.id } } },
+          orderBy: { name: "asc" },
+        }),
+    }),
+  }),
+});
+
+builder.queryField("catalog", (t) =>
+  t.prismaConnection({
+    type: "CatalogEntry",
+    cursor: "id",
+    description: "What approval policies may target",
+    args: { type: t.arg({ type: PolicyTypeEnum }) },
+    totalCount: (_parent, args, ctx) =>
+      ctx.db.catalogEntry.count({ where: { organizationId: ctx.actor.organizationId, type: args.type ?? undefined } }),
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.catalogEntry.findMany({
+        ...query,
+        where: { organizationId: ctx.actor.organizationId, type: args.type ?? undefined },
+        orderBy: { id: "asc" },
+      }),
+  }),
+);
+
+const AddCatalogEntryInput = builder.inputType("AddCatalogEntryInput", {
+  fields: (t) => ({
+    type: t.field({ type: PolicyTypeEnum, required: true }),
+    scope: t.field({ type: PolicyScopeEnum, defaultValue: "EXCHANGE" }),
+    name: t.string({ required: true, description: 'e.g. "Contoso\\\\Reset-Vault"' }),
+    description: t.string(),
+    members: t.stringList({ description: "Task names of a role, role names of a role group" }),
+  }),
+});
+
+builder.mutationField("addCatalogEntry", (t) =>
+  t.field({
+    type: CatalogEntryNode,
+    errors: mutationErrors("AddCatalogEntryResult"),
+    args: { input: t.arg({ type: AddCatalogEntryInput, required: true }) },
+    resolve: (_root, { input }, ctx) => addCatalogEntry(ctx.services, input),
+  }),
+);

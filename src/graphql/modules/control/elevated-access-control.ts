@@ -1,0 +1,54 @@
+import { disableElevatedAccessControl, enableElevatedAccessControl } from "../../../domain/control/control.service.ts";
+import { builder } from "../../builder.ts";
+import { mutationErrors } from "../common/mutation-result.ts";
+import { UserNode } from "../users/user.node.ts";
+
+const ElevatedAccessControl = builder.prismaObject("ElevatedAccessControl", {
+  fields: (t) => ({
+    enabled: t.exposeBoolean("enabled"),
+    defaultApproverGroup: t.relation("defaultApproverGroup", { nullable: true }),
+    systemAccounts: t.field({
+      type: [UserNode],
+      description: "Principals excluded from the control; every bypass is logged",
+      select: { systemAccounts: { select: { user: true } } },
+      resolve: (control) => control.systemAccounts.map((account) => account.user),
+    }),
+    maxPolicies: t.exposeInt("maxPolicies"),
+    requestLifetimeHours: t.exposeInt("requestLifetimeHours"),
+    defaultDurationHours: t.exposeInt("defaultDurationHours"),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+  }),
+});
+
+builder.queryField("elevatedAccessControl", (t) =>
+  t.prismaField({
+    type: ElevatedAccessControl,
+    resolve: (query, _root, _args, ctx) =>
+      ctx.db.elevatedAccessControl.findUniqueOrThrow({ ...query, where: { organizationId: ctx.actor.organizationId } }),
+  }),
+);
+
+const EnableElevatedAccessControlInput = builder.inputType("EnableElevatedAccessControlInput", {
+  fields: (t) => ({
+    adminGroup: t.string({ required: true, description: "Approver group email (or ID): the default approvers" }),
+    systemAccounts: t.stringList({ description: "User principal names excluded from the control" }),
+  }),
+});
+
+builder.mutationField("enableElevatedAccessControl", (t) =>
+  t.field({
+    type: ElevatedAccessControl,
+    errors: mutationErrors("EnableElevatedAccessControlResult"),
+    args: { input: t.arg({ type: EnableElevatedAccessControlInput, required: true }) },
+    resolve: (_root, { input }, ctx) => enableElevatedAccessControl(ctx.services, input),
+  }),
+);
+
+builder.mutationField("disableElevatedAccessControl", (t) =>
+  t.field({
+    type: ElevatedAccessControl,
+    description: "Turns the control off; policies and groups are kept",
+    errors: mutationErrors("DisableElevatedAccessControlResult"),
+    resolve: (_root, _args, ctx) => disableElevatedAccessControl(ctx.services),
+  }),
+);

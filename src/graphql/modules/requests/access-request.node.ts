@@ -1,0 +1,157 @@
+import type { Prisma } from "../../../db/client.ts";
+import {
+  AlreadyDecidedError,
+  ControlDisabledError,
+  NoPolicyError,
+  NotAnApproverError,
+  RequestExpiredError,
+  SelfApprovalError,
+} from "../../../domain/errors.ts";
+import {
+  cancelAccessRequest,
+  createAccessRequest,
+  decideAccessRequest,
+} from "../../../domain/requests/requests.service.ts";
+import { visibleRequests } from "../../../domain/visibility.ts";
+import { builder } from "../../builder.ts";
+import { PolicyScopeEnum, PolicyTypeEnum } from "../catalog/catalog-entry.node.ts";
+import { mutationErrors } from "../common/mutation-result.ts";
+
+export const AccessRequestStatusEnum = builder.enumType("AccessRequestStatus", {
+  values: ["PENDING", "APPROVED", "DENIED", "EXPIRED", "CANCELED"] as const,
+});
+export const DecisionChannelEnum = builder.enumType("DecisionChannel", { values: ["API", "EMAIL", "AUTO"] as const });
+
+builder.prismaObject("AccessDecision", {
+  fields: (t) => ({
+    approver: t.relation("approver"),
+    approved: t.exposeBoolean("approved"),
+    comment: t.exposeString("comment", { nullable: true }),
+    channel: t.expose("channel", { type: DecisionChannelEnum }),
+    decidedAt: t.expose("decidedAt", { type: "DateTime" }),
+  }),
+});
+
+export const AccessRequestNode = builder.prismaNode("AccessRequest", {
+  id: { field: "id" },
+  nullable: true,
+  findUnique: (id, ctx) => ({ id, AND: [visibleRequests(ctx.actor)] }),
+  fields: (t) => ({
+    requester: t.relation("requester"),
+    type: t.expose("type", { type: PolicyTypeEnum }),
+    scope: t.expose("scope", { type: PolicyScopeEnum }),
+    target: t.exposeString("target"),
+    reason: t.exposeString("reason"),
+    durationHours: t.exposeInt("durationHours"),
+    status: t.expose("status", { type: AccessRequestStatusEnum }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    expiresAt: t.expose("expiresAt", { type: "DateTime" }),
+    decidedAt: t.expose("decidedAt", { type: "DateTime", nullable: true }),
+    requiredApprovals: t.exposeInt("requiredApprovals"),
+    approverGroup: t.relation("approverGroup"),
+    policy: t.relation("policy", { nullable: true }),
+    decisions: t.relation("decisions", { query: { orderBy: { decidedAt: "asc" } } }),
+    authorization: t.relation("authorization", { nullable: true }),
+  }),
+});
+
+const AccessRequestFilter = builder.inputType("AccessRequestFilter", {
+  fields: (t) => ({
+    status: t.field({ type: [AccessRequestStatusEnum] }),
+    requesterEmail: t.string(),
+    target: t.string(),
+    awaitingMyDecision: t.boolean({ description: "PENDING requests the caller may approve" }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  accessRequests: t.prismaConnection({
+    type: "AccessRequest",
+    cursor: "id",
+    args: { filter: t.arg({ type: AccessRequestFilter }) },
+    totalCount: (_parent, args, ctx) => ctx.db.accessRequest.count({ where: requestFilter(ctx.actor, args.filter) }),
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.accessRequest.findMany({
+        ...query,
+        where: requestFilter(ctx.actor, args.filter),
+        orderBy: { id: "desc" },
+      }),
+  }),
+  accessRequest: t.prismaField({
+    type: "AccessRequest",
+    nullable: true,
+    args: { id: t.arg.globalID({ required: true, for: AccessRequestNode }) },
+    resolve: (query, _root, { id }, ctx) =>
+      ctx.db.accessRequest.findFirst({ ...query, where: { id: id.id, ...visibleRequests(ctx.actor) } }),
+  }),
+}));
+
+function requestFilter(
+  actor: Parameters<typeof visibleRequests>[0],
+  filter: typeof AccessRequestFilter.$inferInput | null | undefined,
+): Prisma.AccessRequestWhereInput {
+  const and: Prisma.AccessRequestWhereInput[] = [visibleRequests(actor)];
+  if (filter?.status?.length) and.push({ status: { in: filter.status } });
+  if (filter?.requesterEmail) and.push({ requester: { email: filter.requesterEmail.trim().toLowerCase() } });
+  if (filter?.target) and.push({ target: filter.target });
+  if (filter?.awaitingMyDecision) {
+    and.push({
+      status: "PENDING",
+      expiresAt: { gt: new Date() },
+      requesterId: { not: actor.id },
+      decisions: { none: { approverId: actor.id } },
+      approverGroup: { members: { some: { userId: actor.id, user: { kind: "MEMBER" } } } },
+    });
+  }
+  return { AND: and };
+}
+
+const CreateAccessRequestInput = builder.inputType("CreateAccessRequestInput", {
+  fields: (t) => ({
+    type: t.field({ type: PolicyTypeEnum, defaultValue: "TASK" }),
+    scope: t.field({ type: PolicyScopeEnum, defaultValue: "EXCHANGE" }),
+    target: t.string({ required: true }),
+    reason: t.string({ required: true }),
+    durationHours: t.int({ description: "Default: the organization's default duration (4)" }),
+  }),
+});
+
+const DecideAccessRequestInput = builder.inputType("DecideAccessRequestInput", {
+  fields: (t) => ({
+    requestId: t.id({ required: true }),
+    comment: t.string(),
+  }),
+});
+
+const CancelAccessRequestInput = builder.inputType("CancelAccessRequestInput", {
+  fields: (t) => ({ requestId: t.id({ required: true }) }),
+});
+
+const decisionErrors = [SelfApprovalError, NotAnApproverError, AlreadyDecidedError, RequestExpiredError];
+
+builder.mutationFields((t) => ({
+  createAccessRequest: t.field({
+    type: AccessRequestNode,
+    errors: mutationErrors("CreateAccessRequestResult", [ControlDisabledError, NoPolicyError]),
+    args: { input: t.arg({ type: CreateAccessRequestInput, required: true }) },
+    resolve: (_root, { input }, ctx) => createAccessRequest(ctx.services, input),
+  }),
+  approveAccessRequest: t.field({
+    type: AccessRequestNode,
+    errors: mutationErrors("ApproveAccessRequestResult", decisionErrors),
+    args: { input: t.arg({ type: DecideAccessRequestInput, required: true }) },
+    resolve: (_root, { input }, ctx) => decideAccessRequest(ctx.services, input, true, "API"),
+  }),
+  denyAccessRequest: t.field({
+    type: AccessRequestNode,
+    errors: mutationErrors("DenyAccessRequestResult", decisionErrors),
+    args: { input: t.arg({ type: DecideAccessRequestInput, required: true }) },
+    resolve: (_root, { input }, ctx) => decideAccessRequest(ctx.services, input, false, "API"),
+  }),
+  cancelAccessRequest: t.field({
+    type: AccessRequestNode,
+    errors: mutationErrors("CancelAccessRequestResult", [AlreadyDecidedError, RequestExpiredError]),
+    args: { input: t.arg({ type: CancelAccessRequestInput, required: true }) },
+    resolve: (_root, { input }, ctx) => cancelAccessRequest(ctx.services, input),
+  }),
+}));
