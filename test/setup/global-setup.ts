@@ -19,6 +19,13 @@ export default async function setup(): Promise<() => Promise<void>> {
   await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [templateDatabase]);
   await admin.end();
   return async () => {
-    await dropDatabase(serverUrl, templateDatabase);
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    const { rows } = await client.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE datname LIKE $1",
+      [`elevate_test_${process.env.ELEVATE_TEST_RUN}_%`],
+    );
+    await client.end();
+    for (const { datname } of rows) await dropDatabase(serverUrl, datname);
   };
 }

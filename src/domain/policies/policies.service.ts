@@ -2,6 +2,7 @@ import { z } from "zod";
 import { requireAdmin } from "../access.ts";
 import { findApproverGroup } from "../approver-groups/approver-groups.service.ts";
 import { findCatalogEntry, maxGrantHours, policyScopes, policyTypes } from "../catalog/catalog.service.ts";
+import type { Prisma } from "../../db/client.ts";
 import type { ServiceContext } from "../context.ts";
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from "../errors.ts";
 import { cancelPendingRequestsOfPolicy } from "../requests/requests.service.ts";
@@ -97,17 +98,20 @@ const removeInput = z.object({ id: entityId("ApprovalPolicy") });
  * Removes a policy. Its PENDING requests are canceled; ACTIVE authorizations it
  * led to run to their end unless revoked, since they were approved under it.
  */
-export async function removeApprovalPolicy(ctx: ServiceContext, rawInput: unknown) {
+export async function removeApprovalPolicy(
+  ctx: ServiceContext,
+  rawInput: unknown,
+  // The caller's view of the policy, read before the row is gone (GraphQL's selection).
+  view: Pick<Prisma.ApprovalPolicyFindUniqueArgs, "select" | "include"> = {},
+) {
   requireAdmin(ctx);
   const input = parseInput(removeInput, rawInput);
   return transition(ctx, async (scope) => {
     const { tx, audit, effect } = scope;
     await tx.$queryRaw`SELECT 1 FROM "ElevatedAccessControl" WHERE "organizationId" = ${ctx.organizationId}::uuid FOR UPDATE`;
-    const policy = await tx.approvalPolicy.findFirst({
-      where: { id: input.id, organizationId: ctx.organizationId },
-      include: { approverGroup: true },
-    });
+    const policy = await tx.approvalPolicy.findFirst({ where: { id: input.id, organizationId: ctx.organizationId } });
     if (!policy) throw new NotFoundError("id", "approval policy");
+    const removed = await tx.approvalPolicy.findUniqueOrThrow({ ...view, where: { id: policy.id } });
     const canceled = await cancelPendingRequestsOfPolicy(ctx, scope, policy.id);
     await tx.approvalPolicy.delete({ where: { id: policy.id } });
     audit({
@@ -116,6 +120,6 @@ export async function removeApprovalPolicy(ctx: ServiceContext, rawInput: unknow
       details: { type: policy.type, target: policy.target, canceledRequests: canceled },
     });
     effect({ kind: "coverageChanged", organizationId: ctx.organizationId });
-    return policy;
+    return removed;
   });
 }

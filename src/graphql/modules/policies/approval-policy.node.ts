@@ -68,11 +68,11 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateApprovalPolicyInput, required: true }) },
     resolve: (_root, { input }, ctx) => createApprovalPolicy(ctx.services, input),
   }),
-  removeApprovalPolicy: t.field({
-    type: ApprovalPolicyNode,
+  removeApprovalPolicy: t.prismaField({
+    type: "ApprovalPolicy",
     description: "Removes a policy; its PENDING requests are canceled, its ACTIVE authorizations run to their end",
     errors: mutationErrors("RemoveApprovalPolicyResult"),
     args: { input: t.arg({ type: RemoveApprovalPolicyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => removeApprovalPolicy(ctx.services, input),
+    resolve: (query, _root, { input }, ctx) => removeApprovalPolicy(ctx.services, input, query),
   }),
 }));

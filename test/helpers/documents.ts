@@ -1,0 +1,338 @@
+import { graphql } from "../graphql/index.ts";
+
+// Operations shared by the integration tests, typed by codegen from schema.graphql.
+
+export const CreateApproverGroup = graphql(`
+  mutation CreateApproverGroup($input: CreateApproverGroupInput!) {
+    createApproverGroup(input: $input) {
+      __typename
+      ... on ApproverGroup {
+        id
+        name
+        email
+        members {
+          email
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const EnableControl = graphql(`
+  mutation EnableControl($input: EnableElevatedAccessControlInput!) {
+    enableElevatedAccessControl(input: $input) {
+      __typename
+      ... on ElevatedAccessControl {
+        enabled
+        defaultApproverGroup {
+          email
+        }
+        systemAccounts {
+          email
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const DisableControl = graphql(`
+  mutation DisableControl {
+    disableElevatedAccessControl {
+      __typename
+      ... on ElevatedAccessControl {
+        enabled
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const CreatePolicy = graphql(`
+  mutation CreatePolicy($input: CreateApprovalPolicyInput!) {
+    createApprovalPolicy(input: $input) {
+      __typename
+      ... on ApprovalPolicy {
+        id
+        type
+        target
+        approvalType
+        requiredApprovals
+        approverGroup {
+          email
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+      ... on ValidationError {
+        field
+      }
+      ... on NotFoundError {
+        field
+      }
+    }
+  }
+`);
+
+export const RemovePolicy = graphql(`
+  mutation RemovePolicy($input: RemoveApprovalPolicyInput!) {
+    removeApprovalPolicy(input: $input) {
+      __typename
+      ... on ApprovalPolicy {
+        id
+        target
+        approverGroup {
+          email
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const CreateRequest = graphql(`
+  mutation CreateRequest($input: CreateAccessRequestInput!) {
+    createAccessRequest(input: $input) {
+      __typename
+      ... on AccessRequest {
+        id
+        status
+        durationHours
+        reason
+        target
+        createdAt
+        expiresAt
+        authorization {
+          id
+          status
+          startsAt
+          endsAt
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+      ... on ValidationError {
+        field
+      }
+      ... on NotFoundError {
+        field
+      }
+    }
+  }
+`);
+
+export const ApproveRequest = graphql(`
+  mutation ApproveRequest($input: DecideAccessRequestInput!) {
+    approveAccessRequest(input: $input) {
+      __typename
+      ... on AccessRequest {
+        id
+        status
+        decidedAt
+        decisions {
+          approver {
+            email
+          }
+          approved
+          comment
+          channel
+        }
+        authorization {
+          id
+          status
+          startsAt
+          endsAt
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const DenyRequest = graphql(`
+  mutation DenyRequest($input: DecideAccessRequestInput!) {
+    denyAccessRequest(input: $input) {
+      __typename
+      ... on AccessRequest {
+        id
+        status
+        decisions {
+          approver {
+            email
+          }
+          approved
+          comment
+        }
+        authorization {
+          id
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const CancelRequest = graphql(`
+  mutation CancelRequest($input: CancelAccessRequestInput!) {
+    cancelAccessRequest(input: $input) {
+      __typename
+      ... on AccessRequest {
+        id
+        status
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const RevokeAuthorization = graphql(`
+  mutation RevokeAuthorization($input: RevokeAccessAuthorizationInput!) {
+    revokeAccessAuthorization(input: $input) {
+      __typename
+      ... on AccessAuthorization {
+        id
+        status
+        revokedAt
+        revokedBy {
+          email
+        }
+        revocationComment
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const AuthorizeTask = graphql(`
+  mutation AuthorizeTask($input: AuthorizeTaskInput!) {
+    authorizeTask(input: $input) {
+      __typename
+      ... on TaskAuthorization {
+        allowed
+        reason
+        authorization {
+          id
+        }
+        execution {
+          id
+          task
+          allowed
+          reason
+          user {
+            email
+          }
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+      ... on NotFoundError {
+        field
+      }
+    }
+  }
+`);
+
+export const GetRequest = graphql(`
+  query GetRequest($id: ID!) {
+    accessRequest(id: $id) {
+      id
+      status
+      reason
+      durationHours
+      decidedAt
+      expiresAt
+      policy {
+        id
+      }
+      requester {
+        email
+      }
+      decisions {
+        approver {
+          email
+        }
+        approved
+        comment
+        channel
+      }
+      authorization {
+        id
+        status
+        startsAt
+        endsAt
+        executions(first: 10) {
+          totalCount
+          edges {
+            node {
+              task
+              allowed
+              reason
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const ListPolicies = graphql(`
+  query ListPolicies {
+    approvalPolicies(first: 100) {
+      totalCount
+      edges {
+        node {
+          id
+          target
+        }
+      }
+    }
+  }
+`);
+
+export const ControlState = graphql(`
+  query ControlState {
+    elevatedAccessControl {
+      enabled
+      maxPolicies
+      requestLifetimeHours
+      defaultDurationHours
+      defaultApproverGroup {
+        email
+      }
+      systemAccounts {
+        email
+      }
+    }
+  }
+`);

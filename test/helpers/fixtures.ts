@@ -1,0 +1,43 @@
+import type { VariablesOf } from "@graphql-typed-document-node/core";
+import type { TestApp } from "./app.ts";
+import { ApproveRequest, CreatePolicy, CreateRequest, EnableControl } from "./documents.ts";
+
+/** Turns the control on with the seeded approver group, once per database. */
+export async function enableControl(t: TestApp, systemAccounts: string[] = []): Promise<void> {
+  const result = (
+    await t.as("admin@fabrikam.com", EnableControl, { input: { adminGroup: "pamapprovers@fabrikam.com", systemAccounts } })
+  ).enableElevatedAccessControl;
+  if (result.__typename !== "ElevatedAccessControl") throw new Error(`enable failed: ${JSON.stringify(result)}`);
+}
+
+type PolicyInput = VariablesOf<typeof CreatePolicy>["input"];
+
+export async function createPolicy(t: TestApp, input: PolicyInput): Promise<string> {
+  const result = (await t.as("admin@fabrikam.com", CreatePolicy, { input })).createApprovalPolicy;
+  if (result.__typename !== "ApprovalPolicy") throw new Error(`policy failed: ${JSON.stringify(result)}`);
+  return result.id;
+}
+
+export async function createRequest(
+  t: TestApp,
+  target: string,
+  options: { as?: string; durationHours?: number; type?: "TASK" | "ROLE" | "ROLE_GROUP" } = {},
+): Promise<string> {
+  const result = (
+    await t.as(options.as ?? "requester@fabrikam.com", CreateRequest, {
+      input: { target, reason: "Customer escalation 4711", durationHours: options.durationHours, type: options.type },
+    })
+  ).createAccessRequest;
+  if (result.__typename !== "AccessRequest") throw new Error(`request failed: ${JSON.stringify(result)}`);
+  return result.id;
+}
+
+export async function approve(t: TestApp, requestId: string, approver = "approver1@fabrikam.com") {
+  return (await t.as(approver, ApproveRequest, { input: { requestId } })).approveAccessRequest;
+}
+
+/** The UUID behind a Relay global ID, for direct database checks. */
+export function rawId(globalId: string): string {
+  const decoded = Buffer.from(globalId, "base64").toString("utf8");
+  return decoded.slice(decoded.indexOf(":") + 1);
+}
