@@ -336,3 +336,143 @@ export const ControlState = graphql(`
     }
   }
 `);
+
+export const AddMembers = graphql(`
+  mutation AddMembers($input: ChangeApproverGroupMembersInput!) {
+    addApproverGroupMembers(input: $input) {
+      __typename
+      ... on ApproverGroup {
+        members {
+          email
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const RemoveMembers = graphql(`
+  mutation RemoveMembers($input: ChangeApproverGroupMembersInput!) {
+    removeApproverGroupMembers(input: $input) {
+      __typename
+      ... on ApproverGroup {
+        members {
+          email
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const AddCatalogEntry = graphql(`
+  mutation AddCatalogEntry($input: AddCatalogEntryInput!) {
+    addCatalogEntry(input: $input) {
+      __typename
+      ... on CatalogEntry {
+        id
+        name
+        members {
+          name
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const Catalog = graphql(`
+  query Catalog($type: PolicyType) {
+    catalog(type: $type, first: 100) {
+      totalCount
+      edges {
+        node {
+          name
+          type
+        }
+      }
+    }
+  }
+`);
+
+export const AuditLog = graphql(`
+  query AuditLog {
+    auditEvents(first: 500) {
+      totalCount
+      edges {
+        node {
+          sequence
+          action
+          hash
+          actor {
+            email
+          }
+        }
+      }
+    }
+    verifyAuditLog {
+      ok
+      checked
+      firstBrokenSequence
+    }
+  }
+`);
+
+export const NodeLookup = graphql(`
+  query NodeLookup($id: ID!) {
+    node(id: $id) {
+      __typename
+      id
+    }
+  }
+`);
+
+export const ListRequests = graphql(`
+  query ListRequests($filter: AccessRequestFilter) {
+    accessRequests(filter: $filter, first: 50) {
+      totalCount
+      edges {
+        node {
+          id
+          status
+          requester {
+            email
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const ListAuthorizations = graphql(`
+  query ListAuthorizations {
+    accessAuthorizations(first: 50) {
+      totalCount
+      edges {
+        node {
+          id
+        }
+      }
+    }
+    taskExecutions(first: 50) {
+      totalCount
+    }
+  }
+`);
+
+export const GetPolicy = graphql(`
+  query GetPolicy($id: ID!) {
+    approvalPolicy(id: $id) {
+      id
+    }
+  }
+`);

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type TestApp } from "./helpers/app.ts";
+import { AuthorizeTask, RemovePolicy } from "./helpers/documents.ts";
+import { approve, createPolicy, createRequest, enableControl } from "./helpers/fixtures.ts";
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+  await enableControl(t, ["sys1@fabrikam.com"]);
+});
+afterAll(() => t.close());
+
+async function check(as: string, task: string, userEmail?: string) {
+  return (await t.as(as, AuthorizeTask, { input: { task, userEmail } })).authorizeTask;
+}
+
+describe("coverage", () => {
+  it("governs every task of a ROLE policy and grants them all through one role authorization", async () => {
+    await createPolicy(t, { type: "ROLE", target: "Mailbox Import Export", approvalType: "MANUAL" });
+    const exportTask = "Exchange\\New-MailboxExportRequest";
+    expect(await check("requester@fabrikam.com", exportTask)).toMatchObject({ allowed: false, reason: "NO_AUTHORIZATION" });
+    expect(await check("requester@fabrikam.com", "Exchange\\New-MailboxImportRequest")).toMatchObject({
+      allowed: false,
+    });
+
+    const requestId = await createRequest(t, "Mailbox Import Export", { type: "ROLE" });
+    expect(await approve(t, requestId)).toMatchObject({ status: "APPROVED" });
+    for (const task of [exportTask, "Exchange\\New-MailboxImportRequest", "Exchange\\Remove-MailboxExportRequest"]) {
+      expect(await check("requester@fabrikam.com", task)).toMatchObject({ allowed: true, reason: "ACTIVE_AUTHORIZATION" });
+    }
+    // A task outside the role is not governed by it.
+    expect(await check("requester@fabrikam.com", "Exchange\\Set-OrganizationConfig")).toMatchObject({
+      allowed: true,
+      reason: "NOT_GOVERNED",
+    });
+  });
+
+  it("governs the tasks of every role in a ROLE_GROUP policy", async () => {
+    await createPolicy(t, { type: "ROLE_GROUP", target: "Compliance Management", approvalType: "MANUAL" });
+    // Compliance Management contains Transport Rules, which contains New-TransportRule.
+    expect(await check("requester@fabrikam.com", "Exchange\\New-TransportRule")).toMatchObject({
+      allowed: false,
+      reason: "NO_AUTHORIZATION",
+    });
+    const requestId = await createRequest(t, "Compliance Management", { type: "ROLE_GROUP" });
+    await approve(t, requestId, "approver2@fabrikam.com");
+    expect(await check("requester@fabrikam.com", "Exchange\\New-TransportRule")).toMatchObject({ allowed: true });
+    expect(await check("requester@fabrikam.com", "Exchange\\Set-AdminAuditLogConfig")).toMatchObject({ allowed: true });
+    // Another user has no authorization of their own.
+    expect(await check("approver1@fabrikam.com", "Exchange\\New-TransportRule")).toMatchObject({ allowed: false });
+  });
+
+  it("lets a task request fall under a role policy that contains it", async () => {
+    const requestId = await createRequest(t, "Exchange\\New-MailboxImportRequest", { as: "approver1@fabrikam.com" });
+    const approved = await approve(t, requestId, "approver2@fabrikam.com");
+    expect(approved).toMatchObject({ status: "APPROVED" });
+    expect(await check("approver1@fabrikam.com", "Exchange\\New-MailboxImportRequest")).toMatchObject({
+      allowed: true,
+    });
+    // The grant is for the requested task only, not the whole role.
+    expect(await check("approver1@fabrikam.com", "Exchange\\New-MailboxExportRequest")).toMatchObject({
+      allowed: false,
+    });
+  });
+
+  it("stops governing a task at once when its policy is removed", async () => {
+    const policyId = await createPolicy(t, { target: "Exchange\\New-InboundConnector", approvalType: "MANUAL" });
+    expect(await check("requester@fabrikam.com", "Exchange\\New-InboundConnector")).toMatchObject({ allowed: false });
+    await t.as("admin@fabrikam.com", RemovePolicy, { input: { id: policyId } });
+    expect(await check("requester@fabrikam.com", "Exchange\\New-InboundConnector")).toMatchObject({
+      allowed: true,
+      reason: "NOT_GOVERNED",
+    });
+  });
+});
+
+describe("who is checked", () => {
+  it("allows and logs a system account's executions as SYSTEM_ACCOUNT", async () => {
+    const result = await check("sys1@fabrikam.com", "Exchange\\New-MailboxExportRequest");
+    expect(result).toMatchObject({
+      allowed: true,
+      reason: "SYSTEM_ACCOUNT",
+      execution: { reason: "SYSTEM_ACCOUNT", user: { email: "sys1@fabrikam.com" } },
+    });
+    const logged = await t.db.taskExecution.findMany({ where: { user: { email: "sys1@fabrikam.com" } } });
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ allowed: true, reason: "SYSTEM_ACCOUNT" });
+  });
+
+  it("lets an enforcement service check on behalf of a user of its organization", async () => {
+    const onBehalf = await check("enforcer@fabrikam.com", "Exchange\\New-MailboxExportRequest", "requester@fabrikam.com");
+    expect(onBehalf).toMatchObject({ allowed: true, reason: "ACTIVE_AUTHORIZATION" });
+    const forOther = await check("enforcer@fabrikam.com", "Exchange\\New-MailboxExportRequest", "approver2@fabrikam.com");
+    expect(forOther).toMatchObject({ allowed: false, reason: "NO_AUTHORIZATION" });
+    const execution = await t.db.taskExecution.findFirstOrThrow({
+      where: { caller: { email: "enforcer@fabrikam.com" }, user: { email: "approver2@fabrikam.com" } },
+    });
+    expect(execution.allowed).toBe(false);
+    // Contoso's users are not the enforcer's to check.
+    expect(
+      await check("enforcer@fabrikam.com", "Exchange\\New-MailboxExportRequest", "requester@contoso.com"),
+    ).toMatchObject({ code: "NOT_FOUND", field: "userEmail" });
+  });
+
+  it("refuses on-behalf checks from anyone but an enforcement service, and logs nothing then", async () => {
+    const before = await t.db.taskExecution.count();
+    expect(
+      await check("approver1@fabrikam.com", "Exchange\\New-MailboxExportRequest", "requester@fabrikam.com"),
+    ).toMatchObject({ code: "FORBIDDEN" });
+    expect(await t.db.taskExecution.count()).toBe(before);
+  });
+});
