@@ -24,18 +24,22 @@ export const ApproverGroupNode = builder.prismaNode("ApproverGroup", {
 });
 
 builder.queryField("approverGroups", (t) =>
-  t.prismaConnection({
-    type: "ApproverGroup",
-    cursor: "id",
-    totalCount: (_parent, _args, ctx) =>
-      ctx.db.approverGroup.count({ where: { organizationId: ctx.actor.organizationId } }),
-    resolve: (query, _root, _args, ctx) =>
-      ctx.db.approverGroup.findMany({
-        ...query,
-        where: { organizationId: ctx.actor.organizationId },
-        orderBy: { id: "asc" },
-      }),
-  }),
+  t.prismaConnection(
+    {
+      type: "ApproverGroup",
+      cursor: "id",
+      totalCount: (_parent, _args, ctx) =>
+        ctx.db.approverGroup.count({ where: { organizationId: ctx.actor.organizationId } }),
+      resolve: (query, _root, _args, ctx) =>
+        ctx.db.approverGroup.findMany({
+          ...query,
+          where: { organizationId: ctx.actor.organizationId },
+          orderBy: { id: "asc" },
+        }),
+    },
+    { name: "ApproverGroupConnection" },
+    { name: "ApproverGroupEdge" },
+  ),
 );
 
 const CreateApproverGroupInput = builder.inputType("CreateApproverGroupInput", {

@@ -29,19 +29,23 @@ const AuditVerification = builder
   });
 
 builder.queryFields((t) => ({
-  auditEvents: t.prismaConnection({
-    type: "AuditEvent",
-    cursor: "id",
-    authScopes: { reader: true },
-    totalCount: (_parent, _args, ctx) =>
-      ctx.db.auditEvent.count({ where: { organizationId: ctx.actor.organizationId } }),
-    resolve: (query, _root, _args, ctx) =>
-      ctx.db.auditEvent.findMany({
-        ...query,
-        where: { organizationId: ctx.actor.organizationId },
-        orderBy: { sequence: "asc" },
-      }),
-  }),
+  auditEvents: t.prismaConnection(
+    {
+      type: "AuditEvent",
+      cursor: "id",
+      authScopes: { reader: true },
+      totalCount: (_parent, _args, ctx) =>
+        ctx.db.auditEvent.count({ where: { organizationId: ctx.actor.organizationId } }),
+      resolve: (query, _root, _args, ctx) =>
+        ctx.db.auditEvent.findMany({
+          ...query,
+          where: { organizationId: ctx.actor.organizationId },
+          orderBy: { sequence: "asc" },
+        }),
+    },
+    { name: "AuditEventConnection" },
+    { name: "AuditEventEdge" },
+  ),
   verifyAuditLog: t.field({
     type: AuditVerification,
     authScopes: { reader: true },

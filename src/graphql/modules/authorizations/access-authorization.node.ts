@@ -25,15 +25,15 @@ export const AccessAuthorizationNode = builder.prismaNode("AccessAuthorization",
     revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
     revokedBy: t.relation("revokedBy", { nullable: true }),
     revocationComment: t.exposeString("revocationComment", { nullable: true }),
-    executions: t.relatedConnection("executions", {
-      cursor: "id",
-      totalCount: true,
-      query: { orderBy: { id: "desc" } },
-    }),
+    executions: t.relatedConnection(
+      "executions",
+      { cursor: "id", totalCount: true, query: { orderBy: { id: "desc" } } },
+      TaskExecutionConnection,
+    ),
   }),
 });
 
-builder.prismaNode("TaskExecution", {
+const TaskExecutionNode = builder.prismaNode("TaskExecution", {
   id: { field: "id" },
   nullable: true,
   findUnique: (id, ctx) => ({ id, AND: [visibleExecutions(ctx.actor)] }),
@@ -49,29 +49,60 @@ builder.prismaNode("TaskExecution", {
   }),
 });
 
+// One connection type for both lists of executions (all of them, and one grant's).
+const TaskExecutionConnection = builder.connectionObject(
+  {
+    type: TaskExecutionNode,
+    name: "TaskExecutionConnection",
+    fields: (t) => ({
+      // Pothos hands a count function to root connections and a value to related ones.
+      totalCount: t.int({
+        resolve: (connection) => {
+          const count = (connection as { totalCount?: number | (() => number | Promise<number>) }).totalCount;
+          return typeof count === "function" ? count() : (count ?? 0);
+        },
+      }),
+    }),
+  },
+  { name: "TaskExecutionEdge" },
+);
+
 builder.queryFields((t) => ({
-  accessAuthorizations: t.prismaConnection({
-    type: "AccessAuthorization",
-    cursor: "id",
-    args: { status: t.arg({ type: [AuthorizationStatusEnum] }) },
-    totalCount: (_parent, args, ctx) =>
-      ctx.db.accessAuthorization.count({
-        where: { ...visibleAuthorizations(ctx.actor), ...(args.status?.length ? { status: { in: args.status } } : {}) },
-      }),
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.accessAuthorization.findMany({
-        ...query,
-        where: { ...visibleAuthorizations(ctx.actor), ...(args.status?.length ? { status: { in: args.status } } : {}) },
-        orderBy: { id: "desc" },
-      }),
-  }),
-  taskExecutions: t.prismaConnection({
-    type: "TaskExecution",
-    cursor: "id",
-    totalCount: (_parent, _args, ctx) => ctx.db.taskExecution.count({ where: visibleExecutions(ctx.actor) }),
-    resolve: (query, _root, _args, ctx) =>
-      ctx.db.taskExecution.findMany({ ...query, where: visibleExecutions(ctx.actor), orderBy: { id: "desc" } }),
-  }),
+  accessAuthorizations: t.prismaConnection(
+    {
+      type: "AccessAuthorization",
+      cursor: "id",
+      args: { status: t.arg({ type: [AuthorizationStatusEnum] }) },
+      totalCount: (_parent, args, ctx) =>
+        ctx.db.accessAuthorization.count({
+          where: {
+            ...visibleAuthorizations(ctx.actor),
+            ...(args.status?.length ? { status: { in: args.status } } : {}),
+          },
+        }),
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.accessAuthorization.findMany({
+          ...query,
+          where: {
+            ...visibleAuthorizations(ctx.actor),
+            ...(args.status?.length ? { status: { in: args.status } } : {}),
+          },
+          orderBy: { id: "desc" },
+        }),
+    },
+    { name: "AccessAuthorizationConnection" },
+    { name: "AccessAuthorizationEdge" },
+  ),
+  taskExecutions: t.prismaConnection(
+    {
+      type: "TaskExecution",
+      cursor: "id",
+      totalCount: (_parent, _args, ctx) => ctx.db.taskExecution.count({ where: visibleExecutions(ctx.actor) }),
+      resolve: (query, _root, _args, ctx) =>
+        ctx.db.taskExecution.findMany({ ...query, where: visibleExecutions(ctx.actor), orderBy: { id: "desc" } }),
+    },
+    TaskExecutionConnection,
+  ),
 }));
 
 interface TaskAuthorizationShape {

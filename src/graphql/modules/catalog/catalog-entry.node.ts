@@ -29,20 +29,26 @@ export const CatalogEntryNode = builder.prismaNode("CatalogEntry", {
 });
 
 builder.queryField("catalog", (t) =>
-  t.prismaConnection({
-    type: "CatalogEntry",
-    cursor: "id",
-    description: "What approval policies may target",
-    args: { type: t.arg({ type: PolicyTypeEnum }) },
-    totalCount: (_parent, args, ctx) =>
-      ctx.db.catalogEntry.count({ where: { organizationId: ctx.actor.organizationId, type: args.type ?? undefined } }),
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.catalogEntry.findMany({
-        ...query,
-        where: { organizationId: ctx.actor.organizationId, type: args.type ?? undefined },
-        orderBy: { id: "asc" },
-      }),
-  }),
+  t.prismaConnection(
+    {
+      type: "CatalogEntry",
+      cursor: "id",
+      description: "What approval policies may target",
+      args: { type: t.arg({ type: PolicyTypeEnum }) },
+      totalCount: (_parent, args, ctx) =>
+        ctx.db.catalogEntry.count({
+          where: { organizationId: ctx.actor.organizationId, type: args.type ?? undefined },
+        }),
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.catalogEntry.findMany({
+          ...query,
+          where: { organizationId: ctx.actor.organizationId, type: args.type ?? undefined },
+          orderBy: { id: "asc" },
+        }),
+    },
+    { name: "CatalogEntryConnection" },
+    { name: "CatalogEntryEdge" },
+  ),
 );
 
 const AddCatalogEntryInput = builder.inputType("AddCatalogEntryInput", {

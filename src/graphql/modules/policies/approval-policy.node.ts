@@ -24,18 +24,22 @@ export const ApprovalPolicyNode = builder.prismaNode("ApprovalPolicy", {
 });
 
 builder.queryFields((t) => ({
-  approvalPolicies: t.prismaConnection({
-    type: "ApprovalPolicy",
-    cursor: "id",
-    totalCount: (_parent, _args, ctx) =>
-      ctx.db.approvalPolicy.count({ where: { organizationId: ctx.actor.organizationId } }),
-    resolve: (query, _root, _args, ctx) =>
-      ctx.db.approvalPolicy.findMany({
-        ...query,
-        where: { organizationId: ctx.actor.organizationId },
-        orderBy: { id: "asc" },
-      }),
-  }),
+  approvalPolicies: t.prismaConnection(
+    {
+      type: "ApprovalPolicy",
+      cursor: "id",
+      totalCount: (_parent, _args, ctx) =>
+        ctx.db.approvalPolicy.count({ where: { organizationId: ctx.actor.organizationId } }),
+      resolve: (query, _root, _args, ctx) =>
+        ctx.db.approvalPolicy.findMany({
+          ...query,
+          where: { organizationId: ctx.actor.organizationId },
+          orderBy: { id: "asc" },
+        }),
+    },
+    { name: "ApprovalPolicyConnection" },
+    { name: "ApprovalPolicyEdge" },
+  ),
   approvalPolicy: t.prismaField({
     type: "ApprovalPolicy",
     nullable: true,

@@ -65,18 +65,22 @@ const AccessRequestFilter = builder.inputType("AccessRequestFilter", {
 });
 
 builder.queryFields((t) => ({
-  accessRequests: t.prismaConnection({
-    type: "AccessRequest",
-    cursor: "id",
-    args: { filter: t.arg({ type: AccessRequestFilter }) },
-    totalCount: (_parent, args, ctx) => ctx.db.accessRequest.count({ where: requestFilter(ctx.actor, args.filter) }),
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.accessRequest.findMany({
-        ...query,
-        where: requestFilter(ctx.actor, args.filter),
-        orderBy: { id: "desc" },
-      }),
-  }),
+  accessRequests: t.prismaConnection(
+    {
+      type: "AccessRequest",
+      cursor: "id",
+      args: { filter: t.arg({ type: AccessRequestFilter }) },
+      totalCount: (_parent, args, ctx) => ctx.db.accessRequest.count({ where: requestFilter(ctx.actor, args.filter) }),
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.accessRequest.findMany({
+          ...query,
+          where: requestFilter(ctx.actor, args.filter),
+          orderBy: { id: "desc" },
+        }),
+    },
+    { name: "AccessRequestConnection" },
+    { name: "AccessRequestEdge" },
+  ),
   accessRequest: t.prismaField({
     type: "AccessRequest",
     nullable: true,
