@@ -13,9 +13,9 @@ export interface Actor {
 
 /** Work that follows a committed transition: waking jobs, publishing events. */
 export type Effect =
-  | { kind: "requestCreated"; requestId: string; expiresAt: Date }
+  | { kind: "requestCreated"; requestId: string; organizationId: string; expiresAt: Date }
   | { kind: "requestSettled"; requestId: string }
-  | { kind: "authorizationStarted"; authorizationId: string; endsAt: Date }
+  | { kind: "authorizationStarted"; authorizationId: string; organizationId: string; endsAt: Date }
   | { kind: "authorizationSettled"; authorizationId: string }
   | { kind: "mailQueued"; messageIds: string[] }
   | { kind: "requestEvent"; requestId: string; organizationId: string; type: AccessRequestEventType; at: Date }

@@ -3,6 +3,7 @@ import type { AuthorizationStatus, Prisma, Tx } from "../../db/client.ts";
 import { isAdmin, requireActor } from "../access.ts";
 import type { ServiceContext } from "../context.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors.ts";
+import { queueMail } from "../notifications/notifications.service.ts";
 import { assertTransition, authorizationTransitions } from "../requests/request-states.ts";
 import { isEligibleApprover } from "../requests/requests.service.ts";
 import { transition } from "../transition.ts";
@@ -58,6 +59,14 @@ export async function revokeAccessAuthorization(ctx: ServiceContext, rawInput: u
       details: { requestId: input.requestId, comment: input.comment },
     });
     effect({ kind: "authorizationSettled", authorizationId: authorization.id });
+    await queueMail({ tx, effect }, ctx.organizationId, [
+      {
+        template: "access-revoked",
+        recipientId: authorization.userId,
+        requestId: input.requestId,
+        authorizationId: authorization.id,
+      },
+    ]);
     effect({
       kind: "requestEvent",
       organizationId: ctx.organizationId,
@@ -74,11 +83,19 @@ export async function endAccessAuthorization(ctx: ServiceContext, authorizationI
   return transition(ctx, async ({ tx, now, audit, effect }) => {
     const authorization = await tx.accessAuthorization.findFirst({
       where: { id: authorizationId, organizationId: ctx.organizationId },
-      select: { requestId: true },
+      select: { requestId: true, userId: true },
     });
     if (!authorization) return false;
     const ended = await moveAuthorization(tx, authorizationId, "ENDED", { endedAt: now }, { endsAt: { lte: now } });
     if (!ended) return false;
+    await queueMail({ tx, effect }, ctx.organizationId, [
+      {
+        template: "access-ended",
+        recipientId: authorization.userId,
+        requestId: authorization.requestId,
+        authorizationId,
+      },
+    ]);
     audit({
       action: "End-ElevatedAccessAuthorization",
       subjectId: authorizationId,

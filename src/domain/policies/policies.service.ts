@@ -1,8 +1,8 @@
 import { z } from "zod";
+import type { Prisma } from "../../db/client.ts";
 import { requireAdmin } from "../access.ts";
 import { findApproverGroup } from "../approver-groups/approver-groups.service.ts";
 import { findCatalogEntry, maxGrantHours, policyScopes, policyTypes } from "../catalog/catalog.service.ts";
-import type { Prisma } from "../../db/client.ts";
 import type { ServiceContext } from "../context.ts";
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from "../errors.ts";
 import { cancelPendingRequestsOfPolicy } from "../requests/requests.service.ts";

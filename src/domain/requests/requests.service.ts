@@ -15,6 +15,7 @@ import {
   SelfApprovalError,
   ValidationError,
 } from "../errors.ts";
+import { eligibleApproverIds, queueMail } from "../notifications/notifications.service.ts";
 import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, nonEmptyText, optionalText, parseInput, wholeHours } from "../validation.ts";
 import { assertTransition, requestTransitions } from "./request-states.ts";
@@ -88,7 +89,12 @@ async function grantAccess(scope: TransitionScope, request: AccessRequest) {
     },
   });
   scope.effect({ kind: "requestSettled", requestId: request.id });
-  scope.effect({ kind: "authorizationStarted", authorizationId: authorization.id, endsAt: authorization.endsAt });
+  scope.effect({
+    kind: "authorizationStarted",
+    authorizationId: authorization.id,
+    organizationId: authorization.organizationId,
+    endsAt: authorization.endsAt,
+  });
   scope.effect({
     kind: "requestEvent",
     organizationId: request.organizationId,
@@ -96,6 +102,14 @@ async function grantAccess(scope: TransitionScope, request: AccessRequest) {
     type: "APPROVED",
     at: scope.now,
   });
+  await queueMail(scope, request.organizationId, [
+    {
+      template: "request-approved",
+      recipientId: request.requesterId,
+      requestId: request.id,
+      authorizationId: authorization.id,
+    },
+  ]);
   return authorization;
 }
 
@@ -159,7 +173,18 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         details: { channel: "AUTO", authorizationId: authorization.id, endsAt: authorization.endsAt },
       });
     } else {
-      effect({ kind: "requestCreated", requestId: request.id, expiresAt: request.expiresAt });
+      effect({
+        kind: "requestCreated",
+        requestId: request.id,
+        organizationId: request.organizationId,
+        expiresAt: request.expiresAt,
+      });
+      const approvers = await eligibleApproverIds(scope, request.approverGroupId, request.requesterId);
+      await queueMail(
+        scope,
+        ctx.organizationId,
+        approvers.map((recipientId) => ({ template: "approval-needed", recipientId, requestId: request.id })),
+      );
     }
     return request;
   });
@@ -202,6 +227,9 @@ export async function decideAccessRequest(
   rawInput: unknown,
   approved: boolean,
   channel: DecisionChannel,
+  // Runs in the decision's transaction once the decision is allowed; a one-click
+  // link spends its token here, so a link decides at most once.
+  authorizeDoor?: (tx: Tx, now: Date) => Promise<void>,
 ) {
   const actor = requireActor(ctx);
   const input = parseInput(decideInput, rawInput);
@@ -216,6 +244,7 @@ export async function decideAccessRequest(
     if (request.decisions.some((decision) => decision.approverId === actor.id)) {
       throw new ConflictError("you have already decided this request");
     }
+    await authorizeDoor?.(tx, now);
     await tx.accessDecision.create({
       data: {
         organizationId: ctx.organizationId,
@@ -234,6 +263,9 @@ export async function decideAccessRequest(
       await settle(decided, "DENIED");
       effect({ kind: "requestSettled", requestId: request.id });
       event("DENIED");
+      await queueMail(scope, ctx.organizationId, [
+        { template: "request-denied", recipientId: request.requesterId, requestId: request.id },
+      ]);
       audit({
         action: "Deny-ElevatedAccessRequest",
         subjectId: request.id,
@@ -324,7 +356,8 @@ export async function cancelPendingRequestsOfPolicy(
  * decided, canceled or already expired meanwhile, or is not due yet.
  */
 export async function expireAccessRequest(ctx: ServiceContext, requestId: string): Promise<boolean> {
-  return transition(ctx, async ({ tx, now, audit, effect }) => {
+  return transition(ctx, async (scope) => {
+    const { tx, now, audit, effect } = scope;
     const expired = await moveRequest(
       tx,
       requestId,
@@ -338,6 +371,8 @@ export async function expireAccessRequest(ctx: ServiceContext, requestId: string
     );
     if (!expired) return false;
     audit({ action: "Expire-ElevatedAccessRequest", subjectId: requestId, details: {} });
+    const { requesterId } = await tx.accessRequest.findUniqueOrThrow({ where: { id: requestId } });
+    await queueMail(scope, ctx.organizationId, [{ template: "request-expired", recipientId: requesterId, requestId }]);
     effect({ kind: "requestEvent", organizationId: ctx.organizationId, requestId, type: "EXPIRED", at: now });
     return true;
   });

@@ -1,0 +1,56 @@
+import type { TransitionScope } from "../transition.ts";
+
+export type MailTemplate =
+  | "approval-needed"
+  | "request-approved"
+  | "request-denied"
+  | "request-expired"
+  | "access-revoked"
+  | "access-ended";
+
+export interface OutgoingMail {
+  template: MailTemplate;
+  recipientId: string;
+  requestId: string;
+  authorizationId?: string;
+}
+
+/**
+ * Records notification mail in the outbox inside the transition's transaction.
+ * The dedupe key (template, request, recipient) makes one message per transition
+ * and recipient, however often a transition's follow-up work is retried.
+ */
+export async function queueMail(
+  { tx, effect }: Pick<TransitionScope, "tx" | "effect">,
+  organizationId: string,
+  mails: OutgoingMail[],
+): Promise<void> {
+  if (mails.length === 0) return;
+  const rows = mails.map((mail) => ({
+    organizationId,
+    template: mail.template,
+    recipientId: mail.recipientId,
+    requestId: mail.requestId,
+    authorizationId: mail.authorizationId ?? null,
+    dedupeKey: `${mail.template}:${mail.requestId}:${mail.recipientId}`,
+  }));
+  await tx.emailMessage.createMany({ data: rows, skipDuplicates: true });
+  const queued = await tx.emailMessage.findMany({
+    where: { dedupeKey: { in: rows.map((row) => row.dedupeKey) }, status: "QUEUED" },
+    select: { id: true },
+  });
+  effect({ kind: "mailQueued", messageIds: queued.map((message) => message.id) });
+}
+
+/** Eligible approvers of a group for a request: MEMBER principals, never the requester. */
+export async function eligibleApproverIds(
+  { tx }: Pick<TransitionScope, "tx">,
+  approverGroupId: string,
+  requesterId: string,
+): Promise<string[]> {
+  const members = await tx.approverGroupMember.findMany({
+    where: { groupId: approverGroupId, userId: { not: requesterId }, user: { kind: "MEMBER" } },
+    select: { userId: true },
+  });
+  return members.map((member) => member.userId);
+}

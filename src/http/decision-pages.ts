@@ -1,0 +1,186 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Db } from "../db/client.ts";
+import { consumeDecisionToken, findDecisionToken } from "../domain/approval-tokens/approval-tokens.service.ts";
+import type { EffectSink } from "../domain/context.ts";
+import { ConflictError, DomainError } from "../domain/errors.ts";
+import { resolveActor } from "../domain/identity.ts";
+import { decideAccessRequest } from "../domain/requests/requests.service.ts";
+import { pageCssHash, renderDecisionConfirmPage, renderDecisionOutcomePage } from "../email/decision-page.ts";
+
+export interface DecisionPageDeps {
+  db: Db;
+  effects: EffectSink;
+  publicUrl: string;
+}
+
+const csrfCookie = "elevate_decide_csrf";
+const maxFormBytes = 16 * 1024;
+
+// No scripts at all, styles only by hash, forms only to ourselves, never framed.
+const securityHeaders = {
+  "content-type": "text/html; charset=utf-8",
+  "cache-control": "no-store",
+  "referrer-policy": "no-referrer",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "content-security-policy": `default-src 'none'; style-src ${pageCssHash}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+};
+
+type Token = NonNullable<Awaited<ReturnType<typeof findDecisionToken>>>;
+
+function send(req: IncomingMessage, res: ServerResponse, status: number, html: string, headers = {}): void {
+  res.writeHead(status, { ...securityHeaders, ...headers });
+  res.end(req.method === "HEAD" ? undefined : html);
+}
+
+function outcome(orgName: string, title: string, message: string, details?: { label: string; value: string | Date }[]) {
+  return renderDecisionOutcomePage({ orgName, title, message, details });
+}
+
+const invalidLink = () =>
+  outcome("Elevate", "This link is not valid", "The link is unknown or incomplete. Open the request from your inbox again.");
+
+/** What a used or stale link shows: who decided what, and when. */
+function settledPage(token: Token): string | null {
+  const { request } = token;
+  const orgName = token.approver.organization.name;
+  const decisions = request.decisions.map((decision) => ({
+    label: `${decision.approved ? "Approved" : "Denied"} by ${decision.approver.displayName} <${decision.approver.email}>`,
+    value: decision.decidedAt,
+  }));
+  if (request.status !== "PENDING") {
+    return outcome(orgName, `This request is ${request.status.toLowerCase()}`, "Nothing was changed by opening this link.", [
+      ...decisions,
+      ...(request.decidedAt && decisions.length === 0 ? [{ label: "Settled", value: request.decidedAt }] : []),
+    ]);
+  }
+  if (token.usedAt) {
+    return outcome(orgName, "This link was already used", "Each link decides once.", [
+      { label: "Used", value: token.usedAt },
+      ...decisions,
+    ]);
+  }
+  if (request.expiresAt <= new Date() || token.expiresAt <= new Date()) {
+    return outcome(orgName, "This request has expired", "Nobody decided it in time; the requester can ask again.", [
+      { label: "Expired", value: request.expiresAt },
+    ]);
+  }
+  return null;
+}
+
+function readCookie(req: IncomingMessage, name: string): string | null {
+  for (const part of (req.headers.cookie ?? "").split(";")) {
+    const [key, ...value] = part.trim().split("=");
+    if (key === name) return value.join("=");
+  }
+  return null;
+}
+
+function sameValue(a: string, b: string): boolean {
+  const [left, right] = [Buffer.from(a), Buffer.from(b)];
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
+  if (!(req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded")) return null;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxFormBytes) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+}
+
+/**
+ * The one-click decision pages behind /decide/<token>. GET and HEAD only show
+ * a confirmation page (mail scanners fetch links); its POST decides through the
+ * same domain function as the GraphQL mutation, with channel EMAIL.
+ */
+export function createDecisionPages(deps: DecisionPageDeps) {
+  const secureCookie = deps.publicUrl.startsWith("https://");
+  const publicOrigin = new URL(deps.publicUrl).origin;
+
+  async function show(req: IncomingMessage, res: ServerResponse, token: Token, value: string): Promise<void> {
+    const settled = settledPage(token);
+    if (settled) return send(req, res, 200, settled);
+    const csrf = randomBytes(24).toString("base64url");
+    const cookie = `${csrfCookie}=${csrf}; Path=/decide/; HttpOnly; SameSite=Strict${secureCookie ? "; Secure" : ""}`;
+    const { request } = token;
+    const html = renderDecisionConfirmPage({
+      orgName: token.approver.organization.name,
+      decision: token.decision,
+      approverName: token.approver.displayName,
+      formAction: `/decide/${value}`,
+      csrfToken: csrf,
+      request: {
+        requesterName: request.requester.displayName,
+        requesterEmail: request.requester.email,
+        target: request.target,
+        type: request.type,
+        scope: request.scope,
+        reason: request.reason,
+        durationHours: request.durationHours,
+        expiresAt: request.expiresAt,
+      },
+    });
+    send(req, res, 200, html, { "set-cookie": cookie });
+  }
+
+  async function decide(req: IncomingMessage, res: ServerResponse, token: Token): Promise<void> {
+    const orgName = token.approver.organization.name;
+    const form = await readForm(req);
+    const cookie = readCookie(req, csrfCookie);
+    const origin = req.headers.origin;
+    if (!form || !cookie || !sameValue(cookie, form.get("csrf") ?? "") || (origin && origin !== publicOrigin)) {
+      return send(req, res, 403, outcome(orgName, "Please try again", "Open the link from your email and use its button."));
+    }
+    const settled = settledPage(token);
+    if (settled) return send(req, res, 409, settled);
+    const actor = await resolveActor(deps.db, {
+      organizationId: token.organizationId,
+      email: token.approver.email,
+      expiresAt: token.expiresAt,
+    });
+    const approved = token.decision === "APPROVE";
+    try {
+      const request = await decideAccessRequest(
+        { db: deps.db, organizationId: token.organizationId, actor, effects: deps.effects },
+        { requestId: token.requestId, comment: form.get("comment") },
+        approved,
+        "EMAIL",
+        async (tx, now) => {
+          if (!(await consumeDecisionToken(tx, token.id, now))) throw new ConflictError("this link was already used");
+        },
+      );
+      const title = approved
+        ? request.status === "APPROVED"
+          ? "Request approved"
+          : "Approval recorded"
+        : "Request denied";
+      const message = approved && request.status === "PENDING" ? "More approvals are needed before access starts." : "Thank you.";
+      send(req, res, 200, outcome(orgName, title, message, [{ label: "Request", value: request.target }]));
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      const fresh = await findDecisionToken(deps.db, readTokenValue(req) ?? "");
+      const page = (fresh && settledPage(fresh)) ?? outcome(orgName, "Not decided", error.message);
+      send(req, res, error.code === "NOT_AN_APPROVER" || error.code === "SELF_APPROVAL" ? 403 : 409, page);
+    }
+  }
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const value = readTokenValue(req);
+    const token = value ? await findDecisionToken(deps.db, value) : null;
+    if (!token || !value) return send(req, res, 404, invalidLink());
+    if (req.method === "GET" || req.method === "HEAD") return show(req, res, token, value);
+    if (req.method === "POST") return decide(req, res, token);
+    send(req, res, 405, invalidLink(), { allow: "GET, HEAD, POST" });
+  };
+}
+
+function readTokenValue(req: IncomingMessage): string | null {
+  const path = new URL(req.url ?? "/", "http://localhost").pathname;
+  return path.match(/^\/decide\/([^/]+)$/)?.[1] ?? null;
+}
