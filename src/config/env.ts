@@ -36,6 +36,7 @@ export const envSchema = z
     JWT_AUDIENCE: z.string().min(1).default("elevate"),
     JWKS_URL: z.url({ message: "must be a URL" }).optional(),
     DEV_ISSUER_KEY_FILE: z.string().min(1).default(".elevate/dev-issuer-key.json"),
+    DEV_MAILBOX_DIR: z.string().min(1).default(".elevate/dev-mail"),
     RECONCILE_INTERVAL_SECONDS: z.coerce.number({ message: "must be a number" }).int().min(1).max(3600).default(60),
     SEED_DEMO: booleanString.default(true),
     WORKER: booleanString.default(true),

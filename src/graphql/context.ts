@@ -1,5 +1,6 @@
 import type { Db } from "../db/client.ts";
 import type { Actor, EffectSink, ServiceContext } from "../domain/context.ts";
+import type { EventBus } from "../domain/events.ts";
 
 /** Built once per operation before Yoga executes it; read-only afterwards. */
 export interface GraphQLContext {
@@ -8,5 +9,6 @@ export interface GraphQLContext {
   /** When the caller's token stops being valid; subscriptions end then. */
   tokenExpiresAt: Date;
   effects: EffectSink;
+  events: EventBus;
   services: ServiceContext;
 }

@@ -8,6 +8,7 @@ import "./modules/control/elevated-access-control.ts";
 import "./modules/catalog/catalog-entry.node.ts";
 import "./modules/policies/approval-policy.node.ts";
 import "./modules/requests/access-request.node.ts";
+import "./modules/requests/access-request-changed.subscription.ts";
 import "./modules/authorizations/access-authorization.node.ts";
 import "./modules/audit/audit-event.node.ts";
 

@@ -1,20 +1,32 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { GraphQLError } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { WebSocketServer } from "ws";
 import type { Db } from "../db/client.ts";
 import type { EffectSink } from "../domain/context.ts";
+import type { EventBus } from "../domain/events.ts";
 import { AuthenticationError, resolveActor, type TokenVerifier } from "../domain/identity.ts";
 import type { GraphQLContext } from "../graphql/context.ts";
 import { schema } from "../graphql/schema.ts";
+import { createDecisionPages } from "./decision-pages.ts";
+import { probeReadiness, type ReadinessChecks, sendJson } from "./health.ts";
 
 export interface AppDeps {
   db: Db;
   verifyToken: TokenVerifier;
   effects: EffectSink;
+  events: EventBus;
+  /** Base of the links the server hands out (decision pages check form posts against it). */
+  publicUrl: string;
   production: boolean;
   /** Extra readiness probes (Redis, for example); the database is always probed. */
-  readinessChecks?: Record<string, () => Promise<unknown>>;
+  readinessChecks?: ReadinessChecks;
+  /** Extra routes by exact path (the dev mailbox, for example). */
+  routes?: Record<string, Route>;
 }
+
+export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
 function unauthenticated(message: string): GraphQLError {
   return new GraphQLError(`Unauthenticated: ${message}`, {
@@ -23,8 +35,8 @@ function unauthenticated(message: string): GraphQLError {
 }
 
 /** Authenticates a raw bearer token and builds the operation's context. */
-export async function buildContext(deps: AppDeps, authorization: string | null | undefined): Promise<GraphQLContext> {
-  const token = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+export async function buildContext(deps: AppDeps, authorization: unknown): Promise<GraphQLContext> {
+  const token = typeof authorization === "string" ? authorization.match(/^Bearer\s+(\S+)$/i)?.[1] : undefined;
   if (!token) throw unauthenticated("a bearer token is required");
   try {
     const claims = await deps.verifyToken(token);
@@ -34,6 +46,7 @@ export async function buildContext(deps: AppDeps, authorization: string | null |
       actor,
       tokenExpiresAt: claims.expiresAt,
       effects: deps.effects,
+      events: deps.events,
       services: { db: deps.db, organizationId: actor.organizationId, actor, effects: deps.effects },
     };
   } catch (error) {
@@ -42,47 +55,96 @@ export async function buildContext(deps: AppDeps, authorization: string | null |
   }
 }
 
-export function createGraphQL(deps: AppDeps): YogaServerInstance<Record<string, unknown>, GraphQLContext> {
-  return createYoga<Record<string, unknown>, GraphQLContext>({
+interface WebSocketInitial {
+  connectionParams?: { authorization?: unknown; Authorization?: unknown };
+}
+
+export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitial, GraphQLContext> {
+  return createYoga<WebSocketInitial, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
-    graphiql: !deps.production,
+    graphiql: !deps.production && { subscriptionsProtocol: "WS" },
     landingPage: false,
     maskedErrors: true,
-    context: ({ request }) => buildContext(deps, request.headers.get("authorization")),
+    // HTTP and SSE carry the token in the Authorization header, WebSocket in connection_init.
+    context: ({ request, connectionParams }) =>
+      buildContext(
+        deps,
+        request?.headers.get("authorization") ?? connectionParams?.authorization ?? connectionParams?.Authorization,
+      ),
   });
 }
 
-type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
-  res.end(JSON.stringify(body));
+/**
+ * graphql-ws on the GraphQL path of the same server. The token is checked at
+ * connect; the socket closes when it expires.
+ */
+function serveWebSockets(server: Server, yoga: ReturnType<typeof createGraphQL>, deps: AppDeps) {
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  useServer<WebSocketInitial["connectionParams"]>(
+    {
+      onConnect: async (ctx) => {
+        try {
+          const context = await buildContext(
+            deps,
+            ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization,
+          );
+          const socket = ctx.extra.socket;
+          const timer = setTimeout(
+            () => socket.close(4401, "token expired"),
+            context.tokenExpiresAt.getTime() - Date.now(),
+          );
+          socket.once("close", () => clearTimeout(timer));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      execute: (args) => (args.rootValue as { execute: typeof import("graphql").execute }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: typeof import("graphql").subscribe }).subscribe(args),
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          connectionParams: ctx.connectionParams,
+        });
+        const args = {
+          schema,
+          operationName: params.operationName,
+          document: parse(params.query),
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        return errors.length ? errors : args;
+      },
+    },
+    wsServer,
+  );
+  return wsServer;
 }
 
-/** Builds the HTTP app (GraphQL, health); never listens, so tests and main share it. */
+/** Builds the HTTP app (GraphQL over HTTP, SSE and WebSocket, decision pages, health); never listens. */
 export function createApp(deps: AppDeps): { server: Server; yoga: ReturnType<typeof createGraphQL> } {
   const yoga = createGraphQL(deps);
+  const decisionPages = createDecisionPages(deps);
   const routes: Record<string, Route> = {
     "/healthz": (_req, res) => sendJson(res, 200, { status: "ok" }),
     "/readyz": async (_req, res) => {
-      const checks = { database: () => deps.db.$queryRaw`SELECT 1`, ...deps.readinessChecks };
-      const results = await Promise.all(
-        Object.entries(checks).map(async ([name, check]) => [
-          name,
-          await check().then(
-            () => "ok",
-            () => "failing",
-          ),
-        ]),
-      );
-      const ready = results.every(([, state]) => state === "ok");
-      sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", checks: Object.fromEntries(results) });
+      const { ready, body } = await probeReadiness({
+        database: () => deps.db.$queryRaw`SELECT 1`,
+        ...deps.readinessChecks,
+      });
+      sendJson(res, ready ? 200 : 503, body);
     },
+    ...deps.routes,
   };
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    const route = routes[path];
+    const route = routes[path] ?? (path.startsWith("/decide/") ? decisionPages : undefined);
     if (route) {
       Promise.resolve(route(req, res)).catch((error: unknown) => {
         console.error(error);
@@ -93,5 +155,6 @@ export function createApp(deps: AppDeps): { server: Server; yoga: ReturnType<typ
     }
     yoga(req, res);
   });
+  serveWebSockets(server, yoga, deps);
   return { server, yoga };
 }

@@ -39,7 +39,11 @@ function outcome(orgName: string, title: string, message: string, details?: { la
 }
 
 const invalidLink = () =>
-  outcome("Elevate", "This link is not valid", "The link is unknown or incomplete. Open the request from your inbox again.");
+  outcome(
+    "Elevate",
+    "This link is not valid",
+    "The link is unknown or incomplete. Open the request from your inbox again.",
+  );
 
 /** What a used or stale link shows: who decided what, and when. */
 function settledPage(token: Token): string | null {
@@ -50,10 +54,15 @@ function settledPage(token: Token): string | null {
     value: decision.decidedAt,
   }));
   if (request.status !== "PENDING") {
-    return outcome(orgName, `This request is ${request.status.toLowerCase()}`, "Nothing was changed by opening this link.", [
-      ...decisions,
-      ...(request.decidedAt && decisions.length === 0 ? [{ label: "Settled", value: request.decidedAt }] : []),
-    ]);
+    return outcome(
+      orgName,
+      `This request is ${request.status.toLowerCase()}`,
+      "Nothing was changed by opening this link.",
+      [
+        ...decisions,
+        ...(request.decidedAt && decisions.length === 0 ? [{ label: "Settled", value: request.decidedAt }] : []),
+      ],
+    );
   }
   if (token.usedAt) {
     return outcome(orgName, "This link was already used", "Each link decides once.", [
@@ -135,7 +144,12 @@ export function createDecisionPages(deps: DecisionPageDeps) {
     const cookie = readCookie(req, csrfCookie);
     const origin = req.headers.origin;
     if (!form || !cookie || !sameValue(cookie, form.get("csrf") ?? "") || (origin && origin !== publicOrigin)) {
-      return send(req, res, 403, outcome(orgName, "Please try again", "Open the link from your email and use its button."));
+      return send(
+        req,
+        res,
+        403,
+        outcome(orgName, "Please try again", "Open the link from your email and use its button."),
+      );
     }
     const settled = settledPage(token);
     if (settled) return send(req, res, 409, settled);
@@ -160,7 +174,8 @@ export function createDecisionPages(deps: DecisionPageDeps) {
           ? "Request approved"
           : "Approval recorded"
         : "Request denied";
-      const message = approved && request.status === "PENDING" ? "More approvals are needed before access starts." : "Thank you.";
+      const message =
+        approved && request.status === "PENDING" ? "More approvals are needed before access starts." : "Thank you.";
       send(req, res, 200, outcome(orgName, title, message, [{ label: "Request", value: request.target }]));
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;

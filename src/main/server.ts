@@ -14,27 +14,53 @@ try {
 const { logger } = await import("./logger.ts");
 const { prepareDatabase, tokenVerifier } = await import("./bootstrap.ts");
 const { createApp } = await import("../http/app.ts");
+const { startJobRuntime } = await import("../jobs/runtime.ts");
+const { eventEffectHandlers, followCoverageChanges } = await import("../http/event-bus.ts");
+const { devMailPage } = await import("../http/dev-mail.ts");
+const { mailDelivery, redisEventBus } = await import("./services.ts");
+const { onShutdownSignal } = await import("./shutdown.ts");
 
 const db = await prepareDatabase(env, logger);
+const events = redisEventBus(env);
+void followCoverageChanges(events.bus);
+const { mailbox, delivery } = mailDelivery(env);
+// With WORKER=false this process only adds jobs; `npm run worker` processes them.
+const jobs = await startJobRuntime({
+  db,
+  logger,
+  redisUrl: env.REDIS_URL,
+  queuePrefix: env.QUEUE_PREFIX,
+  reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
+  runWorkers: env.WORKER,
+  effectHandlers: [eventEffectHandlers(events.bus)],
+  delivery,
+});
 const { server } = createApp({
   db,
   verifyToken: await tokenVerifier(env),
-  effects: { dispatch: async () => {} },
+  effects: jobs.effects,
+  events: events.bus,
+  publicUrl: env.PUBLIC_URL,
   production: env.NODE_ENV === "production",
+  readinessChecks: jobs.readinessChecks,
+  routes: mailbox ? { "/dev/mail": devMailPage(() => mailbox.list()) } : {},
 });
 
 server.listen(env.PORT, () => {
   logger.info(`GraphQL (with GraphiQL) at http://localhost:${env.PORT}/graphql`);
+  if (mailbox) logger.info(`Mail is kept, not sent (SMTP_URL is unset): http://localhost:${env.PORT}/dev/mail`);
   if (!env.JWKS_URL) {
     logger.info("Get a dev token: npm run token -- --as requester@fabrikam.com");
   }
 });
 
-async function shutdown(signal: string): Promise<void> {
-  logger.info({ signal }, "shutting down");
-  server.close();
+onShutdownSignal(logger, async () => {
+  // In-flight requests get a few seconds; open subscriptions would otherwise hold the close forever.
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    setTimeout(resolve, 5000).unref();
+  });
+  await jobs.close();
+  events.close();
   await db.$disconnect();
-  process.exit(0);
-}
-process.once("SIGTERM", () => void shutdown("SIGTERM"));
-process.once("SIGINT", () => void shutdown("SIGINT"));
+});

@@ -2,3 +2,4 @@ import { builder } from "../../builder.ts";
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});

@@ -1,0 +1,194 @@
+import type { Db } from "../../db/client.ts";
+import { endAccessAuthorization } from "../authorizations/authorizations.service.ts";
+import type { EffectSink, ServiceContext } from "../context.ts";
+import { expireAccessRequest } from "./requests.service.ts";
+
+/** What the system itself needs to act on an organization's rows (jobs, reconciler). */
+export interface SystemDeps {
+  db: Db;
+  effects: EffectSink;
+}
+
+/** A context without a user: transitions made by the clock are audited with a null actor. */
+export function systemContext(deps: SystemDeps, organizationId: string): ServiceContext {
+  return { db: deps.db, effects: deps.effects, organizationId, actor: null };
+}
+
+/** A row that is waiting for a moment in time: a request's expiry or an authorization's end. */
+export interface Deadline {
+  id: string;
+  organizationId: string;
+  at: Date;
+}
+
+export interface SweepOptions {
+  /** Rows read per query. */
+  batchSize: number;
+  /** Rows attempted per call at most; the rest wait for the next call. */
+  limit: number;
+  /** Transitions in flight at once. */
+  concurrency: number;
+  /** Checked between batches, so a shutdown does not wait for a whole sweep. */
+  stopping?: () => boolean;
+}
+
+/** Runs `work` over `items`, `concurrency` at a time; returns what failed instead of stopping. */
+export interface SweepResult {
+  /** Rows this sweep moved on. */
+  done: number;
+  /** Errors of rows that could not be moved; they are retried by the next sweep. */
+  failures: unknown[];
+}
+
+async function eachWithConcurrency<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const failures: unknown[] = [];
+  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await work(item).catch((error: unknown) => failures.push(error));
+    }
+  });
+  await Promise.all(lanes);
+  return failures;
+}
+
+async function organizationIds(db: Db): Promise<string[]> {
+  const rows = await db.$queryRaw<{ id: string }[]>`SELECT id::text FROM "Organization" ORDER BY id`;
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Runs `transition` on every overdue row `overdue` finds, organization by organization.
+ * "Overdue" is decided by the database's clock, the same for every API and worker host.
+ * Stops an organization when a batch makes no progress (rows the transition refuses,
+ * for example while this host's clock lags the database's), so a sweep always ends.
+ */
+async function sweep(
+  db: Db,
+  options: SweepOptions,
+  overdue: (organizationId: string, limit: number) => Promise<Deadline[]>,
+  transition: (row: Deadline) => Promise<boolean>,
+): Promise<SweepResult> {
+  const result: SweepResult = { done: 0, failures: [] };
+  let attempted = 0;
+  for (const organizationId of await organizationIds(db)) {
+    for (;;) {
+      if (options.stopping?.() || attempted >= options.limit) return result;
+      const rows = await overdue(organizationId, Math.min(options.batchSize, options.limit - attempted));
+      if (rows.length === 0) break;
+      attempted += rows.length;
+      let progressed = 0;
+      const failures = await eachWithConcurrency(rows, options.concurrency, async (row) => {
+        if (await transition(row)) progressed += 1;
+      });
+      result.done += progressed;
+      result.failures.push(...failures);
+      if (progressed === 0) break;
+    }
+  }
+  return result;
+}
+
+/** Expires PENDING requests whose expiresAt has passed, each through `expireAccessRequest`. */
+export function expireOverdueRequests(deps: SystemDeps, options: SweepOptions): Promise<SweepResult> {
+  return sweep(
+    deps.db,
+    options,
+    (organizationId, limit) => deps.db.$queryRaw<Deadline[]>`
+      SELECT id::text, "organizationId"::text, "expiresAt" AS at FROM "AccessRequest"
+      WHERE "organizationId" = ${organizationId}::uuid AND status = 'PENDING' AND "expiresAt" <= now()
+      ORDER BY "expiresAt", id LIMIT ${limit}`,
+    (row) => expireAccessRequest(systemContext(deps, row.organizationId), row.id),
+  );
+}
+
+/** Ends ACTIVE authorizations whose endsAt has passed, each through `endAccessAuthorization`. */
+export function endOverdueAuthorizations(deps: SystemDeps, options: SweepOptions): Promise<SweepResult> {
+  return sweep(
+    deps.db,
+    options,
+    (organizationId, limit) => deps.db.$queryRaw<Deadline[]>`
+      SELECT id::text, "organizationId"::text, "endsAt" AS at FROM "AccessAuthorization"
+      WHERE "organizationId" = ${organizationId}::uuid AND status = 'ACTIVE' AND "endsAt" <= now()
+      ORDER BY "endsAt", id LIMIT ${limit}`,
+    (row) => endAccessAuthorization(systemContext(deps, row.organizationId), row.id),
+  );
+}
+
+/**
+ * Pages through the deadlines still ahead (PENDING requests, ACTIVE authorizations),
+ * organization by organization in deadline order, so callers can make sure each has a job.
+ */
+export async function* upcomingDeadlines(
+  db: Db,
+  kind: "requestExpiry" | "authorizationEnd",
+  batchSize: number,
+): AsyncGenerator<Deadline[]> {
+  for (const organizationId of await organizationIds(db)) {
+    let after: Deadline | null = null;
+    for (;;) {
+      const afterAt: Date = after?.at ?? new Date(0);
+      const afterId: string = after?.id ?? "00000000-0000-0000-0000-000000000000";
+      const rows: Deadline[] =
+        kind === "requestExpiry"
+          ? await db.$queryRaw<Deadline[]>`
+              SELECT id::text, "organizationId"::text, "expiresAt" AS at FROM "AccessRequest"
+              WHERE "organizationId" = ${organizationId}::uuid AND status = 'PENDING' AND "expiresAt" > now()
+                AND ("expiresAt", id) > (${afterAt}, ${afterId}::uuid)
+              ORDER BY "expiresAt", id LIMIT ${batchSize}`
+          : await db.$queryRaw<Deadline[]>`
+              SELECT id::text, "organizationId"::text, "endsAt" AS at FROM "AccessAuthorization"
+              WHERE "organizationId" = ${organizationId}::uuid AND status = 'ACTIVE' AND "endsAt" > now()
+                AND ("endsAt", id) > (${afterAt}, ${afterId}::uuid)
+              ORDER BY "endsAt", id LIMIT ${batchSize}`;
+      if (rows.length > 0) yield rows;
+      if (rows.length < batchSize) break;
+      after = rows[rows.length - 1]!;
+    }
+  }
+}
+
+/** The expiry of a request that is still PENDING, or null when it moved on or is gone. */
+export async function pendingRequestExpiry(db: Db, organizationId: string, requestId: string): Promise<Date | null> {
+  const request = await db.accessRequest.findFirst({
+    where: { id: requestId, organizationId, status: "PENDING" },
+    select: { expiresAt: true },
+  });
+  return request?.expiresAt ?? null;
+}
+
+/** The end of an authorization that is still ACTIVE, or null when it ended, was revoked or is gone. */
+export async function activeAuthorizationEnd(
+  db: Db,
+  organizationId: string,
+  authorizationId: string,
+): Promise<Date | null> {
+  const authorization = await db.accessAuthorization.findFirst({
+    where: { id: authorizationId, organizationId, status: "ACTIVE" },
+    select: { endsAt: true },
+  });
+  return authorization?.endsAt ?? null;
+}
+
+/**
+ * Runs `work` only if no other process is running it under the same name: a
+ * transaction-scoped advisory lock, released on commit, rollback or a dead connection.
+ * Returns `skipped` when another holder has it.
+ */
+export async function exclusively<T>(
+  db: Db,
+  name: string,
+  maxMillis: number,
+  work: () => Promise<T>,
+): Promise<{ skipped: true } | { skipped: false; value: T }> {
+  return db.$transaction(
+    async (tx) => {
+      const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`
+        SELECT pg_try_advisory_xact_lock(hashtext('elevate:exclusive'), hashtext(${name})) AS locked`;
+      if (!lock?.locked) return { skipped: true as const };
+      return { skipped: false as const, value: await work() };
+    },
+    { maxWait: 10_000, timeout: maxMillis },
+  );
+}

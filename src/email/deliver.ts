@@ -1,0 +1,130 @@
+import type { Db } from "../db/client.ts";
+import { mintDecisionTokens } from "../domain/approval-tokens/approval-tokens.service.ts";
+import type { Mailer } from "./mailer.ts";
+import { renderEmail } from "./render.ts";
+import type { TemplateName } from "./templates.ts";
+
+export interface DeliveryDeps {
+  db: Db;
+  mailer: Mailer;
+  publicUrl: string;
+}
+
+const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
+
+/** A GraphiQL link that opens the request (the API is the product's UI). */
+function requestUrl(publicUrl: string, requestId: string): string {
+  const query = `{ accessRequest(id: "${globalId("AccessRequest", requestId)}") { status target reason requester { email } decisions { approver { email } approved comment decidedAt } authorization { status startsAt endsAt } } }`;
+  return `${publicUrl}/graphql?query=${encodeURIComponent(query)}`;
+}
+
+/**
+ * Renders and sends one outbox message, then marks it SENT. Does nothing for a
+ * message already sent, so a retried or duplicated job never mails twice after
+ * a recorded delivery. Approval links are minted here, at send time, so they
+ * exist only in the message that went out.
+ */
+export async function deliverMail(deps: DeliveryDeps, messageId: string): Promise<"sent" | "skipped"> {
+  const { db, publicUrl } = deps;
+  const message = await db.emailMessage.findUnique({
+    where: { id: messageId },
+    include: {
+      organization: true,
+      recipient: true,
+      request: {
+        include: { requester: true, decisions: { include: { approver: true }, orderBy: { decidedAt: "desc" } } },
+      },
+      authorization: { include: { revokedBy: true } },
+    },
+  });
+  if (!message || message.status === "SENT" || !message.request) return "skipped";
+  const { request, organization, recipient, authorization } = message;
+  const branding = { orgName: organization.name, publicUrl };
+  const access = { target: request.target, type: request.type, scope: request.scope };
+  const common = {
+    ...branding,
+    ...access,
+    requesterName: request.requester.displayName,
+    requestUrl: requestUrl(publicUrl, request.id),
+  };
+  const template = message.template as TemplateName;
+
+  let rendered: Awaited<ReturnType<typeof renderEmail>>;
+  switch (template) {
+    case "approval-needed": {
+      // The request was decided or expired before this message went out: its links would be stale.
+      if (request.status !== "PENDING") return markSkipped(db, messageId);
+      const tokens = await mintDecisionTokens(db, request, recipient.id);
+      rendered = await renderEmail(template, {
+        ...common,
+        approverName: recipient.displayName,
+        requesterEmail: request.requester.email,
+        reason: request.reason,
+        durationHours: request.durationHours,
+        expiresAt: request.expiresAt,
+        approveUrl: `${publicUrl}/decide/${tokens.APPROVE}`,
+        denyUrl: `${publicUrl}/decide/${tokens.DENY}`,
+      });
+      break;
+    }
+    case "request-approved":
+      if (!authorization) return markSkipped(db, messageId);
+      rendered = await renderEmail(template, {
+        ...common,
+        startsAt: authorization.startsAt,
+        endsAt: authorization.endsAt,
+      });
+      break;
+    case "request-denied": {
+      const denial = request.decisions.find((decision) => !decision.approved);
+      rendered = await renderEmail(template, {
+        ...common,
+        deniedByName: denial?.approver.displayName ?? "an approver",
+        comment: denial?.comment ?? undefined,
+      });
+      break;
+    }
+    case "request-expired":
+      rendered = await renderEmail(template, { ...common, expiredAt: request.expiresAt });
+      break;
+    case "access-revoked":
+      if (!authorization?.revokedAt) return markSkipped(db, messageId);
+      rendered = await renderEmail(template, {
+        ...common,
+        revokedByName: authorization.revokedBy?.displayName ?? "an administrator",
+        revokedAt: authorization.revokedAt,
+        comment: authorization.revocationComment ?? undefined,
+      });
+      break;
+    case "access-ended":
+      if (!authorization) return markSkipped(db, messageId);
+      rendered = await renderEmail(template, { ...common, endedAt: authorization.endedAt ?? authorization.endsAt });
+      break;
+    default:
+      throw new Error(`unknown mail template ${template}`);
+  }
+
+  await deps.mailer.send({ to: recipient.email, messageId, ...rendered });
+  await db.emailMessage.update({ where: { id: messageId }, data: { status: "SENT", sentAt: new Date() } });
+  return "sent";
+}
+
+async function markSkipped(db: Db, messageId: string): Promise<"skipped"> {
+  await db.emailMessage.update({
+    where: { id: messageId },
+    data: { status: "FAILED", lastError: "no longer relevant" },
+  });
+  return "skipped";
+}
+
+/** Records a failed attempt; the queue retries with backoff. */
+export async function recordMailFailure(db: Db, messageId: string, error: unknown, final: boolean): Promise<void> {
+  await db.emailMessage.updateMany({
+    where: { id: messageId, status: "QUEUED" },
+    data: {
+      attempts: { increment: 1 },
+      lastError: error instanceof Error ? error.message.slice(0, 500) : String(error),
+      ...(final ? { status: "FAILED" } : {}),
+    },
+  });
+}

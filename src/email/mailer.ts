@@ -1,0 +1,58 @@
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import nodemailer from "nodemailer";
+
+export interface OutgoingMessage {
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** Stable per outbox row, so a receiver can spot a duplicate. */
+  messageId: string;
+}
+
+export interface Mailer {
+  send(message: OutgoingMessage): Promise<void>;
+  close(): void;
+}
+
+/** Real delivery over SMTP (SMTP_URL). */
+export function smtpMailer(smtpUrl: string, from: string): Mailer {
+  const transport = nodemailer.createTransport(smtpUrl);
+  return {
+    async send(message) {
+      await transport.sendMail({ from, ...message, messageId: `<${message.messageId}@elevate>` });
+    },
+    close: () => transport.close(),
+  };
+}
+
+export interface StoredDevMail extends OutgoingMessage {
+  id: string;
+  from: string;
+  date: string;
+}
+
+/**
+ * Development without SMTP_URL: messages are kept as files, so whichever process
+ * sends them (API or a separate worker), /dev/mail lists them.
+ */
+export function devMailbox(dir: string, from: string): Mailer & { list(): Promise<StoredDevMail[]> } {
+  return {
+    async send(message) {
+      await mkdir(dir, { recursive: true });
+      const date = new Date().toISOString();
+      const id = `${date.replace(/\D/g, "")}-${message.messageId}`;
+      const stored: StoredDevMail = { id, from, date, ...message };
+      await writeFile(path.join(dir, `${id}.json`), JSON.stringify(stored));
+    },
+    close: () => {},
+    async list() {
+      const files = (await readdir(dir).catch(() => [] as string[])).filter((file) => file.endsWith(".json"));
+      const messages = await Promise.all(
+        files.map(async (file) => JSON.parse(await readFile(path.join(dir, file), "utf8")) as StoredDevMail),
+      );
+      return messages.sort((a, b) => b.id.localeCompare(a.id));
+    },
+  };
+}

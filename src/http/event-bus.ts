@@ -1,0 +1,44 @@
+import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
+import { createPubSub } from "graphql-yoga";
+import type { Redis } from "ioredis";
+import { invalidateCoverage } from "../domain/authorizations/coverage-cache.ts";
+import type { AccessRequestEventMessage, EventBus } from "../domain/events.ts";
+import type { EffectHandlers } from "../jobs/effects.ts";
+
+type Topics = {
+  [topic: `access-request:${string}`]: [AccessRequestEventMessage];
+  "coverage-changed": [{ organizationId: string }];
+};
+
+/**
+ * Events after commit, through Redis pub/sub so every API instance sees what any
+ * process (API, email page, worker, reconciler) did. Without Redis clients it
+ * stays in this process (unit-style tests).
+ */
+export function createEventBus(redis?: { publish: Redis; subscribe: Redis }): EventBus {
+  const pubsub = createPubSub<Topics>(
+    redis
+      ? { eventTarget: createRedisEventTarget({ publishClient: redis.publish, subscribeClient: redis.subscribe }) }
+      : {},
+  );
+  return {
+    publishRequestEvent: (message) => pubsub.publish(`access-request:${message.organizationId}`, message),
+    requestEvents: (organizationId) => pubsub.subscribe(`access-request:${organizationId}`),
+    publishCoverageChanged: (organizationId) => pubsub.publish("coverage-changed", { organizationId }),
+    coverageChanges: () => pubsub.subscribe("coverage-changed"),
+  };
+}
+
+/** Effect handlers that publish transitions and configuration changes after commit. */
+export function eventEffectHandlers(bus: EventBus): EffectHandlers {
+  return {
+    requestEvent: async ({ type, requestId, organizationId, at }) =>
+      bus.publishRequestEvent({ type, requestId, organizationId, at: at.toISOString() }),
+    coverageChanged: async ({ organizationId }) => bus.publishCoverageChanged(organizationId),
+  };
+}
+
+/** Drops this instance's cached policy coverage whenever any instance changes it. */
+export async function followCoverageChanges(bus: EventBus): Promise<void> {
+  for await (const { organizationId } of bus.coverageChanges()) invalidateCoverage(organizationId);
+}

@@ -1,0 +1,69 @@
+import type { JobsOptions } from "bullmq";
+import { z } from "zod";
+
+interface JobDefinition<Payload extends z.ZodType> {
+  /** One queue per kind of job, so each has its own concurrency and backlog. */
+  queue: string;
+  /** Ids only: the processor reloads everything else from the database. */
+  payload: Payload;
+  /** The row a job is about; its job id is derived from it. */
+  subjectId: (payload: z.infer<Payload>) => string;
+  /**
+   * Deterministic and without ':' so that adding an existing job is a no-op and a
+   * transition that makes the job pointless can remove it by id.
+   */
+  jobId: (subjectId: string) => string;
+  /** Jobs processed at once by one worker process. */
+  concurrency: number;
+  options: JobsOptions;
+}
+
+function defineJob<Payload extends z.ZodType>(definition: JobDefinition<Payload>): JobDefinition<Payload> {
+  return definition;
+}
+
+/**
+ * Transitions are conditional and idempotent, so a failed attempt is simply retried.
+ * Finished jobs are kept a while to be inspected; re-adding one of their ids is a
+ * no-op, which is harmless because each of these jobs has nothing left to do once it
+ * has run to completion.
+ */
+const transitionJobOptions: JobsOptions = {
+  attempts: 8,
+  backoff: { type: "exponential", delay: 1000 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+};
+
+/** Every queue, its payload and its options: the one table of jobs. */
+export const jobTable = {
+  expireRequest: defineJob({
+    queue: "request-expiry",
+    payload: z.object({ requestId: z.uuid(), organizationId: z.uuid() }),
+    subjectId: (payload) => payload.requestId,
+    jobId: (requestId) => `expire-${requestId}`,
+    concurrency: 5,
+    options: transitionJobOptions,
+  }),
+  endAuthorization: defineJob({
+    queue: "authorization-end",
+    payload: z.object({ authorizationId: z.uuid(), organizationId: z.uuid() }),
+    subjectId: (payload) => payload.authorizationId,
+    jobId: (authorizationId) => `end-${authorizationId}`,
+    concurrency: 5,
+    options: transitionJobOptions,
+  }),
+  sendMail: defineJob({
+    queue: "mail",
+    payload: z.object({ messageId: z.uuid() }),
+    subjectId: (payload) => payload.messageId,
+    jobId: (messageId) => `mail-${messageId}`,
+    concurrency: 5,
+    // An SMTP server refusing for a while: retry with backoff for about an hour.
+    options: { ...transitionJobOptions, attempts: 12, backoff: { type: "exponential", delay: 2000 } },
+  }),
+};
+
+export type JobKind = keyof typeof jobTable;
+export type JobPayload<K extends JobKind> = z.infer<(typeof jobTable)[K]["payload"]>;
+export const jobKinds = Object.keys(jobTable) as JobKind[];

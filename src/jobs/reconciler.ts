@@ -1,0 +1,147 @@
+import type { Logger } from "pino";
+import {
+  endOverdueAuthorizations,
+  exclusively,
+  expireOverdueRequests,
+  type SweepOptions,
+  type SystemDeps,
+  upcomingDeadlines,
+} from "../domain/requests/overdue.service.ts";
+import type { JobQueues } from "./producer.ts";
+
+export interface ReconcilerOptions {
+  deps: SystemDeps;
+  queues: JobQueues;
+  logger: Logger;
+  intervalSeconds: number;
+  /** Rows per query and per Redis round trip. */
+  batchSize?: number;
+  /** Overdue rows attempted per run and kind; the rest wait for the next run. */
+  limit?: number;
+  /** Overdue transitions in flight at once. */
+  concurrency?: number;
+}
+
+export interface ReconcileReport {
+  expiredRequests: number;
+  endedAuthorizations: number;
+  /** Jobs added because Redis had none; null when Redis could not be reached. */
+  requeued: { requestExpiry: number; authorizationEnd: number } | null;
+}
+
+/** Longest a run may hold the reconciler lock: Prisma then ends the lock's transaction (the run goes on unlocked). */
+const maxRunMillis = 10 * 60_000;
+
+/**
+ * Makes Redis agree with PostgreSQL, which holds the truth: expires overdue PENDING
+ * requests and ends overdue ACTIVE authorizations through the same domain transitions
+ * as the jobs (so audit events and effects follow), then re-adds the jobs of future
+ * deadlines that Redis lost. Runs at start and then every interval; lost Redis data
+ * costs at most one interval of lateness. Workers running it at once would be safe
+ * (transitions are conditional), an advisory lock just spares the duplicate work.
+ */
+export class Reconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private current: Promise<unknown> | undefined;
+  private stopping = false;
+  private readonly batchSize: number;
+  private readonly sweep: SweepOptions;
+
+  constructor(private readonly options: ReconcilerOptions) {
+    this.batchSize = options.batchSize ?? 500;
+    this.sweep = {
+      batchSize: this.batchSize,
+      limit: options.limit ?? 10_000,
+      concurrency: options.concurrency ?? 4,
+      stopping: () => this.stopping,
+    };
+  }
+
+  /** Runs now, then `intervalSeconds` after each run ends. */
+  start(): void {
+    const tick = () => {
+      this.current = this.runOnce()
+        .catch((error: unknown) => this.options.logger.error({ err: error }, "reconciler run failed"))
+        .finally(() => {
+          this.current = undefined;
+          if (!this.stopping) this.timer = setTimeout(tick, this.options.intervalSeconds * 1000);
+        });
+    };
+    tick();
+  }
+
+  /** Stops scheduling runs and waits for the one in progress, which stops between batches. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    await this.current;
+  }
+
+  /** One run; null when another process holds the reconciler lock. */
+  async runOnce(): Promise<ReconcileReport | null> {
+    const { deps, logger } = this.options;
+    const outcome = await exclusively(deps.db, "reconciler", maxRunMillis, async () => {
+      const expired = await expireOverdueRequests(deps, this.sweep);
+      const ended = await endOverdueAuthorizations(deps, this.sweep);
+      for (const error of [...expired.failures, ...ended.failures]) {
+        logger.error({ err: error }, "reconciler could not move an overdue row; the next run retries");
+      }
+      const report: ReconcileReport = {
+        expiredRequests: expired.done,
+        endedAuthorizations: ended.done,
+        requeued: await this.requeueMissing(),
+      };
+      return report;
+    });
+    if (outcome.skipped) {
+      logger.debug("reconciler run skipped: another process is running it");
+      return null;
+    }
+    const report = outcome.value;
+    const busy =
+      report.expiredRequests > 0 ||
+      report.endedAuthorizations > 0 ||
+      (report.requeued !== null && report.requeued.requestExpiry + report.requeued.authorizationEnd > 0);
+    logger[busy ? "info" : "debug"](report, "reconciler run");
+    return report;
+  }
+
+  private async requeueMissing(): Promise<ReconcileReport["requeued"]> {
+    const { deps, queues, logger } = this.options;
+    const requeued = { requestExpiry: 0, authorizationEnd: 0 };
+    try {
+      for await (const rows of upcomingDeadlines(deps.db, "requestExpiry", this.batchSize)) {
+        if (this.stopping) break;
+        const missing = new Set(
+          await queues.missing(
+            "expireRequest",
+            rows.map((row) => row.id),
+          ),
+        );
+        const wakeups = rows
+          .filter((row) => missing.has(row.id))
+          .map((row) => ({ payload: { requestId: row.id, organizationId: row.organizationId }, at: row.at }));
+        await queues.schedule("expireRequest", wakeups);
+        requeued.requestExpiry += wakeups.length;
+      }
+      for await (const rows of upcomingDeadlines(deps.db, "authorizationEnd", this.batchSize)) {
+        if (this.stopping) break;
+        const missing = new Set(
+          await queues.missing(
+            "endAuthorization",
+            rows.map((row) => row.id),
+          ),
+        );
+        const wakeups = rows
+          .filter((row) => missing.has(row.id))
+          .map((row) => ({ payload: { authorizationId: row.id, organizationId: row.organizationId }, at: row.at }));
+        await queues.schedule("endAuthorization", wakeups);
+        requeued.authorizationEnd += wakeups.length;
+      }
+      return requeued;
+    } catch (error) {
+      logger.warn({ err: error, requeued }, "reconciler could not re-add jobs; the next run retries");
+      return null;
+    }
+  }
+}

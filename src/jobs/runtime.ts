@@ -1,0 +1,97 @@
+import type { Logger } from "pino";
+import type { Db } from "../db/client.ts";
+import type { EffectSink } from "../domain/context.ts";
+import { createEffectSink, type EffectHandlers, jobEffectHandlers } from "./effects.ts";
+import type { ProcessorDeps } from "./processing.ts";
+import { JobQueues } from "./producer.ts";
+import { Reconciler } from "./reconciler.ts";
+import { producerConnection, warnUnlessNoeviction, whenReady, workerConnection } from "./redis.ts";
+import { startWorkers } from "./workers.ts";
+
+export interface JobRuntimeOptions {
+  db: Db;
+  logger: Logger;
+  redisUrl: string;
+  queuePrefix: string;
+  reconcileIntervalSeconds: number;
+  /** Process jobs and run the reconciler here, or only produce jobs (an API with WORKER=false). */
+  runWorkers: boolean;
+  /** Effect handlers besides the jobs' own (publishing events, for example). */
+  effectHandlers?: EffectHandlers[];
+  /** How processed mail is delivered. */
+  delivery: ProcessorDeps["delivery"];
+}
+
+export interface JobRuntime {
+  effects: EffectSink;
+  queues: JobQueues;
+  /** Probes for /readyz: each resolves when its part answers. */
+  readinessChecks: Record<string, () => Promise<unknown>>;
+  /** Set when this process runs the workers. */
+  reconciler: Reconciler | null;
+  /** Stops the reconciler, lets active jobs finish, then closes the Redis connections. */
+  close(): Promise<void>;
+}
+
+/** How long start-up waits for Redis before running the first reconciliation without it. */
+const startupRedisWaitMs = 3000;
+
+/** Everything about jobs that a process needs: producing always, processing when asked. */
+export async function startJobRuntime(options: JobRuntimeOptions): Promise<JobRuntime> {
+  const { db, logger } = options;
+  const producer = producerConnection(options.redisUrl, logger);
+  const queues = new JobQueues(producer, options.queuePrefix, logger);
+  const effects = createEffectSink([jobEffectHandlers(queues), ...(options.effectHandlers ?? [])], logger);
+  const readinessChecks: JobRuntime["readinessChecks"] = { redis: () => queues.ping() };
+  producer.once("ready", () => void warnUnlessNoeviction(producer, logger));
+
+  const closeProducer = async () => {
+    await queues.close();
+    producer.disconnect();
+  };
+  if (!options.runWorkers) {
+    return { effects, queues, readinessChecks, reconciler: null, close: closeProducer };
+  }
+
+  const workerRedis = workerConnection(options.redisUrl, logger);
+  const workers = startWorkers({
+    connection: workerRedis,
+    prefix: options.queuePrefix,
+    deps: { db, effects, delivery: options.delivery },
+    logger,
+  });
+  readinessChecks.workers = async () => {
+    if (!workers.isRunning()) throw new Error("a job worker is not running");
+  };
+  if (!(await whenReady(producer, startupRedisWaitMs))) {
+    logger.warn("Redis is not reachable yet: reconciling the database alone until it is");
+  }
+  const reconciler = new Reconciler({
+    deps: { db, effects },
+    queues,
+    logger,
+    intervalSeconds: options.reconcileIntervalSeconds,
+  });
+  reconciler.start();
+  logger.info(
+    {
+      queues: workers.workers.map((worker) => worker.name),
+      reconcileIntervalSeconds: options.reconcileIntervalSeconds,
+    },
+    "job workers started",
+  );
+
+  return {
+    effects,
+    queues,
+    readinessChecks,
+    reconciler,
+    async close() {
+      await reconciler.stop();
+      // Waits for active jobs; their transitions still dispatch effects through the producer.
+      await workers.close();
+      workerRedis.disconnect();
+      await closeProducer();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { endAuthorizationProcessor } from "./end-authorization.processor.ts";
+import { expireRequestProcessor } from "./expire-request.processor.ts";
+import type { JobProcessor, ProcessorDeps } from "./processing.ts";
+import { type JobKind, jobKinds, jobTable } from "./queues.ts";
+import { queuePrefix } from "./redis.ts";
+import { sendMailProcessor } from "./send-mail.processor.ts";
+
+/** One processor per kind of job; the type makes a new kind without a processor a compile error. */
+const processors: { [K in JobKind]: (deps: ProcessorDeps) => JobProcessor } = {
+  expireRequest: expireRequestProcessor,
+  endAuthorization: endAuthorizationProcessor,
+  sendMail: sendMailProcessor,
+};
+
+export interface WorkerOptions {
+  /** A connection with `maxRetriesPerRequest: null`; each worker duplicates it for blocking reads. */
+  connection: Redis;
+  prefix: string;
+  deps: ProcessorDeps;
+  logger: Logger;
+}
+
+export interface JobWorkers {
+  workers: Worker[];
+  isRunning(): boolean;
+  /**
+   * Takes no new jobs and waits for the active ones. While Redis is down BullMQ's
+   * graceful close never returns, so then only the processors themselves (their
+   * database work) are waited for; BullMQ re-runs those jobs as stalled later, which
+   * the conditional transitions make harmless.
+   */
+  close(): Promise<void>;
+}
+
+/** Starts one BullMQ worker per queue of the job table. */
+export function startWorkers({ connection, prefix, deps, logger }: WorkerOptions): JobWorkers {
+  const inFlight = new Set<Promise<unknown>>();
+  const tracked =
+    (processor: JobProcessor): JobProcessor =>
+    (job, token) => {
+      const work = processor(job, token);
+      inFlight.add(work);
+      work.then(
+        () => inFlight.delete(work),
+        () => inFlight.delete(work),
+      );
+      return work;
+    };
+  const workers = jobKinds.map((kind) => {
+    const worker = new Worker(jobTable[kind].queue, tracked(processors[kind](deps)), {
+      connection,
+      prefix: queuePrefix(prefix),
+      concurrency: jobTable[kind].concurrency,
+    });
+    // Connection trouble is logged by the connection itself; a listener is still
+    // needed, since an emitted error without one would throw.
+    worker.on("error", (error) => logger.debug({ err: error, queue: worker.name }, "worker error"));
+    worker.on("failed", (job, error) =>
+      logger.warn({ err: error, queue: worker.name, jobId: job?.id, attemptsMade: job?.attemptsMade }, "job failed"),
+    );
+    return worker;
+  });
+  return {
+    workers,
+    isRunning: () => workers.every((worker) => worker.isRunning()),
+    async close() {
+      const graceful = Promise.all(workers.map((worker) => worker.close()));
+      let onLost = () => {};
+      const lost = new Promise<void>((resolve) => {
+        onLost = resolve;
+        if (connection.status !== "ready") resolve();
+        else connection.once("close", onLost);
+      });
+      const closed = await Promise.race([graceful.then(() => true), lost.then(() => false)]);
+      connection.off("close", onLost);
+      if (closed) return;
+      graceful.catch(() => {});
+      logger.warn({ active: inFlight.size }, "Redis is unreachable: waiting for the active jobs' own work only");
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { ConfigError, env as loadEnv } from "../config/env.ts";
+
+let env: ReturnType<typeof loadEnv>;
+try {
+  env = loadEnv();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const { logger } = await import("./logger.ts");
+const { createDb } = await import("../db/client.ts");
+const { startJobRuntime } = await import("../jobs/runtime.ts");
+const { createHealthServer } = await import("../http/health.ts");
+const { onShutdownSignal } = await import("./shutdown.ts");
+const { eventEffectHandlers } = await import("../http/event-bus.ts");
+const { mailDelivery, redisEventBus } = await import("./services.ts");
+
+// The worker runs no migrations: the API applies them at its start.
+const db = createDb(env.DATABASE_URL);
+// Transitions made here (expiry, end) reach subscribers on every API instance.
+const events = redisEventBus(env);
+const jobs = await startJobRuntime({
+  db,
+  logger,
+  redisUrl: env.REDIS_URL,
+  queuePrefix: env.QUEUE_PREFIX,
+  reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
+  runWorkers: true,
+  effectHandlers: [eventEffectHandlers(events.bus)],
+  delivery: mailDelivery(env).delivery,
+});
+
+// /healthz: liveness (the process answers). /readyz: readiness (database, Redis, job workers).
+const health = createHealthServer({ database: () => db.$queryRaw`SELECT 1`, ...jobs.readinessChecks });
+health.listen(env.WORKER_HEALTH_PORT, () => {
+  const address = health.address();
+  const port = typeof address === "object" && address ? address.port : env.WORKER_HEALTH_PORT;
+  logger.info({ port }, `worker health at http://localhost:${port}/healthz and /readyz`);
+});
+
+onShutdownSignal(logger, async () => {
+  health.close();
+  await jobs.close();
+  events.close();
+  await db.$disconnect();
+});
