@@ -142,8 +142,7 @@ export function createDecisionPages(deps: DecisionPageDeps) {
     const orgName = token.approver.organization.name;
     const form = await readForm(req);
     const cookie = readCookie(req, csrfCookie);
-    const origin = req.headers.origin;
-    if (!form || !cookie || !sameValue(cookie, form.get("csrf") ?? "") || (origin && origin !== publicOrigin)) {
+    if (!form || !cookie || !sameValue(cookie, form.get("csrf") ?? "") || !fromOurPage(req, publicOrigin)) {
       return send(
         req,
         res,
@@ -193,6 +192,18 @@ export function createDecisionPages(deps: DecisionPageDeps) {
     if (req.method === "POST") return decide(req, res, token);
     send(req, res, 405, invalidLink(), { allow: "GET, HEAD, POST" });
   };
+}
+
+/**
+ * Browsers that say where a form post comes from must say it comes from us. Under
+ * `Referrer-Policy: no-referrer` they send `Origin: null`, so the cookie-bound
+ * form token above is what really ties the post to our page.
+ */
+function fromOurPage(req: IncomingMessage, publicOrigin: string): boolean {
+  const origin = req.headers.origin;
+  const site = req.headers["sec-fetch-site"];
+  if (origin && origin !== "null" && origin !== publicOrigin) return false;
+  return site === undefined || site === "same-origin" || site === "none";
 }
 
 function readTokenValue(req: IncomingMessage): string | null {

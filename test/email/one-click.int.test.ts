@@ -1,0 +1,215 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mintDecisionTokens } from "../../src/domain/approval-tokens/approval-tokens.service.ts";
+import { GetRequest, RemoveMembers } from "../helpers/documents.ts";
+import { createPolicy, createRequest, enableControl, rawId } from "../helpers/fixtures.ts";
+import { decisionLink, startMailingApp, submitDecision } from "../helpers/mail.ts";
+
+let env: Awaited<ReturnType<typeof startMailingApp>>;
+beforeAll(async () => {
+  env = await startMailingApp();
+  await enableControl(env.t);
+  await createPolicy(env.t, { target: "Exchange\\New-MoveRequest", approvalType: "MANUAL" });
+  await createPolicy(env.t, { target: "Exchange\\Set-Mailbox", approvalType: "MANUAL", requiredApprovals: 2 });
+});
+afterAll(() => env.close());
+
+const move = "Exchange\\New-MoveRequest";
+
+/** Whether a message is about this request: its "view the request" link names it. */
+function mentions(mail: { text: string }, requestId: string): boolean {
+  return mail.text.includes(encodeURIComponent(requestId));
+}
+
+/** Creates a request and waits for each eligible approver's message. */
+async function requestWithMail(options: { as?: string; target?: string } = {}) {
+  const requestId = await createRequest(env.t, options.target ?? move, { as: options.as });
+  const expected = await env.t.db.emailMessage.count({
+    where: { requestId: rawId(requestId), template: "approval-needed" },
+  });
+  const mails = await env.smtp.messages(
+    (mail) => mail.subject.startsWith("Approval needed") && mentions(mail, requestId),
+    expected,
+  );
+  return { requestId, mails };
+}
+
+const status = async (requestId: string) =>
+  (await env.t.db.accessRequest.findUniqueOrThrow({ where: { id: rawId(requestId) } })).status;
+
+describe("deciding from the inbox", () => {
+  it("mails each eligible approver, approves through approver1's link, and tells the requester", async () => {
+    const { requestId, mails } = await requestWithMail();
+    expect(mails.map((mail) => mail.to).sort()).toEqual(["approver1@fabrikam.com", "approver2@fabrikam.com"]);
+    const mine = mails.find((mail) => mail.to === "approver1@fabrikam.com")!;
+    expect(mine.text).toContain("Customer escalation 4711");
+
+    const result = await submitDecision(decisionLink(mine, "Approve"), "Approved from my phone");
+    expect(result.status).toBe(200);
+    expect(result.html).toContain("Request approved");
+
+    const request = (await env.t.as("requester@fabrikam.com", GetRequest, { id: requestId })).accessRequest;
+    expect(request?.status).toBe("APPROVED");
+    expect(request?.decisions).toEqual([
+      {
+        approver: { email: "approver1@fabrikam.com" },
+        approved: true,
+        comment: "Approved from my phone",
+        channel: "EMAIL",
+      },
+    ]);
+    const [approved] = await env.smtp.messages(
+      (mail) => mail.to === "requester@fabrikam.com" && mail.subject.startsWith("Approved"),
+    );
+    expect(approved?.text).toContain(move);
+
+    // The other approver's link is stale now, and says who decided.
+    const other = mails.find((mail) => mail.to === "approver2@fabrikam.com")!;
+    const stale = await fetch(decisionLink(other, "Deny"));
+    const html = await stale.text();
+    expect(html).toContain("This request is approved");
+    expect(html).toContain("Approved by Approver One");
+  });
+
+  it("denies through a Deny link, and tells the requester with the comment", async () => {
+    const { requestId, mails } = await requestWithMail();
+    const mine = mails.find((mail) => mail.to === "approver2@fabrikam.com")!;
+    const result = await submitDecision(decisionLink(mine, "Deny"), "Not during the freeze");
+    expect(result.html).toContain("Request denied");
+    expect(await status(requestId)).toBe("DENIED");
+    const [denied] = await env.smtp.messages(
+      (mail) =>
+        mail.to === "requester@fabrikam.com" && mail.subject.startsWith("Denied") && mail.text.includes("freeze"),
+    );
+    expect(denied?.text).toContain("Not during the freeze");
+  });
+});
+
+describe("links that must not decide", () => {
+  it("HEAD and GET change nothing, use no token and send nothing", async () => {
+    const { requestId, mails } = await requestWithMail();
+    const link = decisionLink(mails[0]!, "Approve");
+    const sentBefore = env.smtp.received.length;
+    for (const method of ["HEAD", "GET", "GET"]) {
+      const response = await fetch(link, { method });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(response.headers.get("content-security-policy")).toContain("default-src 'none'");
+    }
+    expect(await status(requestId)).toBe("PENDING");
+    expect(await env.t.db.approvalToken.count({ where: { requestId: rawId(requestId), usedAt: { not: null } } })).toBe(
+      0,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(env.smtp.received.length).toBe(sentBefore);
+  });
+
+  it("refuses tampered, truncated, unknown and cross-site submissions, changing nothing", async () => {
+    const { requestId, mails } = await requestWithMail();
+    const link = decisionLink(mails[0]!, "Approve");
+    const token = link.split("/decide/")[1]!;
+    const flipped = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
+    for (const bad of [flipped, token.slice(0, 20), `${token}x`, "x".repeat(43)]) {
+      const response = await fetch(`${env.publicUrl}/decide/${bad}`);
+      expect(response.status).toBe(404);
+      const post = await fetch(`${env.publicUrl}/decide/${bad}`, { method: "POST", body: "csrf=x" });
+      expect(post.status).toBe(404);
+    }
+    // A POST without the page's cookie (a forged cross-site form) is refused.
+    const forged = await fetch(link, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "csrf=guess&comment=",
+    });
+    expect(forged.status).toBe(403);
+    expect(await status(requestId)).toBe("PENDING");
+  });
+
+  it("refuses an expired link", async () => {
+    const { requestId, mails } = await requestWithMail();
+    await env.t.db.accessRequest.update({
+      where: { id: rawId(requestId) },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
+    const page = await (await fetch(decisionLink(mails[0]!, "Approve"))).text();
+    expect(page).toContain("This request has expired");
+    expect(page).not.toContain("<form");
+    expect(await status(requestId)).toBe("PENDING");
+  });
+
+  it("decides once when the confirmation is posted many times at once, and shows who decided on reuse", async () => {
+    const { requestId, mails } = await requestWithMail({ target: "Exchange\\Set-Mailbox" });
+    const link = decisionLink(mails.find((mail) => mail.to === "approver1@fabrikam.com")!, "Approve");
+    const page = await fetch(link);
+    const csrf = (await page.text()).match(/name="csrf" value="([^"]+)"/)![1]!;
+    const cookie = page.headers.get("set-cookie")!.split(";")[0]!;
+    const posts = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        fetch(link, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded", cookie },
+          body: new URLSearchParams({ csrf, comment: "" }).toString(),
+        }),
+      ),
+    );
+    expect(posts.filter((post) => post.status === 200)).toHaveLength(1);
+    expect(await env.t.db.accessDecision.count({ where: { requestId: rawId(requestId) } })).toBe(1);
+    // Quorum 2: one approval recorded, the request waits for the second approver.
+    expect(await status(requestId)).toBe("PENDING");
+    const reused = await (await fetch(link)).text();
+    expect(reused).toContain("This link was already used");
+    expect(reused).toContain("Approved by Approver One");
+  });
+
+  it("refuses an approver removed from the group after the mail went out", async () => {
+    const { requestId, mails } = await requestWithMail();
+    const group = await env.t.db.approverGroup.findFirstOrThrow({ where: { email: "pamapprovers@fabrikam.com" } });
+    await env.t.as("admin@fabrikam.com", RemoveMembers, {
+      input: { groupId: group.id, emails: ["approver2@fabrikam.com"] },
+    });
+    try {
+      const result = await submitDecision(
+        decisionLink(mails.find((mail) => mail.to === "approver2@fabrikam.com")!, "Approve"),
+      );
+      expect(result.status).toBe(403);
+      expect(result.html).toContain("not an eligible member");
+      expect(await status(requestId)).toBe("PENDING");
+    } finally {
+      await env.t.db.approverGroupMember.create({
+        data: {
+          groupId: group.id,
+          organizationId: group.organizationId,
+          userId: (await env.t.db.user.findUniqueOrThrow({ where: { email: "approver2@fabrikam.com" } })).id,
+        },
+      });
+    }
+  });
+
+  it("refuses a requester deciding their own request through a link", async () => {
+    // Requesters are never mailed their own request; a link minted for one must still fail.
+    const requestId = await createRequest(env.t, move, { as: "approver1@fabrikam.com" });
+    const request = await env.t.db.accessRequest.findUniqueOrThrow({ where: { id: rawId(requestId) } });
+    const tokens = await mintDecisionTokens(env.t.db, request, request.requesterId);
+    const result = await submitDecision(`${env.publicUrl}/decide/${tokens.APPROVE}`);
+    expect(result.status).toBe(403);
+    expect(result.html).toContain("may not decide their own");
+    expect(await status(requestId)).toBe("PENDING");
+  });
+});
+
+describe("delivery", () => {
+  it("retries with backoff while the SMTP server refuses, then delivers once", async () => {
+    env.smtp.refuse(2);
+    const requestId = await createRequest(env.t, move);
+    const mails = await env.smtp.messages((mail) => mentions(mail, requestId), 2, 30_000);
+    expect(env.smtp.refusedCount()).toBeGreaterThanOrEqual(2);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const all = env.smtp.received.filter((mail) => mails.some((found) => found.messageId === mail.messageId));
+    expect(all).toHaveLength(2);
+    const rows = await env.t.db.emailMessage.findMany({ where: { requestId: rawId(requestId) } });
+    expect(rows.map((row) => row.status)).toEqual(["SENT", "SENT"]);
+    // Each refusal was one failed attempt of some queued message, retried until delivered.
+    const failures = await env.t.db.emailMessage.aggregate({ _sum: { attempts: true } });
+    expect(failures._sum.attempts).toBe(env.smtp.refusedCount());
+    expect(await env.t.db.emailMessage.count({ where: { status: { not: "SENT" } } })).toBe(0);
+  });
+});

@@ -1,0 +1,141 @@
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { type ParsedMail, simpleParser } from "mailparser";
+import { SMTPServer } from "smtp-server";
+import { smtpMailer } from "../../src/email/mailer.ts";
+import { startJobRuntime } from "../../src/jobs/runtime.ts";
+import { redisUrl } from "../setup/test-env.ts";
+import { startTestApp } from "./app.ts";
+import { silentLogger } from "./jobs.ts";
+import { freePort, waitFor } from "./processes.ts";
+
+export interface ReceivedMail {
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  messageId: string;
+}
+
+/**
+ * A real SMTP server in the test process. `refuse(n)` answers the next n
+ * deliveries with a temporary failure, as a busy or greylisting server would.
+ */
+export async function startSmtpServer() {
+  const received: ReceivedMail[] = [];
+  let refusals = 0;
+  let refused = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    logger: false,
+    onData(stream, _session, callback) {
+      simpleParser(stream).then(
+        (mail: ParsedMail) => {
+          if (refusals > 0) {
+            refusals -= 1;
+            refused += 1;
+            const error = Object.assign(new Error("try again later"), { responseCode: 451 });
+            return callback(error);
+          }
+          const to = Array.isArray(mail.to) ? mail.to[0] : mail.to;
+          received.push({
+            to: to?.value[0]?.address ?? "",
+            subject: mail.subject ?? "",
+            html: typeof mail.html === "string" ? mail.html : "",
+            text: mail.text ?? "",
+            messageId: mail.messageId ?? "",
+          });
+          callback();
+        },
+        (error: Error) => callback(error),
+      );
+    },
+  });
+  const port = await freePort();
+  server.listen(port, "127.0.0.1");
+  await once(server.server, "listening");
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    refuse(count: number) {
+      refusals = count;
+    },
+    refusedCount: () => refused,
+    /** Waits until `count` messages matched `filter`, then returns them. */
+    async messages(filter: (mail: ReceivedMail) => boolean, count = 1, timeoutMs = 20_000) {
+      return waitFor(
+        `${count} mail(s)`,
+        async () => {
+          const found = received.filter(filter);
+          return found.length >= count ? found : null;
+        },
+        { timeoutMs, intervalMs: 50 },
+      );
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export type SmtpServer = Awaited<ReturnType<typeof startSmtpServer>>;
+
+/**
+ * The whole mail path in one process: the HTTP app listening on a real port
+ * (decision links point at it), the job runtime with its workers on a queue
+ * prefix of its own, and mail delivered over SMTP to the test's server.
+ */
+export async function startMailingApp() {
+  const smtp = await startSmtpServer();
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  let dispatch: (
+    effects: Parameters<import("../../src/domain/context.ts").EffectSink["dispatch"]>[0],
+  ) => Promise<void> = async () => {};
+  const t = await startTestApp({ publicUrl, effects: { dispatch: (effects) => dispatch(effects) } });
+  const runtime = await startJobRuntime({
+    db: t.db,
+    logger: silentLogger,
+    redisUrl,
+    queuePrefix: `test-mail-${randomBytes(4).toString("hex")}`,
+    reconcileIntervalSeconds: 3600,
+    runWorkers: true,
+    delivery: { mailer: smtpMailer(smtp.url, "Elevate <elevate@test.example>"), publicUrl },
+  });
+  dispatch = (effects) => runtime.effects.dispatch(effects);
+  t.app.server.listen(port, "127.0.0.1");
+  await once(t.app.server, "listening");
+  return {
+    t,
+    smtp,
+    publicUrl,
+    async close() {
+      t.app.server.closeAllConnections();
+      await new Promise<void>((resolve) => t.app.server.close(() => resolve()));
+      await runtime.close();
+      await smtp.close();
+      await t.close();
+    },
+  };
+}
+
+/** The Approve or Deny link of an approval message. */
+export function decisionLink(mail: ReceivedMail, decision: "Approve" | "Deny"): string {
+  const link = mail.text.match(new RegExp(`${decision}:\\s+(\\S+/decide/\\S+)`))?.[1];
+  if (!link) throw new Error(`no ${decision} link in: ${mail.text}`);
+  return link;
+}
+
+/** What a browser does: GET the page (cookie and form token), then POST its form. */
+export async function submitDecision(link: string, comment = ""): Promise<{ status: number; html: string }> {
+  const page = await fetch(link);
+  const html = await page.text();
+  const csrf = html.match(/name="csrf" value="([^"]+)"/)?.[1];
+  const cookie = page.headers.get("set-cookie")?.split(";")[0];
+  if (!csrf || !cookie) throw new Error(`no decision form on the page: ${html}`);
+  const response = await fetch(link, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie, origin: new URL(link).origin },
+    body: new URLSearchParams({ csrf, comment }).toString(),
+  });
+  return { status: response.status, html: await response.text() };
+}
