@@ -24,7 +24,10 @@ describe("the audit chain", () => {
   it("links every event to the previous one, in sequence, per organization", async () => {
     const log = (await t.as("auditor@fabrikam.com", AuditLog)).auditEvents;
     expect(log.edges.map((edge) => edge.node.sequence)).toEqual(Array.from({ length: 8 }, (_, index) => index + 1));
-    expect(log.edges[2]?.node).toMatchObject({ action: "New-ElevatedAccessRequest", actor: { email: "requester@fabrikam.com" } });
+    expect(log.edges[2]?.node).toMatchObject({
+      action: "New-ElevatedAccessRequest",
+      actor: { email: "requester@fabrikam.com" },
+    });
     expect(await verify()).toEqual({ ok: true, checked: 8, firstBrokenSequence: null });
     // Contoso has a chain of its own.
     expect(await verify("admin@contoso.com")).toEqual({ ok: true, checked: 0, firstBrokenSequence: null });

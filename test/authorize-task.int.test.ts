@@ -18,7 +18,10 @@ describe("coverage", () => {
   it("governs every task of a ROLE policy and grants them all through one role authorization", async () => {
     await createPolicy(t, { type: "ROLE", target: "Mailbox Import Export", approvalType: "MANUAL" });
     const exportTask = "Exchange\\New-MailboxExportRequest";
-    expect(await check("requester@fabrikam.com", exportTask)).toMatchObject({ allowed: false, reason: "NO_AUTHORIZATION" });
+    expect(await check("requester@fabrikam.com", exportTask)).toMatchObject({
+      allowed: false,
+      reason: "NO_AUTHORIZATION",
+    });
     expect(await check("requester@fabrikam.com", "Exchange\\New-MailboxImportRequest")).toMatchObject({
       allowed: false,
     });
@@ -26,7 +29,10 @@ describe("coverage", () => {
     const requestId = await createRequest(t, "Mailbox Import Export", { type: "ROLE" });
     expect(await approve(t, requestId)).toMatchObject({ status: "APPROVED" });
     for (const task of [exportTask, "Exchange\\New-MailboxImportRequest", "Exchange\\Remove-MailboxExportRequest"]) {
-      expect(await check("requester@fabrikam.com", task)).toMatchObject({ allowed: true, reason: "ACTIVE_AUTHORIZATION" });
+      expect(await check("requester@fabrikam.com", task)).toMatchObject({
+        allowed: true,
+        reason: "ACTIVE_AUTHORIZATION",
+      });
     }
     // A task outside the role is not governed by it.
     expect(await check("requester@fabrikam.com", "Exchange\\Set-OrganizationConfig")).toMatchObject({
@@ -88,9 +94,17 @@ describe("who is checked", () => {
   });
 
   it("lets an enforcement service check on behalf of a user of its organization", async () => {
-    const onBehalf = await check("enforcer@fabrikam.com", "Exchange\\New-MailboxExportRequest", "requester@fabrikam.com");
+    const onBehalf = await check(
+      "enforcer@fabrikam.com",
+      "Exchange\\New-MailboxExportRequest",
+      "requester@fabrikam.com",
+    );
     expect(onBehalf).toMatchObject({ allowed: true, reason: "ACTIVE_AUTHORIZATION" });
-    const forOther = await check("enforcer@fabrikam.com", "Exchange\\New-MailboxExportRequest", "approver2@fabrikam.com");
+    const forOther = await check(
+      "enforcer@fabrikam.com",
+      "Exchange\\New-MailboxExportRequest",
+      "approver2@fabrikam.com",
+    );
     expect(forOther).toMatchObject({ allowed: false, reason: "NO_AUTHORIZATION" });
     const execution = await t.db.taskExecution.findFirstOrThrow({
       where: { caller: { email: "enforcer@fabrikam.com" }, user: { email: "approver2@fabrikam.com" } },

@@ -17,12 +17,10 @@ import {
 import { createPolicy, enableControl } from "./helpers/fixtures.ts";
 
 let t: TestApp;
-let groupId: string;
 beforeAll(async () => {
   t = await startTestApp();
   await enableControl(t);
   await createPolicy(t, { target: "Exchange\\New-MoveRequest", approvalType: "MANUAL", maxDurationHours: 8 });
-  groupId = (await t.db.approverGroup.findFirstOrThrow({ where: { email: "pamapprovers@fabrikam.com" } })).id;
 });
 afterAll(() => t.close());
 

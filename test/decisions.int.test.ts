@@ -158,7 +158,8 @@ describe("lifecycle", () => {
     const requestId = await createRequest(t, move);
     const byOther = (await t.as("approver1@fabrikam.com", CancelRequest, { input: { requestId } })).cancelAccessRequest;
     expect(byOther).toMatchObject({ code: "FORBIDDEN" });
-    const canceled = (await t.as("requester@fabrikam.com", CancelRequest, { input: { requestId } })).cancelAccessRequest;
+    const canceled = (await t.as("requester@fabrikam.com", CancelRequest, { input: { requestId } }))
+      .cancelAccessRequest;
     expect(canceled).toMatchObject({ __typename: "AccessRequest", status: "CANCELED" });
     expect(await approve(t, requestId)).toMatchObject({ code: "ALREADY_DECIDED" });
   });

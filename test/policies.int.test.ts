@@ -59,7 +59,12 @@ describe("only admins change configuration", () => {
     await enableControl(t);
     await createPolicy(t, { target: "Exchange\\New-MoveRequest", approvalType: "MANUAL" });
     const control = (await t.as("auditor@fabrikam.com", ControlState)).elevatedAccessControl;
-    expect(control).toMatchObject({ enabled: true, maxPolicies: 30, requestLifetimeHours: 24, defaultDurationHours: 4 });
+    expect(control).toMatchObject({
+      enabled: true,
+      maxPolicies: 30,
+      requestLifetimeHours: 24,
+      defaultDurationHours: 4,
+    });
     expect((await t.as("auditor@fabrikam.com", ListPolicies)).approvalPolicies.totalCount).toBe(1);
     const audit = await t.as("auditor@fabrikam.com", AuditLog);
     expect(audit.auditEvents.edges.map((edge) => edge.node.action)).toEqual([
@@ -79,7 +84,9 @@ describe("only admins change configuration", () => {
 describe("policies", () => {
   it("allows one policy per type and target", async () => {
     const again = (
-      await t.as("admin@fabrikam.com", CreatePolicy, { input: { target: "Exchange\\New-MoveRequest", approvalType: "AUTO" } })
+      await t.as("admin@fabrikam.com", CreatePolicy, {
+        input: { target: "Exchange\\New-MoveRequest", approvalType: "AUTO" },
+      })
     ).createApprovalPolicy;
     expect(again).toMatchObject({ code: "CONFLICT" });
   });
@@ -108,15 +115,18 @@ describe("policies", () => {
     const approvedId = await createRequest(t, "Exchange\\New-MoveRequest", { as: "approver2@fabrikam.com" });
     await approve(t, approvedId, "approver1@fabrikam.com");
     const removed = (
-      await t.as("admin@fabrikam.com", RemovePolicy, { input: { id: Buffer.from(`ApprovalPolicy:${policy.id}`).toString("base64") } })
+      await t.as("admin@fabrikam.com", RemovePolicy, {
+        input: { id: Buffer.from(`ApprovalPolicy:${policy.id}`).toString("base64") },
+      })
     ).removeApprovalPolicy;
     expect(removed).toMatchObject({ __typename: "ApprovalPolicy", target: "Exchange\\New-MoveRequest" });
     expect((await t.db.accessRequest.findUniqueOrThrow({ where: { id: rawId(pendingId) } })).status).toBe("CANCELED");
     const grant = await t.db.accessAuthorization.findFirstOrThrow({ where: { requestId: rawId(approvedId) } });
     expect(grant.status).toBe("ACTIVE");
     // The task is no longer governed at all, so the grant is not what allows it now.
-    const check = (await t.as("approver2@fabrikam.com", AuthorizeTask, { input: { task: "Exchange\\New-MoveRequest" } }))
-      .authorizeTask;
+    const check = (
+      await t.as("approver2@fabrikam.com", AuthorizeTask, { input: { task: "Exchange\\New-MoveRequest" } })
+    ).authorizeTask;
     expect(check).toMatchObject({ allowed: true, reason: "NOT_GOVERNED" });
     const actions = await t.db.auditEvent.findMany({ where: { subjectId: rawId(pendingId) } });
     expect(actions.map((event) => event.action)).toEqual(["New-ElevatedAccessRequest", "Cancel-ElevatedAccessRequest"]);

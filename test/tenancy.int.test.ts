@@ -92,7 +92,9 @@ describe("inside an organization", () => {
       new Set((await t.as(as, ListRequests, {})).accessRequests.edges.map((edge) => edge.node.requester.email));
     expect(await emails("requester@fabrikam.com")).toEqual(new Set(["requester@fabrikam.com"]));
     expect(await emails("guest@partner.example")).toEqual(new Set(["guest@partner.example"]));
-    expect(await emails("approver2@fabrikam.com")).toEqual(new Set(["requester@fabrikam.com", "guest@partner.example"]));
+    expect(await emails("approver2@fabrikam.com")).toEqual(
+      new Set(["requester@fabrikam.com", "guest@partner.example"]),
+    );
     expect(await emails("auditor@fabrikam.com")).toEqual(new Set(["requester@fabrikam.com", "guest@partner.example"]));
     expect((await t.as("guest@partner.example", GetRequest, { id: pendingId })).accessRequest).toBeNull();
   });

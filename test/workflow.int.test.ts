@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type TestApp } from "./helpers/app.ts";
 import {
   ApproveRequest,
   AuthorizeTask,
@@ -13,7 +14,6 @@ import {
   RemovePolicy,
   RevokeAuthorization,
 } from "./helpers/documents.ts";
-import { startTestApp, type TestApp } from "./helpers/app.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -91,7 +91,8 @@ describe("the Office 365 procedure", () => {
       },
     ]);
     expect(approved.authorization?.status).toBe("ACTIVE");
-    const window = new Date(approved.authorization!.endsAt).getTime() - new Date(approved.authorization!.startsAt).getTime();
+    const window =
+      new Date(approved.authorization!.endsAt).getTime() - new Date(approved.authorization!.startsAt).getTime();
     expect(window).toBe(4 * 3_600_000);
 
     // Run the task three times: all allowed, all logged.
@@ -141,7 +142,11 @@ describe("the Office 365 procedure", () => {
 
     // Remove the policy by its ID.
     const removed = (await t.as("admin@fabrikam.com", RemovePolicy, { input: { id: policy.id } })).removeApprovalPolicy;
-    expect(removed).toMatchObject({ __typename: "ApprovalPolicy", id: policy.id, approverGroup: { email: group.__typename === "ApproverGroup" ? group.email : "" } });
+    expect(removed).toMatchObject({
+      __typename: "ApprovalPolicy",
+      id: policy.id,
+      approverGroup: { email: group.__typename === "ApproverGroup" ? group.email : "" },
+    });
     expect((await t.as("admin@fabrikam.com", ListPolicies)).approvalPolicies.totalCount).toBe(0);
 
     // Every step left its cmdlet in the audit log.

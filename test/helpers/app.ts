@@ -2,8 +2,10 @@ import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { createDb, type Db } from "../../src/db/client.ts";
 import type { EffectSink } from "../../src/domain/context.ts";
+import type { EventBus } from "../../src/domain/events.ts";
 import { createTokenVerifier, generateDevIssuerKey, mintDevToken } from "../../src/domain/identity.ts";
 import { createApp } from "../../src/http/app.ts";
+import { createEventBus } from "../../src/http/event-bus.ts";
 import { workerDatabaseUrl } from "../setup/test-env.ts";
 
 export const issuer = "elevate-test";
@@ -16,12 +18,28 @@ export interface GraphQLResponse<T> {
 }
 
 /** The real HTTP app over this test file's database, driven through Yoga's fetch. */
-export async function startTestApp(options: { effects?: EffectSink } = {}) {
+export async function startTestApp(
+  options: {
+    effects?: EffectSink;
+    events?: EventBus;
+    publicUrl?: string;
+    readinessChecks?: Record<string, () => Promise<unknown>>;
+  } = {},
+) {
   const db: Db = createDb(workerDatabaseUrl());
   const key = await generateDevIssuerKey();
   const verifyToken = createTokenVerifier({ issuer, audience, devPublicKey: key.publicKey });
   const effects = options.effects ?? { dispatch: async () => {} };
-  const app = createApp({ db, verifyToken, effects, production: false });
+  const events = options.events ?? createEventBus();
+  const app = createApp({
+    db,
+    verifyToken,
+    effects,
+    events,
+    publicUrl: options.publicUrl ?? "http://localhost",
+    production: false,
+    readinessChecks: options.readinessChecks,
+  });
 
   async function tokenFor(email: string, expiresIn = 3600): Promise<string> {
     const user = await db.user.findUniqueOrThrow({ where: { email } });

@@ -5,7 +5,9 @@ import { ApproveRequest, CreatePolicy, CreateRequest, EnableControl } from "./do
 /** Turns the control on with the seeded approver group, once per database. */
 export async function enableControl(t: TestApp, systemAccounts: string[] = []): Promise<void> {
   const result = (
-    await t.as("admin@fabrikam.com", EnableControl, { input: { adminGroup: "pamapprovers@fabrikam.com", systemAccounts } })
+    await t.as("admin@fabrikam.com", EnableControl, {
+      input: { adminGroup: "pamapprovers@fabrikam.com", systemAccounts },
+    })
   ).enableElevatedAccessControl;
   if (result.__typename !== "ElevatedAccessControl") throw new Error(`enable failed: ${JSON.stringify(result)}`);
 }

@@ -21,10 +21,9 @@ export default async function setup(): Promise<() => Promise<void>> {
   return async () => {
     const client = new pg.Client({ connectionString: serverUrl });
     await client.connect();
-    const { rows } = await client.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE datname LIKE $1",
-      [`elevate_test_${process.env.ELEVATE_TEST_RUN}_%`],
-    );
+    const { rows } = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1", [
+      `elevate_test_${process.env.ELEVATE_TEST_RUN}_%`,
+    ]);
     await client.end();
     for (const { datname } of rows) await dropDatabase(serverUrl, datname);
   };

@@ -1,0 +1,134 @@
+import { pino } from "pino";
+import type { Db } from "../../src/db/client.ts";
+import type { Actor, EffectSink, ServiceContext } from "../../src/domain/context.ts";
+import { enableElevatedAccessControl } from "../../src/domain/control/control.service.ts";
+import { resolveActor } from "../../src/domain/identity.ts";
+import { createApprovalPolicy } from "../../src/domain/policies/policies.service.ts";
+import { createAccessRequest } from "../../src/domain/requests/requests.service.ts";
+import { createEffectSink, jobEffectHandlers } from "../../src/jobs/effects.ts";
+import { JobQueues } from "../../src/jobs/producer.ts";
+import { type JobKind, jobKinds, jobTable } from "../../src/jobs/queues.ts";
+import { producerConnection, whenReady } from "../../src/jobs/redis.ts";
+
+export const silentLogger = pino({ level: "silent" });
+
+/** An effect sink that does nothing: a process that died right after commit. */
+export const noEffects: EffectSink = { dispatch: async () => {} };
+
+export const target = "Exchange\\New-MoveRequest";
+
+export async function actorFor(db: Db, email: string): Promise<Actor> {
+  const user = await db.user.findFirstOrThrow({ where: { email } });
+  return resolveActor(db, { organizationId: user.organizationId, email, expiresAt: new Date(Date.now() + 3_600_000) });
+}
+
+export function contextFor(db: Db, actor: Actor, effects: EffectSink = noEffects): ServiceContext {
+  return { db, organizationId: actor.organizationId, actor, effects };
+}
+
+export interface Fabrikam {
+  admin: Actor;
+  requester: Actor;
+  approver: Actor;
+}
+
+/** Turns Fabrikam's control on with a MANUAL policy for `target`, through the domain. */
+export async function prepareFabrikam(db: Db): Promise<Fabrikam> {
+  const admin = await actorFor(db, "admin@fabrikam.com");
+  await enableElevatedAccessControl(contextFor(db, admin), { adminGroup: "pamapprovers@fabrikam.com" });
+  await createApprovalPolicy(contextFor(db, admin), { target, approvalType: "MANUAL" });
+  return {
+    admin,
+    requester: await actorFor(db, "requester@fabrikam.com"),
+    approver: await actorFor(db, "approver1@fabrikam.com"),
+  };
+}
+
+/** A real request's columns, to copy in bulk; the request itself is removed. */
+async function requestTemplate(db: Db, requester: Actor) {
+  const { id, ...fields } = await createAccessRequest(contextFor(db, requester), { target, reason: "bulk test" });
+  await db.accessRequest.delete({ where: { id } });
+  return fields;
+}
+
+/** Inserts one PENDING request per expiry in a single statement; returns their IDs in order. */
+export async function insertPendingRequests(db: Db, requester: Actor, expiries: Date[]): Promise<string[]> {
+  const fields = await requestTemplate(db, requester);
+  const rows = await db.accessRequest.createManyAndReturn({
+    data: expiries.map((expiresAt) => ({ ...fields, expiresAt })),
+    select: { id: true },
+  });
+  return rows.map((row) => row.id);
+}
+
+/** Inserts one APPROVED request with an ACTIVE authorization per end time. */
+export async function insertActiveAuthorizations(
+  db: Db,
+  requester: Actor,
+  ends: Date[],
+): Promise<{ authorizationId: string; requestId: string }[]> {
+  const fields = await requestTemplate(db, requester);
+  const now = new Date();
+  const requests = await db.accessRequest.createManyAndReturn({
+    data: ends.map(() => ({ ...fields, status: "APPROVED" as const, decidedAt: now })),
+    select: { id: true },
+  });
+  const authorizations = await db.accessAuthorization.createManyAndReturn({
+    data: ends.map((endsAt, index) => ({
+      organizationId: fields.organizationId,
+      requestId: requests[index]!.id,
+      userId: fields.requesterId,
+      catalogEntryId: fields.catalogEntryId,
+      type: fields.type,
+      target: fields.target,
+      startsAt: now,
+      endsAt,
+    })),
+    select: { id: true, requestId: true },
+  });
+  return authorizations.map((row) => ({ authorizationId: row.id, requestId: row.requestId }));
+}
+
+/** How many audit events with `action` each subject has (subjects without any are left out). */
+export async function auditCounts(db: Db, action: string, subjectIds: string[]): Promise<Map<string, number>> {
+  const groups = await db.auditEvent.groupBy({
+    by: ["subjectId"],
+    where: { action, subjectId: { in: subjectIds } },
+    _count: { _all: true },
+  });
+  return new Map(groups.map((group) => [group.subjectId!, group._count._all]));
+}
+
+/** The application's producer and effect sink, pointed at a test's Redis and queue prefix. */
+export async function jobClient(redisUrl: string, queuePrefix: string) {
+  const redis = producerConnection(redisUrl, silentLogger);
+  if (!(await whenReady(redis, 5000))) throw new Error(`Redis at ${redisUrl} is not reachable`);
+  const queues = new JobQueues(redis, queuePrefix, silentLogger);
+  const effects = createEffectSink([jobEffectHandlers(queues)], silentLogger);
+  return {
+    redis,
+    queues,
+    effects,
+    job: (kind: JobKind, subjectId: string) => queues.queue(kind).getJob(jobTable[kind].jobId(subjectId)),
+    jobState: (kind: JobKind, subjectId: string) => queues.queue(kind).getJobState(jobTable[kind].jobId(subjectId)),
+    /** Removes this prefix's queues from Redis (when it answers) and disconnects. */
+    async close() {
+      if (redis.status === "ready") {
+        for (const kind of jobKinds)
+          await queues
+            .queue(kind)
+            .obliterate({ force: true })
+            .catch(() => {});
+      }
+      await queues.close();
+      redis.disconnect();
+    },
+  };
+}
+
+export type JobClient = Awaited<ReturnType<typeof jobClient>>;
+
+/** A queue prefix no other test file uses, so files sharing one Redis never see each other's jobs. */
+export function uniquePrefix(name: string): string {
+  return `test-${name}-${process.pid}-${Date.now().toString(36)}`;
+}

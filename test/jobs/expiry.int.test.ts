@@ -1,0 +1,327 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb, type Db } from "../../src/db/client.ts";
+import { revokeAccessAuthorization } from "../../src/domain/authorizations/authorizations.service.ts";
+import { ConflictError } from "../../src/domain/errors.ts";
+import { createAccessRequest, decideAccessRequest } from "../../src/domain/requests/requests.service.ts";
+import { Reconciler } from "../../src/jobs/reconciler.ts";
+import {
+  auditCounts,
+  contextFor,
+  type Fabrikam,
+  insertActiveAuthorizations,
+  insertPendingRequests,
+  type JobClient,
+  jobClient,
+  noEffects,
+  prepareFabrikam,
+  silentLogger,
+  target,
+  uniquePrefix,
+} from "../helpers/jobs.ts";
+import { spawnWorker, type WorkerProcess, waitFor } from "../helpers/processes.ts";
+import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
+
+const reconcileIntervalSeconds = 2;
+const hour = 3_600_000;
+
+let db: Db;
+let fabrikam: Fabrikam;
+let jobs: JobClient;
+let worker: WorkerProcess;
+const queuePrefix = uniquePrefix("expiry");
+
+beforeAll(async () => {
+  db = createDb(workerDatabaseUrl());
+  fabrikam = await prepareFabrikam(db);
+  jobs = await jobClient(redisUrl, queuePrefix);
+  worker = await spawnWorker({ redisUrl, queuePrefix, reconcileIntervalSeconds });
+});
+
+afterAll(async () => {
+  const exit = await worker?.stop();
+  await jobs?.close();
+  await db?.$disconnect();
+  expect(exit?.code).toBe(0);
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const until = (at: Date) => sleep(Math.max(0, at.getTime() - Date.now()));
+
+/** A PENDING request (a copy of a real one) expiring `ms` from now, with no job yet. */
+async function requestExpiringIn(ms: number): Promise<{ id: string; expiresAt: Date }> {
+  const expiresAt = new Date(Date.now() + ms);
+  const [id] = await insertPendingRequests(db, fabrikam.requester, [expiresAt]);
+  return { id: id!, expiresAt };
+}
+
+async function statusOf(requestId: string) {
+  return (await db.accessRequest.findUniqueOrThrow({ where: { id: requestId } })).status;
+}
+
+describe("request expiry", () => {
+  it("expires a PENDING request when its lifetime runs out, with its audit event and no authorization, not before", async () => {
+    const { id, expiresAt } = await requestExpiringIn(2500);
+    await jobs.effects.dispatch([
+      { kind: "requestCreated", requestId: id, organizationId: fabrikam.requester.organizationId, expiresAt },
+    ]);
+    expect(await jobs.jobState("expireRequest", id)).toBe("delayed");
+
+    await until(new Date(expiresAt.getTime() - 700));
+    expect(await statusOf(id)).toBe("PENDING");
+
+    await waitFor("the request to expire", async () => (await statusOf(id)) === "EXPIRED", { timeoutMs: 10_000 });
+    const events = await db.auditEvent.findMany({ where: { subjectId: id, action: "Expire-ElevatedAccessRequest" } });
+    expect(events).toHaveLength(1);
+    expect(events[0]!.actorId).toBeNull();
+    expect(events[0]!.at.getTime()).toBeGreaterThanOrEqual(expiresAt.getTime());
+    expect(await db.accessAuthorization.count({ where: { requestId: id } })).toBe(0);
+  });
+
+  it("keeps a request approved one second before its expiry job runs APPROVED: the stale job changes nothing", async () => {
+    const { id, expiresAt } = await requestExpiringIn(2500);
+    await jobs.queues.schedule("expireRequest", [
+      { payload: { requestId: id, organizationId: fabrikam.requester.organizationId }, at: expiresAt },
+    ]);
+    await until(new Date(expiresAt.getTime() - 1000));
+    // No effect sink: the job stays in Redis, as when its removal was lost.
+    await decideAccessRequest(contextFor(db, fabrikam.approver), { requestId: id }, true, "API");
+
+    const job = await waitFor(
+      "the stale job to finish",
+      async () => (await jobs.jobState("expireRequest", id)) === "completed" && jobs.job("expireRequest", id),
+      { timeoutMs: 10_000 },
+    );
+    expect(job!.returnvalue).toEqual({ expired: false });
+    expect(job!.finishedOn).toBeGreaterThanOrEqual(expiresAt.getTime());
+    expect(await statusOf(id)).toBe("APPROVED");
+    const authorization = await db.accessAuthorization.findUniqueOrThrow({ where: { requestId: id } });
+    expect(authorization.status).toBe("ACTIVE");
+    expect((await auditCounts(db, "Expire-ElevatedAccessRequest", [id])).size).toBe(0);
+  });
+
+  it("puts a job that runs before its request is due back to sleep until then", async () => {
+    const { id, expiresAt } = await requestExpiringIn(2500);
+    await jobs.queues.schedule("expireRequest", [
+      { payload: { requestId: id, organizationId: fabrikam.requester.organizationId }, at: new Date() },
+    ]);
+    await waitFor(
+      "the early job to go back to sleep",
+      async () => (await jobs.jobState("expireRequest", id)) === "delayed",
+    );
+    expect(await statusOf(id)).toBe("PENDING");
+    const job = await waitFor(
+      "the job to finish",
+      async () => (await jobs.jobState("expireRequest", id)) === "completed" && jobs.job("expireRequest", id),
+      { timeoutMs: 10_000 },
+    );
+    expect(job!.finishedOn).toBeGreaterThanOrEqual(expiresAt.getTime());
+    expect(await statusOf(id)).toBe("EXPIRED");
+  });
+
+  it("does nothing for a job whose request or authorization was deleted", async () => {
+    const { id: requestId } = await requestExpiringIn(hour);
+    await db.accessRequest.delete({ where: { id: requestId } });
+    const [grant] = await insertActiveAuthorizations(db, fabrikam.requester, [new Date(Date.now() + hour)]);
+    await db.accessAuthorization.delete({ where: { id: grant!.authorizationId } });
+    await db.accessRequest.delete({ where: { id: grant!.requestId } });
+    // The reconciler may have added their jobs, due in an hour, meanwhile: start over.
+    await jobs.queues.cancel("expireRequest", requestId);
+    await jobs.queues.cancel("endAuthorization", grant!.authorizationId);
+    const organizationId = fabrikam.requester.organizationId;
+    await jobs.queues.schedule("expireRequest", [{ payload: { requestId, organizationId }, at: new Date() }]);
+    await jobs.queues.schedule("endAuthorization", [
+      { payload: { authorizationId: grant!.authorizationId, organizationId }, at: new Date() },
+    ]);
+
+    const expiry = await waitFor(
+      "the expiry job to finish",
+      async () =>
+        (await jobs.jobState("expireRequest", requestId)) === "completed" && jobs.job("expireRequest", requestId),
+    );
+    const end = await waitFor(
+      "the end job to finish",
+      async () =>
+        (await jobs.jobState("endAuthorization", grant!.authorizationId)) === "completed" &&
+        jobs.job("endAuthorization", grant!.authorizationId),
+    );
+    expect(expiry!.returnvalue).toEqual({ expired: false });
+    expect(end!.returnvalue).toEqual({ ended: false });
+    expect((await auditCounts(db, "Expire-ElevatedAccessRequest", [requestId])).size).toBe(0);
+    expect((await auditCounts(db, "End-ElevatedAccessAuthorization", [grant!.authorizationId])).size).toBe(0);
+  });
+
+  it("fails a job with a malformed payload at once, without retrying it", async () => {
+    await jobs.queues
+      .queue("expireRequest")
+      .add("expireRequest", { requestId: "not-a-uuid" }, { jobId: "expire-malformed" });
+    const job = await waitFor("the job to fail", async () => {
+      const found = await jobs.queues.queue("expireRequest").getJob("expire-malformed");
+      return found?.failedReason ? found : null;
+    });
+    expect(job.failedReason).toMatch(/invalid expireRequest payload/);
+    expect(job.attemptsMade).toBe(1);
+  });
+});
+
+describe("authorization end", () => {
+  it("ends an ACTIVE authorization when its duration runs out, not before", async () => {
+    const endsAt = new Date(Date.now() + 2500);
+    const [grant] = await insertActiveAuthorizations(db, fabrikam.requester, [endsAt]);
+    const authorization = await db.accessAuthorization.findUniqueOrThrow({ where: { id: grant!.authorizationId } });
+    await jobs.effects.dispatch([
+      {
+        kind: "authorizationStarted",
+        authorizationId: authorization.id,
+        organizationId: authorization.organizationId,
+        endsAt,
+      },
+    ]);
+    expect(await jobs.jobState("endAuthorization", authorization.id)).toBe("delayed");
+
+    const status = async () =>
+      (await db.accessAuthorization.findUniqueOrThrow({ where: { id: authorization.id } })).status;
+    await until(new Date(endsAt.getTime() - 700));
+    expect(await status()).toBe("ACTIVE");
+
+    await waitFor("the authorization to end", async () => (await status()) === "ENDED", { timeoutMs: 10_000 });
+    const ended = await db.accessAuthorization.findUniqueOrThrow({ where: { id: authorization.id } });
+    expect(ended.endedAt!.getTime()).toBeGreaterThanOrEqual(endsAt.getTime());
+    expect(await auditCounts(db, "End-ElevatedAccessAuthorization", [authorization.id])).toEqual(
+      new Map([[authorization.id, 1]]),
+    );
+    expect(await statusOf(grant!.requestId)).toBe("APPROVED");
+  });
+
+  it("revoke racing the natural end: each authorization ends once, with one audit event", async () => {
+    const endsAt = new Date(Date.now() + 3000);
+    const grants = await insertActiveAuthorizations(db, fabrikam.requester, Array(30).fill(endsAt));
+    await jobs.queues.schedule(
+      "endAuthorization",
+      grants.map(({ authorizationId }) => ({
+        payload: { authorizationId, organizationId: fabrikam.requester.organizationId },
+        at: endsAt,
+      })),
+    );
+    // Revocations spread from 1 s before to 0.5 s after the end, as the end job fires.
+    const outcomes = await Promise.all(
+      grants.map(async ({ requestId }, index) => {
+        await until(new Date(endsAt.getTime() - 1000 + (1500 * index) / grants.length));
+        try {
+          await revokeAccessAuthorization(contextFor(db, fabrikam.admin, jobs.effects), { requestId });
+          return "revoked";
+        } catch (error) {
+          if (error instanceof ConflictError) return "lost";
+          throw error;
+        }
+      }),
+    );
+    const ids = grants.map((grant) => grant.authorizationId);
+    const settled = await waitFor(
+      "every authorization to settle",
+      async () => {
+        const rows = await db.accessAuthorization.findMany({ where: { id: { in: ids } } });
+        return rows.every((row) => row.status !== "ACTIVE") && rows;
+      },
+      { timeoutMs: 10_000 },
+    );
+    const ended = await auditCounts(db, "End-ElevatedAccessAuthorization", ids);
+    const revoked = await auditCounts(db, "Revoke-ElevatedAccessAuthorization", ids);
+    for (const row of settled) {
+      expect((ended.get(row.id) ?? 0) + (revoked.get(row.id) ?? 0), `audit events of ${row.id}`).toBe(1);
+      if (row.status === "REVOKED") {
+        expect(revoked.get(row.id)).toBe(1);
+        expect(row.revokedAt!.getTime()).toBeLessThan(row.endsAt.getTime());
+        expect(row.endedAt).toBeNull();
+      } else {
+        expect(row.status).toBe("ENDED");
+        expect(ended.get(row.id)).toBe(1);
+        expect(row.endedAt!.getTime()).toBeGreaterThanOrEqual(row.endsAt.getTime());
+        expect(row.revokedAt).toBeNull();
+      }
+    }
+    const revokedRows = settled.filter((row) => row.status === "REVOKED").length;
+    expect(outcomes.filter((outcome) => outcome === "revoked")).toHaveLength(revokedRows);
+    // The race really happened both ways.
+    expect(revokedRows).toBeGreaterThan(0);
+    expect(revokedRows).toBeLessThan(grants.length);
+  });
+});
+
+describe("effects", () => {
+  it("schedule the expiry at creation, swap it for the end at approval and cancel the end at revocation", async () => {
+    const created = await createAccessRequest(contextFor(db, fabrikam.requester, jobs.effects), {
+      target,
+      reason: "effects test",
+    });
+    const expiry = await jobs.job("expireRequest", created.id);
+    expect(expiry?.data).toEqual({ requestId: created.id, organizationId: created.organizationId });
+    expect(await jobs.jobState("expireRequest", created.id)).toBe("delayed");
+    expect(Math.abs(expiry!.timestamp + expiry!.delay - created.expiresAt.getTime())).toBeLessThan(1000);
+
+    await decideAccessRequest(contextFor(db, fabrikam.approver, jobs.effects), { requestId: created.id }, true, "API");
+    const authorization = await db.accessAuthorization.findUniqueOrThrow({ where: { requestId: created.id } });
+    expect(await jobs.job("expireRequest", created.id)).toBeUndefined();
+    const end = await jobs.job("endAuthorization", authorization.id);
+    expect(end?.data).toEqual({ authorizationId: authorization.id, organizationId: authorization.organizationId });
+    expect(Math.abs(end!.timestamp + end!.delay - authorization.endsAt.getTime())).toBeLessThan(1000);
+    expect(authorization.endsAt.getTime() - Date.now()).toBeGreaterThan(3 * hour);
+
+    await revokeAccessAuthorization(contextFor(db, fabrikam.admin, jobs.effects), { requestId: created.id });
+    expect(await jobs.job("endAuthorization", authorization.id)).toBeUndefined();
+  });
+});
+
+describe("reconciler", () => {
+  it("delivers the expiry of a request whose job was never added (API crash between commit and enqueue)", async () => {
+    const near = await requestExpiringIn(1500);
+    const far = await createAccessRequest(contextFor(db, fabrikam.requester), { target, reason: "far" });
+    const [grant] = await insertActiveAuthorizations(db, fabrikam.requester, [new Date(Date.now() + 4 * hour)]);
+
+    await waitFor("the unscheduled request to expire", async () => (await statusOf(near.id)) === "EXPIRED", {
+      timeoutMs: (reconcileIntervalSeconds + 10) * 1000,
+    });
+    const expired = await db.auditEvent.findFirstOrThrow({
+      where: { subjectId: near.id, action: "Expire-ElevatedAccessRequest" },
+    });
+    expect(expired.at.getTime()).toBeGreaterThanOrEqual(near.expiresAt.getTime());
+
+    // Future deadlines get their jobs back, at their own time.
+    const farJob = await waitFor("the far request's job", () => jobs.job("expireRequest", far.id), {
+      timeoutMs: 10_000,
+    });
+    expect(Math.abs(farJob.timestamp + farJob.delay - far.expiresAt.getTime())).toBeLessThan(1000);
+    expect(await jobs.jobState("expireRequest", far.id)).toBe("delayed");
+    await waitFor(
+      "the authorization's job",
+      async () => (await jobs.jobState("endAuthorization", grant!.authorizationId)) === "delayed",
+      { timeoutMs: 10_000 },
+    );
+    expect(await statusOf(far.id)).toBe("PENDING");
+  });
+
+  it("skips a run while another process holds the reconciler lock", async () => {
+    const [overdue] = await insertPendingRequests(db, fabrikam.requester, [new Date(Date.now() - 1000)]);
+    const reconciler = new Reconciler({
+      deps: { db, effects: noEffects },
+      queues: jobs.queues,
+      logger: silentLogger,
+      intervalSeconds: 3600,
+    });
+    const holder = new pg.Client({ connectionString: workerDatabaseUrl() });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT pg_advisory_xact_lock(hashtext('elevate:exclusive'), hashtext('reconciler'))");
+      expect(await reconciler.runOnce()).toBeNull();
+      expect(await statusOf(overdue!)).toBe("PENDING");
+      await holder.query("COMMIT");
+    } finally {
+      await holder.end();
+    }
+    // The spawned worker may get there first; either way the request expires exactly once.
+    await reconciler.runOnce();
+    await waitFor("the request to expire", async () => (await statusOf(overdue!)) === "EXPIRED");
+    expect(await auditCounts(db, "Expire-ElevatedAccessRequest", [overdue!])).toEqual(new Map([[overdue!, 1]]));
+  });
+});

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb, type Db } from "../../src/db/client.ts";
+import { verifyAuditLog } from "../../src/domain/audit/audit.service.ts";
+import { DomainError } from "../../src/domain/errors.ts";
+import { decideAccessRequest } from "../../src/domain/requests/requests.service.ts";
+import {
+  auditCounts,
+  contextFor,
+  type Fabrikam,
+  insertPendingRequests,
+  type JobClient,
+  jobClient,
+  prepareFabrikam,
+  uniquePrefix,
+} from "../helpers/jobs.ts";
+import { spawnWorker, type WorkerProcess, waitFor } from "../helpers/processes.ts";
+import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
+
+let db: Db;
+let fabrikam: Fabrikam;
+let jobs: JobClient;
+let worker: WorkerProcess;
+const queuePrefix = uniquePrefix("races");
+
+beforeAll(async () => {
+  db = createDb(workerDatabaseUrl(), { max: 12 });
+  fabrikam = await prepareFabrikam(db);
+  jobs = await jobClient(redisUrl, queuePrefix);
+  worker = await spawnWorker({ redisUrl, queuePrefix, reconcileIntervalSeconds: 2 });
+});
+
+afterAll(async () => {
+  const exit = await worker?.stop();
+  await jobs?.close();
+  await db?.$disconnect();
+  expect(exit?.code).toBe(0);
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("expiry racing approvals", () => {
+  it("1,000 requests expiring at T while approvals race around T: each ends in exactly one terminal state", async () => {
+    const count = 1000;
+    const spreadMs = 3000;
+    const expiresAt = new Date(Date.now() + 8000);
+    const ids = await insertPendingRequests(db, fabrikam.requester, Array(count).fill(expiresAt));
+    await jobs.queues.schedule(
+      "expireRequest",
+      ids.map((requestId) => ({
+        payload: { requestId, organizationId: fabrikam.requester.organizationId },
+        at: expiresAt,
+      })),
+    );
+
+    // Each approval is due at a random moment within ±3 s of T; eight run at a time, in due order.
+    const plan = ids
+      .map((requestId) => ({ requestId, at: expiresAt.getTime() + (Math.random() * 2 - 1) * spreadMs }))
+      .sort((a, b) => a.at - b.at);
+    const outcomes = new Map<string, string>();
+    let next = 0;
+    const approver = contextFor(db, fabrikam.approver);
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < plan.length) {
+          const { requestId, at } = plan[next++]!;
+          await sleep(at - Date.now());
+          try {
+            await decideAccessRequest(approver, { requestId }, true, "API");
+            outcomes.set(requestId, "APPROVED");
+          } catch (error) {
+            outcomes.set(requestId, error instanceof DomainError ? error.code : String(error));
+          }
+        }
+      }),
+    );
+
+    await waitFor(
+      "no request to be left PENDING",
+      async () => (await db.accessRequest.count({ where: { id: { in: ids }, status: "PENDING" } })) === 0,
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    const requests = await db.accessRequest.findMany({
+      where: { id: { in: ids } },
+      include: { authorization: true, decisions: true },
+    });
+    const approved = requests.filter((request) => request.status === "APPROVED");
+    const expired = requests.filter((request) => request.status === "EXPIRED");
+    expect(approved.length + expired.length).toBe(count);
+    // The race went both ways.
+    expect(approved.length).toBeGreaterThan(0);
+    expect(expired.length).toBeGreaterThan(0);
+
+    // Every refused approval was refused for the expiry, and the answers match the rows.
+    expect(new Set(outcomes.values())).toEqual(new Set(["APPROVED", "REQUEST_EXPIRED"]));
+    for (const request of requests)
+      expect(outcomes.get(request.id), request.id).toBe(request.status === "APPROVED" ? "APPROVED" : "REQUEST_EXPIRED");
+
+    for (const request of expired) {
+      expect(request.authorization, `authorization of expired ${request.id}`).toBeNull();
+      expect(request.decisions).toEqual([]);
+    }
+    for (const request of approved) {
+      expect(request.authorization?.status).toBe("ACTIVE");
+      expect(request.decidedAt!.getTime()).toBeLessThanOrEqual(request.expiresAt.getTime());
+      expect(request.decisions).toHaveLength(1);
+      expect(request.decisions[0]!.decidedAt.getTime()).toBeLessThanOrEqual(request.expiresAt.getTime());
+    }
+
+    // One terminal audit event per request, and the chain is intact after all that concurrency.
+    const approvals = await auditCounts(db, "Approve-ElevatedAccessRequest", ids);
+    const expiries = await auditCounts(db, "Expire-ElevatedAccessRequest", ids);
+    for (const request of requests) {
+      const events = [approvals.get(request.id) ?? 0, expiries.get(request.id) ?? 0];
+      expect(events, request.id).toEqual(request.status === "APPROVED" ? [1, 0] : [0, 1]);
+    }
+    expect(await verifyAuditLog(db, fabrikam.requester.organizationId)).toMatchObject({ ok: true });
+  }, 90_000);
+});
