@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { queuedMail } from "../domain/notifications/notifications.service.ts";
 import {
   endOverdueAuthorizations,
   exclusively,
@@ -26,7 +27,7 @@ export interface ReconcileReport {
   expiredRequests: number;
   endedAuthorizations: number;
   /** Jobs added because Redis had none; null when Redis could not be reached. */
-  requeued: { requestExpiry: number; authorizationEnd: number } | null;
+  requeued: { requestExpiry: number; authorizationEnd: number; mail: number } | null;
 }
 
 /** Longest a run may hold the reconciler lock: Prisma then ends the lock's transaction (the run goes on unlocked). */
@@ -101,14 +102,15 @@ export class Reconciler {
     const busy =
       report.expiredRequests > 0 ||
       report.endedAuthorizations > 0 ||
-      (report.requeued !== null && report.requeued.requestExpiry + report.requeued.authorizationEnd > 0);
+      (report.requeued !== null &&
+        report.requeued.requestExpiry + report.requeued.authorizationEnd + report.requeued.mail > 0);
     logger[busy ? "info" : "debug"](report, "reconciler run");
     return report;
   }
 
   private async requeueMissing(): Promise<ReconcileReport["requeued"]> {
     const { deps, queues, logger } = this.options;
-    const requeued = { requestExpiry: 0, authorizationEnd: 0 };
+    const requeued = { requestExpiry: 0, authorizationEnd: 0, mail: 0 };
     try {
       for await (const rows of upcomingDeadlines(deps.db, "requestExpiry", this.batchSize)) {
         if (this.stopping) break;
@@ -137,6 +139,18 @@ export class Reconciler {
           .map((row) => ({ payload: { authorizationId: row.id, organizationId: row.organizationId }, at: row.at }));
         await queues.schedule("endAuthorization", wakeups);
         requeued.authorizationEnd += wakeups.length;
+      }
+      for await (const rows of queuedMail(deps.db, this.batchSize)) {
+        if (this.stopping) break;
+        const missing = await queues.missing(
+          "sendMail",
+          rows.map((row) => row.id),
+        );
+        await queues.schedule(
+          "sendMail",
+          missing.map((messageId) => ({ payload: { messageId }, at: new Date() })),
+        );
+        requeued.mail += missing.length;
       }
       return requeued;
     } catch (error) {

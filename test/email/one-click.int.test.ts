@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintDecisionTokens } from "../../src/domain/approval-tokens/approval-tokens.service.ts";
+import { createAccessRequest } from "../../src/domain/requests/requests.service.ts";
+import { Reconciler } from "../../src/jobs/reconciler.ts";
 import { GetRequest, RemoveMembers } from "../helpers/documents.ts";
 import { createPolicy, createRequest, enableControl, rawId } from "../helpers/fixtures.ts";
+import { actorFor, contextFor, silentLogger } from "../helpers/jobs.ts";
 import { decisionLink, startMailingApp, submitDecision } from "../helpers/mail.ts";
 
 let env: Awaited<ReturnType<typeof startMailingApp>>;
@@ -211,5 +214,26 @@ describe("delivery", () => {
     const failures = await env.t.db.emailMessage.aggregate({ _sum: { attempts: true } });
     expect(failures._sum.attempts).toBe(env.smtp.refusedCount());
     expect(await env.t.db.emailMessage.count({ where: { status: { not: "SENT" } } })).toBe(0);
+  });
+
+  it("re-sends outbox mail whose job was lost, through the reconciler", async () => {
+    // A process that died between commit and enqueue: the outbox rows exist, no job does.
+    const requester = await actorFor(env.t.db, "requester@fabrikam.com");
+    const request = await createAccessRequest(contextFor(env.t.db, requester), { target: move, reason: "lost job" });
+    await env.t.db.emailMessage.updateMany({
+      where: { requestId: request.id },
+      data: { createdAt: new Date(Date.now() - 60_000) },
+    });
+    const reconciler = new Reconciler({
+      deps: { db: env.t.db, effects: env.runtime.effects },
+      queues: env.runtime.queues,
+      logger: silentLogger,
+      intervalSeconds: 3600,
+    });
+    const report = await reconciler.runOnce();
+    expect(report?.requeued?.mail).toBe(2);
+    const globalId = Buffer.from(`AccessRequest:${request.id}`).toString("base64");
+    const mails = await env.smtp.messages((mail) => mentions(mail, globalId), 2);
+    expect(mails.map((mail) => mail.to).sort()).toEqual(["approver1@fabrikam.com", "approver2@fabrikam.com"]);
   });
 });

@@ -108,6 +108,7 @@ export async function startMailingApp() {
     t,
     smtp,
     publicUrl,
+    runtime,
     async close() {
       t.app.server.closeAllConnections();
       await new Promise<void>((resolve) => t.app.server.close(() => resolve()));

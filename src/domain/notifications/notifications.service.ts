@@ -1,3 +1,4 @@
+import type { Db } from "../../db/client.ts";
 import type { TransitionScope } from "../transition.ts";
 
 export type MailTemplate =
@@ -53,4 +54,26 @@ export async function eligibleApproverIds(
     select: { userId: true },
   });
   return members.map((member) => member.userId);
+}
+
+/**
+ * Outbox messages still waiting to be sent, in batches: the reconciler re-adds
+ * their jobs when Redis lost them. Fresh rows are left to the transition that
+ * queued them, which adds their job right after commit.
+ */
+export async function* queuedMail(db: Db, batchSize: number, olderThanMs = 10_000): AsyncGenerator<{ id: string }[]> {
+  const before = new Date(Date.now() - olderThanMs);
+  let cursor: string | undefined;
+  for (;;) {
+    const rows = await db.emailMessage.findMany({
+      where: { status: "QUEUED", createdAt: { lt: before }, ...(cursor ? { id: { gt: cursor } } : {}) },
+      orderBy: { id: "asc" },
+      take: batchSize,
+      select: { id: true },
+    });
+    if (rows.length === 0) return;
+    yield rows;
+    cursor = rows.at(-1)?.id;
+    if (rows.length < batchSize) return;
+  }
 }
