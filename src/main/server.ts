@@ -20,6 +20,8 @@ const { devMailPage } = await import("../http/dev-mail.ts");
 const { mailDelivery, redisEventBus } = await import("./services.ts");
 const { onShutdownSignal } = await import("./shutdown.ts");
 
+// A broken template stops the start, never a send.
+await (await import("../email/render.ts")).compileAllTemplates();
 const db = await prepareDatabase(env, logger);
 const events = redisEventBus(env);
 void followCoverageChanges(events.bus);

@@ -20,6 +20,8 @@ const { eventEffectHandlers } = await import("../http/event-bus.ts");
 const { mailDelivery, redisEventBus } = await import("./services.ts");
 
 // The worker runs no migrations: the API applies them at its start.
+// A broken template stops the start, never a send.
+await (await import("../email/render.ts")).compileAllTemplates();
 const db = createDb(env.DATABASE_URL);
 // Transitions made here (expiry, end) reach subscribers on every API instance.
 const events = redisEventBus(env);
