@@ -54,6 +54,9 @@ describe("races", () => {
     expect(await t.db.accessAuthorization.count({ where: { requestId: rawId(requestId) } })).toBe(1);
     expect(await t.db.accessDecision.count({ where: { requestId: rawId(requestId) } })).toBe(1);
     expect(await auditCount(requestId, "Approve-ElevatedAccessRequest")).toBe(1);
+    expect(
+      await t.db.emailMessage.count({ where: { requestId: rawId(requestId), template: "request-approved" } }),
+    ).toBe(1);
   });
 
   it("approve and deny at the same instant: exactly one wins, and the terminal request rejects later writes", async () => {

@@ -98,6 +98,7 @@ describe("request expiry", () => {
     const authorization = await db.accessAuthorization.findUniqueOrThrow({ where: { requestId: id } });
     expect(authorization.status).toBe("ACTIVE");
     expect((await auditCounts(db, "Expire-ElevatedAccessRequest", [id])).size).toBe(0);
+    expect(await db.emailMessage.count({ where: { requestId: id, template: "request-expired" } })).toBe(0);
   });
 
   it("puts a job that runs before its request is due back to sleep until then", async () => {
@@ -227,8 +228,15 @@ describe("authorization end", () => {
     );
     const ended = await auditCounts(db, "End-ElevatedAccessAuthorization", ids);
     const revoked = await auditCounts(db, "Revoke-ElevatedAccessAuthorization", ids);
+    const mails = await db.emailMessage.groupBy({
+      by: ["authorizationId"],
+      where: { authorizationId: { in: ids }, template: { in: ["access-revoked", "access-ended"] } },
+      _count: true,
+    });
+    const mailCount = new Map(mails.map((group) => [group.authorizationId, group._count]));
     for (const row of settled) {
       expect((ended.get(row.id) ?? 0) + (revoked.get(row.id) ?? 0), `audit events of ${row.id}`).toBe(1);
+      expect(mailCount.get(row.id), `mail about ${row.id}`).toBe(1);
       if (row.status === "REVOKED") {
         expect(revoked.get(row.id)).toBe(1);
         expect(row.revokedAt!.getTime()).toBeLessThan(row.endsAt.getTime());

@@ -77,6 +77,14 @@ describe("worker faults", () => {
     expect(events.size).toBe(ids.length);
     expect([...events.values()].every((count) => count === 1)).toBe(true);
     expect(await db.accessAuthorization.count({ where: { requestId: { in: ids } } })).toBe(0);
+    // One expiry mail per request, however often a job ran.
+    const mails = await db.emailMessage.groupBy({
+      by: ["requestId"],
+      where: { requestId: { in: ids }, template: "request-expired" },
+      _count: true,
+    });
+    expect(mails).toHaveLength(ids.length);
+    expect(mails.every((group) => group._count === 1)).toBe(true);
     expect((await second.stop()).code).toBe(0);
   }, 90_000);
 
