@@ -1,15 +1,7 @@
-import { ConfigError, env as loadEnv } from "../config/env.ts";
+import { loadEnvOrExit } from "./load-env.ts";
 
-let env: ReturnType<typeof loadEnv>;
-try {
-  env = loadEnv();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
-}
+// Parsed before anything else is imported, so a bad variable never half-starts the process.
+const env = loadEnvOrExit();
 
 const { logger } = await import("./logger.ts");
 const { prepareDatabase, tokenVerifier } = await import("./bootstrap.ts");

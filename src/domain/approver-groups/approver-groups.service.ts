@@ -62,7 +62,11 @@ export async function createApproverGroup(ctx: ServiceContext, rawInput: unknown
   });
 }
 
-export async function addApproverGroupMembers(ctx: ServiceContext, rawInput: unknown) {
+/**
+ * Adds or removes members; audited only when membership really changed. The
+ * change takes effect for decisions at once: eligibility is checked at decision time.
+ */
+async function changeMembers(ctx: ServiceContext, rawInput: unknown, change: "add" | "remove") {
   requireAdmin(ctx);
   const input = parseInput(changeMembersInput, rawInput);
   return transition(ctx, async ({ tx, audit }) => {
@@ -71,39 +75,27 @@ export async function addApproverGroupMembers(ctx: ServiceContext, rawInput: unk
     });
     if (!group) throw new NotFoundError("groupId", "approver group");
     const users = await usersByEmail(tx, ctx.organizationId, input.emails, "emails");
-    const added = await tx.approverGroupMember.createMany({
-      data: users.map((user) => ({ groupId: group.id, userId: user.id, organizationId: ctx.organizationId })),
-      skipDuplicates: true,
-    });
-    if (added.count > 0) {
-      audit({ action: "Add-DistributionGroupMember", subjectId: group.id, details: { members: input.emails.sort() } });
+    const { count } =
+      change === "add"
+        ? await tx.approverGroupMember.createMany({
+            data: users.map((user) => ({ groupId: group.id, userId: user.id, organizationId: ctx.organizationId })),
+            skipDuplicates: true,
+          })
+        : await tx.approverGroupMember.deleteMany({
+            where: { groupId: group.id, userId: { in: users.map((user) => user.id) } },
+          });
+    if (count > 0) {
+      const action = change === "add" ? "Add-DistributionGroupMember" : "Remove-DistributionGroupMember";
+      audit({ action, subjectId: group.id, details: { members: input.emails.sort() } });
     }
     return group;
   });
 }
 
-export async function removeApproverGroupMembers(ctx: ServiceContext, rawInput: unknown) {
-  requireAdmin(ctx);
-  const input = parseInput(changeMembersInput, rawInput);
-  return transition(ctx, async ({ tx, audit }) => {
-    const group = await tx.approverGroup.findFirst({
-      where: { id: input.groupId, organizationId: ctx.organizationId },
-    });
-    if (!group) throw new NotFoundError("groupId", "approver group");
-    const users = await usersByEmail(tx, ctx.organizationId, input.emails, "emails");
-    const removed = await tx.approverGroupMember.deleteMany({
-      where: { groupId: group.id, userId: { in: users.map((user) => user.id) } },
-    });
-    if (removed.count > 0) {
-      audit({
-        action: "Remove-DistributionGroupMember",
-        subjectId: group.id,
-        details: { members: input.emails.sort() },
-      });
-    }
-    return group;
-  });
-}
+export const addApproverGroupMembers = (ctx: ServiceContext, rawInput: unknown) => changeMembers(ctx, rawInput, "add");
+
+export const removeApproverGroupMembers = (ctx: ServiceContext, rawInput: unknown) =>
+  changeMembers(ctx, rawInput, "remove");
 
 /** Resolves an approver group named by its address or its ID. */
 export async function findApproverGroup(tx: Tx, organizationId: string, emailOrId: string, field: string) {

@@ -1,9 +1,22 @@
+import { z } from "zod";
 import type { Db, PolicyScope, PolicyType, Tx } from "../../db/client.ts";
 import { NotFoundError } from "../errors.ts";
 import { exchangeRoleGroups, exchangeRoles, exchangeTasks } from "./exchange-catalog.ts";
 
 export const policyTypes = ["TASK", "ROLE", "ROLE_GROUP"] as const;
 export const policyScopes = ["EXCHANGE", "OFFICE365"] as const;
+/** The optional type and scope of a target, defaulting as the contract says (TASK, EXCHANGE). */
+export const targetKindFields = {
+  type: z
+    .enum(policyTypes)
+    .nullish()
+    .transform((value) => value ?? "TASK"),
+  scope: z
+    .enum(policyScopes)
+    .nullish()
+    .transform((value) => value ?? "EXCHANGE"),
+};
+
 /** No grant lasts longer than 30 days, whatever a policy says. */
 export const maxGrantHours = 720;
 

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Prisma } from "../../db/client.ts";
 import { requireAdmin } from "../access.ts";
 import { findApproverGroup } from "../approver-groups/approver-groups.service.ts";
-import { findCatalogEntry, maxGrantHours, policyScopes, policyTypes } from "../catalog/catalog.service.ts";
+import { findCatalogEntry, maxGrantHours, targetKindFields } from "../catalog/catalog.service.ts";
 import type { ServiceContext } from "../context.ts";
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from "../errors.ts";
 import { cancelPendingRequestsOfPolicy } from "../requests/requests.service.ts";
@@ -10,14 +10,7 @@ import { transition } from "../transition.ts";
 import { entityId, nonEmptyText, parseInput, wholeHours } from "../validation.ts";
 
 const createInput = z.object({
-  type: z
-    .enum(policyTypes)
-    .nullish()
-    .transform((value) => value ?? "TASK"),
-  scope: z
-    .enum(policyScopes)
-    .nullish()
-    .transform((value) => value ?? "EXCHANGE"),
+  ...targetKindFields,
   target: nonEmptyText(256),
   approvalType: z.enum(["MANUAL", "AUTO"]),
   approverGroup: nonEmptyText(254).nullish(),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { AccessRequest, AccessRequestStatus, DecisionChannel, Prisma, Tx } from "../../db/client.ts";
 import { requireActor } from "../access.ts";
-import { findCatalogEntry, maxGrantHours, policyScopes, policyTypes } from "../catalog/catalog.service.ts";
+import { findCatalogEntry, maxGrantHours, targetKindFields } from "../catalog/catalog.service.ts";
 import type { ServiceContext } from "../context.ts";
 import {
   AlreadyDecidedError,
@@ -23,14 +23,7 @@ import { assertTransition, requestTransitions } from "./request-states.ts";
 const hour = 3_600_000;
 
 const createInput = z.object({
-  type: z
-    .enum(policyTypes)
-    .nullish()
-    .transform((value) => value ?? "TASK"),
-  scope: z
-    .enum(policyScopes)
-    .nullish()
-    .transform((value) => value ?? "EXCHANGE"),
+  ...targetKindFields,
   target: nonEmptyText(256),
   reason: nonEmptyText(2000),
   durationHours: wholeHours(maxGrantHours).nullish(),
