@@ -6,7 +6,7 @@ import { WebSocketServer } from "ws";
 import type { Db } from "../db/client.ts";
 import type { EffectSink } from "../domain/context.ts";
 import type { EventBus } from "../domain/events.ts";
-import { AuthenticationError, resolveActor, type TokenVerifier } from "../domain/identity.ts";
+import { AuthenticationError, atTokenExpiry, resolveActor, type TokenVerifier } from "../domain/identity.ts";
 import type { GraphQLContext } from "../graphql/context.ts";
 import { schema } from "../graphql/schema.ts";
 import { createDecisionPages } from "./decision-pages.ts";
@@ -90,11 +90,8 @@ function serveWebSockets(server: Server, yoga: ReturnType<typeof createGraphQL>,
             ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization,
           );
           const socket = ctx.extra.socket;
-          const timer = setTimeout(
-            () => socket.close(4401, "token expired"),
-            context.tokenExpiresAt.getTime() - Date.now(),
-          );
-          socket.once("close", () => clearTimeout(timer));
+          const cancel = atTokenExpiry(context.tokenExpiresAt, () => socket.close(4401, "token expired"));
+          socket.once("close", cancel);
           return true;
         } catch {
           return false;

@@ -6,8 +6,8 @@ import type { AccessRequestEventMessage, EventBus } from "../domain/events.ts";
 import type { EffectHandlers } from "../jobs/effects.ts";
 
 type Topics = {
-  [topic: `access-request:${string}`]: [AccessRequestEventMessage];
-  "coverage-changed": [{ organizationId: string }];
+  [topic: `${string}access-request:${string}`]: [AccessRequestEventMessage];
+  [topic: `${string}coverage-changed`]: [{ organizationId: string }];
 };
 
 /**
@@ -15,17 +15,19 @@ type Topics = {
  * process (API, email page, worker, reconciler) did. Without Redis clients it
  * stays in this process (unit-style tests).
  */
-export function createEventBus(redis?: { publish: Redis; subscribe: Redis }): EventBus {
+export function createEventBus(redis?: { publish: Redis; subscribe: Redis; channelPrefix: string }): EventBus {
+  // Channels carry the deployment's prefix (QUEUE_PREFIX), so deployments sharing a Redis never see each other.
+  const prefix = redis ? `${redis.channelPrefix}:` : "";
   const pubsub = createPubSub<Topics>(
     redis
       ? { eventTarget: createRedisEventTarget({ publishClient: redis.publish, subscribeClient: redis.subscribe }) }
       : {},
   );
   return {
-    publishRequestEvent: (message) => pubsub.publish(`access-request:${message.organizationId}`, message),
-    requestEvents: (organizationId) => pubsub.subscribe(`access-request:${organizationId}`),
-    publishCoverageChanged: (organizationId) => pubsub.publish("coverage-changed", { organizationId }),
-    coverageChanges: () => pubsub.subscribe("coverage-changed"),
+    publishRequestEvent: (message) => pubsub.publish(`${prefix}access-request:${message.organizationId}`, message),
+    requestEvents: (organizationId) => pubsub.subscribe(`${prefix}access-request:${organizationId}`),
+    publishCoverageChanged: (organizationId) => pubsub.publish(`${prefix}coverage-changed`, { organizationId }),
+    coverageChanges: () => pubsub.subscribe(`${prefix}coverage-changed`),
   };
 }
 

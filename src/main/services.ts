@@ -19,7 +19,7 @@ export function redisEventBus(env: Env): { bus: EventBus; close(): void } {
   // Outages are logged by the job connections; these reconnect on their own.
   for (const connection of [publish, subscribe]) connection.on("error", () => {});
   return {
-    bus: createEventBus({ publish, subscribe }),
+    bus: createEventBus({ publish, subscribe, channelPrefix: env.QUEUE_PREFIX }),
     close: () => {
       publish.disconnect();
       subscribe.disconnect();

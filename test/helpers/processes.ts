@@ -205,3 +205,96 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
     resume: () => current.kill("SIGCONT"),
   };
 }
+
+export interface ApiProcess {
+  child: ChildProcess;
+  /** Parsed pino lines written so far. */
+  logs: LogLine[];
+  /** Everything the process wrote, for failure messages. */
+  output: () => string;
+  /** http://127.0.0.1:<port>, GraphQL at /graphql. */
+  url: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM and wait for the exit. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface ApiOptions {
+  redisUrl: string;
+  queuePrefix: string;
+  /** The dev issuer's key file; create it first (loadOrCreateDevIssuerKey) so the test can mint tokens. */
+  devIssuerKeyFile: string;
+  /** Default: false, jobs are left to spawned workers. */
+  worker?: boolean;
+  env?: Record<string, string>;
+}
+
+/**
+ * Starts `src/main/server.ts` as a real process over this test file's database (as
+ * spawnWorker does) on a free port, and waits until GET /readyz answers 200.
+ */
+export async function spawnApi(options: ApiOptions): Promise<ApiProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main/server.ts"], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: "test",
+      DATABASE_URL: workerDatabaseUrl(),
+      PORT: String(port),
+      REDIS_URL: options.redisUrl,
+      QUEUE_PREFIX: options.queuePrefix,
+      WORKER: String(options.worker ?? false),
+      SEED_DEMO: "false",
+      DEV_ISSUER_KEY_FILE: options.devIssuerKeyFile,
+      DEV_MAILBOX_DIR: path.join(tmpdir(), `elevate-test-mail-${options.queuePrefix}`),
+      LOG_LEVEL: "info",
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const logs: LogLine[] = [];
+  const raw: string[] = [];
+  let pending = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+    raw.push(chunk);
+    pending += chunk;
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        // Not a log line.
+      }
+    }
+  });
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => raw.push(chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const output = () => raw.join("");
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    return exited;
+  };
+  try {
+    await waitFor(
+      `the API on port ${port} to be ready`,
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error("the API exited");
+        try {
+          return (await fetch(`${url}/readyz`)).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw new Error(`${(error as Error).message}; output:\n${output()}`);
+  }
+  return { child, logs, output, url, exited, stop };
+}

@@ -1,4 +1,5 @@
 import type { AccessRequestEventMessage } from "../../../domain/events.ts";
+import { atTokenExpiry } from "../../../domain/identity.ts";
 import { decodeId } from "../../../domain/validation.ts";
 import { visibleRequests } from "../../../domain/visibility.ts";
 import { builder } from "../../builder.ts";
@@ -33,7 +34,7 @@ async function* visibleEvents(
   requestId: string | null,
 ): AsyncGenerator<AccessRequestEventMessage> {
   const source = ctx.events.requestEvents(ctx.actor.organizationId);
-  const expiry = setTimeout(() => void source.return?.(), Math.max(0, ctx.tokenExpiresAt.getTime() - Date.now()));
+  const cancelExpiry = atTokenExpiry(ctx.tokenExpiresAt, () => void source.return?.());
   try {
     for await (const event of source) {
       if (requestId && event.requestId !== requestId) continue;
@@ -43,7 +44,7 @@ async function* visibleEvents(
       if (visible) yield event;
     }
   } finally {
-    clearTimeout(expiry);
+    cancelExpiry();
     await source.return?.();
   }
 }

@@ -1,0 +1,251 @@
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb, type Db } from "../../src/db/client.ts";
+import { type DevIssuerKey, loadOrCreateDevIssuerKey, mintDevToken } from "../../src/domain/identity.ts";
+import { createEventBus } from "../../src/http/event-bus.ts";
+import {
+  ApproveRequest,
+  AuthorizeTask,
+  CreatePolicy,
+  CreateRequest,
+  EnableControl,
+  RemovePolicy,
+  RevokeAuthorization,
+} from "../helpers/documents.ts";
+import { rawId } from "../helpers/fixtures.ts";
+import { auditCounts, type JobClient, jobClient, uniquePrefix } from "../helpers/jobs.ts";
+import { type ApiProcess, spawnApi, spawnWorker, type WorkerProcess, waitFor } from "../helpers/processes.ts";
+import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
+import { expectType, isRefusal, post, received, type Subscriber, sleep, subscribeSse, subscribeWs } from "./clients.ts";
+
+// Two API processes (WORKER=false) and two workers on one database and one Redis:
+// what happens on one instance reaches subscribers and caches on the other.
+
+const queuePrefix = uniquePrefix("scale-out");
+const keyFile = path.join(tmpdir(), `elevate-test-issuer-${queuePrefix}.json`);
+const target = "Exchange\\New-MoveRequest";
+
+let db: Db;
+let key: DevIssuerKey;
+let api1: ApiProcess;
+let api2: ApiProcess;
+let workers: WorkerProcess[] = [];
+let jobs: JobClient;
+let fabrikamId: string;
+let probeRequestId: string;
+/** Every request this file created (the probe included). */
+const createdRequests: string[] = [];
+const subscribers: Subscriber[] = [];
+// Publishes readiness probes through the same Redis event bus the processes share.
+const probeRedis = { publish: new Redis(redisUrl), subscribe: new Redis(redisUrl), channelPrefix: queuePrefix };
+const probeBus = createEventBus(probeRedis);
+
+async function tokenFor(email: string, expiresIn = 3600): Promise<string> {
+  const user = await db.user.findUniqueOrThrow({ where: { email } });
+  // The defaults of JWT_ISSUER and JWT_AUDIENCE, which the spawned APIs use.
+  return mintDevToken(key, {
+    issuer: "elevate-dev",
+    audience: "elevate",
+    organizationId: user.organizationId,
+    email,
+    expiresIn,
+  });
+}
+
+async function createRequestOn(api: ApiProcess, as = "requester@fabrikam.com"): Promise<string> {
+  const created = await post(api.url, await tokenFor(as), CreateRequest, {
+    input: { target, reason: "Customer escalation 4711" },
+  });
+  const { id } = expectType(created.createAccessRequest, "AccessRequest");
+  createdRequests.push(id);
+  return id;
+}
+
+beforeAll(async () => {
+  key = await loadOrCreateDevIssuerKey(keyFile);
+  db = createDb(workerDatabaseUrl());
+  fabrikamId = (await db.organization.findFirstOrThrow({ where: { name: "Fabrikam" } })).id;
+  const apiOptions = { redisUrl, queuePrefix, devIssuerKeyFile: keyFile };
+  const workerOptions = { redisUrl, queuePrefix, reconcileIntervalSeconds: 2 };
+  const started = await Promise.allSettled([
+    spawnApi(apiOptions),
+    spawnApi(apiOptions),
+    spawnWorker(workerOptions),
+    spawnWorker(workerOptions),
+  ]);
+  const [first, second, ...rest] = started.map((result) => (result.status === "fulfilled" ? result.value : null));
+  api1 = first as ApiProcess;
+  api2 = second as ApiProcess;
+  workers = rest.filter((worker): worker is WorkerProcess => worker !== null);
+  const failed = started.find((result) => result.status === "rejected");
+  if (failed) throw failed.reason;
+  jobs = await jobClient(redisUrl, queuePrefix);
+
+  const admin = await tokenFor("admin@fabrikam.com");
+  const enabled = await post(api2.url, admin, EnableControl, { input: { adminGroup: "pamapprovers@fabrikam.com" } });
+  expectType(enabled.enableElevatedAccessControl, "ElevatedAccessControl");
+  const policy = await post(api2.url, admin, CreatePolicy, { input: { target, approvalType: "MANUAL" } });
+  expectType(policy.createApprovalPolicy, "ApprovalPolicy");
+  probeRequestId = await createRequestOn(api2);
+}, 90_000);
+
+afterAll(async () => {
+  await Promise.all(subscribers.map((subscriber) => subscriber.close()));
+  const exits = await Promise.all([api1, api2, ...workers].filter(Boolean).map((process) => process.stop()));
+  await jobs?.close();
+  await db?.$disconnect();
+  probeRedis.publish.disconnect();
+  probeRedis.subscribe.disconnect();
+  await rm(keyFile, { force: true });
+  for (const exit of exits) expect(exit).toEqual({ code: 0, signal: null });
+}, 60_000);
+
+/**
+ * Publishes probe events about a request every subscriber may see until each one
+ * got one, so the subscriptions provably listen through Redis before the test acts.
+ */
+async function untilDelivering(list: Subscriber[]) {
+  const probe = rawId(probeRequestId);
+  await waitFor(
+    "the subscriptions to receive through Redis",
+    async () => {
+      if (list.every((subscriber) => subscriber.events.some((event) => event.requestId === probeRequestId))) {
+        return true;
+      }
+      probeBus.publishRequestEvent({
+        type: "DECISION_RECORDED",
+        requestId: probe,
+        organizationId: fabrikamId,
+        at: new Date().toISOString(),
+      });
+      return false;
+    },
+    { timeoutMs: 15_000, intervalMs: 200 },
+  );
+}
+
+/** Subscribers on API 1: an admin over WebSocket and the requester over SSE. */
+async function subscribeOnApi1(): Promise<Subscriber[]> {
+  const ws = subscribeWs(api1.url, { authorization: `Bearer ${await tokenFor("admin@fabrikam.com")}` });
+  const sse = await subscribeSse(api1.url, await tokenFor("requester@fabrikam.com"));
+  subscribers.push(ws);
+  if (isRefusal(sse)) throw new Error(`SSE refused: ${sse.status} ${sse.body}`);
+  subscribers.push(sse);
+  await untilDelivering([ws, sse]);
+  return [ws, sse];
+}
+
+async function settle(list: Subscriber[], requestId: string, count: number, timeoutMs = 10_000) {
+  const only = new Set([requestId]);
+  await waitFor(
+    `${count} events of the request on every subscriber`,
+    async () => list.every((subscriber) => received(subscriber, only).length >= count),
+    { timeoutMs },
+  ).catch(() => {});
+  // A late duplicate would show up here.
+  await sleep(1000);
+}
+
+describe("two API instances and two workers", () => {
+  let onApi1: Subscriber[];
+  beforeAll(async () => {
+    onApi1 = await subscribeOnApi1();
+  });
+
+  it("delivers the events of mutations on API 2 to subscribers on API 1, each once and in order", async () => {
+    const requestId = await createRequestOn(api2);
+    const approved = await post(api2.url, await tokenFor("approver1@fabrikam.com"), ApproveRequest, {
+      input: { requestId },
+    });
+    expect(expectType(approved.approveAccessRequest, "AccessRequest").status).toBe("APPROVED");
+    const revoked = await post(api2.url, await tokenFor("admin@fabrikam.com"), RevokeAuthorization, {
+      input: { requestId },
+    });
+    expect(expectType(revoked.revokeAccessAuthorization, "AccessAuthorization").status).toBe("REVOKED");
+
+    await settle(onApi1, requestId, 3);
+    for (const subscriber of onApi1) {
+      expect(received(subscriber, new Set([requestId])), subscriber.transport).toEqual([
+        `CREATED ${requestId}`,
+        `APPROVED ${requestId}`,
+        `REVOKED ${requestId}`,
+      ]);
+      expect(subscriber.errors).toEqual([]);
+    }
+  });
+
+  it("delivers the EXPIRED event of an expiry a worker carried out, once; the request expires once", async () => {
+    const requestId = await createRequestOn(api2);
+    const id = rawId(requestId);
+    const expiresAt = new Date(Date.now() + 2000);
+    await db.accessRequest.update({ where: { id }, data: { expiresAt } });
+    // Its job (added by API 2, due in hours) moves to the new time; the workers'
+    // reconcilers would expire the overdue row too, so they race the job.
+    expect(await jobs.queues.cancel("expireRequest", id)).toBe(true);
+    await jobs.queues.schedule("expireRequest", [
+      { payload: { requestId: id, organizationId: fabrikamId }, at: expiresAt },
+    ]);
+
+    await settle(onApi1, requestId, 2, 15_000);
+    for (const subscriber of onApi1) {
+      expect(received(subscriber, new Set([requestId])), subscriber.transport).toEqual([
+        `CREATED ${requestId}`,
+        `EXPIRED ${requestId}`,
+      ]);
+    }
+    const row = await db.accessRequest.findUniqueOrThrow({ where: { id } });
+    expect(row.status).toBe("EXPIRED");
+    expect(await auditCounts(db, "Expire-ElevatedAccessRequest", [id])).toEqual(new Map([[id, 1]]));
+    const audit = await db.auditEvent.findFirstOrThrow({
+      where: { subjectId: id, action: "Expire-ElevatedAccessRequest" },
+    });
+    expect(audit.at.getTime()).toBeGreaterThanOrEqual(expiresAt.getTime());
+    expect(audit.actorId).toBeNull();
+    // The job ran on a worker (it expired the request, or found the reconciler had).
+    const job = await waitFor("the job to finish", async () =>
+      (await jobs.jobState("expireRequest", id)) === "completed" ? jobs.job("expireRequest", id) : null,
+    );
+    expect(job?.returnvalue).toHaveProperty("expired");
+
+    // Nothing else reached them (the Redis channels are shared with other test files' processes).
+    const seen = new Set(onApi1.flatMap((subscriber) => subscriber.events.map((event) => event.requestId)));
+    expect([...seen].filter((seenId) => !createdRequests.includes(seenId))).toEqual([]);
+  });
+
+  it("stops governing a task on API 1 within a second of its policy's removal on API 2", async () => {
+    const task = "Exchange\\New-InboundConnector";
+    const admin = await tokenFor("admin@fabrikam.com");
+    const created = await post(api2.url, admin, CreatePolicy, { input: { target: task, approvalType: "MANUAL" } });
+    const policyId = expectType(created.createApprovalPolicy, "ApprovalPolicy").id;
+    const requester = await tokenFor("requester@fabrikam.com");
+    const check = async (api: ApiProcess) =>
+      expectType(
+        (await post(api.url, requester, AuthorizeTask, { input: { task } })).authorizeTask,
+        "TaskAuthorization",
+      ).reason;
+
+    // API 1 learns of the new policy (its cache was dropped through Redis), then caches it.
+    await waitFor("API 1 to govern the task", async () => (await check(api1)) === "NO_AUTHORIZATION", {
+      timeoutMs: 2000,
+    });
+    expect(await check(api1)).toBe("NO_AUTHORIZATION");
+
+    const removed = await post(api2.url, admin, RemovePolicy, { input: { id: policyId } });
+    expectType(removed.removeApprovalPolicy, "ApprovalPolicy");
+    const removedAt = Date.now();
+    expect(await check(api2)).toBe("NOT_GOVERNED");
+    const reason = await waitFor(
+      "API 1 to stop governing the task",
+      async () => {
+        const answer = await check(api1);
+        return answer === "NOT_GOVERNED" && answer;
+      },
+      { timeoutMs: 1000, intervalMs: 25 },
+    );
+    expect(reason).toBe("NOT_GOVERNED");
+    expect(Date.now() - removedAt).toBeLessThan(1500);
+  });
+});

@@ -1,0 +1,245 @@
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateDevIssuerKey, mintDevToken } from "../../src/domain/identity.ts";
+import { createEventBus, eventEffectHandlers } from "../../src/http/event-bus.ts";
+import { createEffectSink } from "../../src/jobs/effects.ts";
+import { audience, issuer, startTestApp, type TestApp } from "../helpers/app.ts";
+import { RevokeAuthorization } from "../helpers/documents.ts";
+import { approve, createPolicy, createRequest, enableControl } from "../helpers/fixtures.ts";
+import { silentLogger } from "../helpers/jobs.ts";
+import { waitFor } from "../helpers/processes.ts";
+import {
+  countingEventBus,
+  expectType,
+  isRefusal,
+  received,
+  type Subscriber,
+  sleep,
+  subscribeSse,
+  subscribeWs,
+  untilListening,
+} from "./clients.ts";
+
+// accessRequestChanged over both transports of one listening server: SSE (POST /graphql
+// with Accept: text/event-stream) and graphql-ws on the same path.
+
+const target = "Exchange\\New-MoveRequest";
+
+let t: TestApp;
+let baseUrl: string;
+const counting = countingEventBus(createEventBus());
+const open: Subscriber[] = [];
+
+beforeAll(async () => {
+  t = await startTestApp({
+    events: counting.bus,
+    effects: createEffectSink([eventEffectHandlers(counting.bus)], silentLogger),
+  });
+  t.app.server.listen(0, "127.0.0.1");
+  await new Promise((resolve) => t.app.server.once("listening", resolve));
+  baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  await enableControl(t);
+  await createPolicy(t, { target, approvalType: "MANUAL" });
+});
+
+afterAll(async () => {
+  await Promise.all(open.map((subscriber) => subscriber.close()));
+  await new Promise((resolve) => t.app.server.close(resolve));
+  await t.close();
+});
+
+async function sse(token: string | null, variables = {}): Promise<Subscriber> {
+  const subscriber = await subscribeSse(baseUrl, token, variables);
+  if (isRefusal(subscriber)) throw new Error(`SSE refused: ${subscriber.status} ${subscriber.body}`);
+  open.push(subscriber);
+  return subscriber;
+}
+
+function ws(token: string, variables = {}) {
+  const subscriber = subscribeWs(baseUrl, { authorization: `Bearer ${token}` }, variables);
+  open.push(subscriber);
+  return subscriber;
+}
+
+/** Waits for the expected events, then a quiet period, so late duplicates would show. */
+async function settle(subscribers: Subscriber[], expected: string[][], requestIds: Set<string>) {
+  await waitFor(
+    "every subscriber's events",
+    async () =>
+      subscribers.every((subscriber, index) => received(subscriber, requestIds).length >= expected[index]!.length),
+    { timeoutMs: 10_000 },
+  ).catch(() => {});
+  await sleep(500);
+}
+
+describe("accessRequestChanged over SSE and WebSocket", () => {
+  it("delivers CREATED, APPROVED and REVOKED of one request to each subscriber exactly once, in order", async () => {
+    const before = counting.listening();
+    const requesterSse = await sse(await t.tokenFor("requester@fabrikam.com"));
+    const approverWs = ws(await t.tokenFor("approver2@fabrikam.com"));
+    const adminSse = await sse(await t.tokenFor("admin@fabrikam.com"));
+    const auditorWs = ws(await t.tokenFor("auditor@fabrikam.com"));
+    await untilListening(counting, before + 4);
+
+    const requestId = await createRequest(t, target);
+    // A subscription for just this request, over each transport, from here on.
+    const listening = counting.listening();
+    const filteredWs = ws(await t.tokenFor("requester@fabrikam.com"), { requestId });
+    const filteredSse = await sse(await t.tokenFor("approver1@fabrikam.com"), { requestId });
+    await untilListening(counting, listening + 2);
+
+    expect(expectType(await approve(t, requestId), "AccessRequest").status).toBe("APPROVED");
+    const revoked = (await t.as("admin@fabrikam.com", RevokeAuthorization, { input: { requestId, comment: "done" } }))
+      .revokeAccessAuthorization;
+    expect(expectType(revoked, "AccessAuthorization").status).toBe("REVOKED");
+
+    const all = [`CREATED ${requestId}`, `APPROVED ${requestId}`, `REVOKED ${requestId}`];
+    const subscribers = [requesterSse, approverWs, adminSse, auditorWs, filteredWs, filteredSse];
+    const expected = [all, all, all, all, all.slice(1), all.slice(1)];
+    await settle(subscribers, expected, new Set([requestId]));
+
+    subscribers.forEach((subscriber, index) => {
+      expect(received(subscriber), `subscriber ${index} (${subscriber.transport})`).toEqual(expected[index]);
+      expect(subscriber.errors).toEqual([]);
+      expect(subscriber.isEnded()).toBe(false);
+      // The event names the requester, and the times follow the transitions.
+      expect(subscriber.events.every((event) => event.requester === "requester@fabrikam.com")).toBe(true);
+      const times = subscriber.events.map((event) => Date.parse(event.at));
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+    });
+  });
+
+  it("refuses an SSE subscription without a valid token with 401 and sends no event", async () => {
+    const other = await generateDevIssuerKey();
+    const user = await t.db.user.findUniqueOrThrow({ where: { email: "admin@fabrikam.com" } });
+    const forged = await mintDevToken(other, {
+      issuer,
+      audience,
+      organizationId: user.organizationId,
+      email: user.email,
+      expiresIn: 3600,
+    });
+    const expired = await mintDevToken(t.key, {
+      issuer,
+      audience,
+      organizationId: user.organizationId,
+      email: user.email,
+      expiresIn: -60,
+    });
+    for (const token of [null, "not-a-jwt", forged, expired]) {
+      const listening = counting.listening();
+      const refused = await subscribeSse(baseUrl, token);
+      if (!isRefusal(refused)) {
+        open.push(refused);
+        throw new Error(`SSE subscription with token ${token} was accepted`);
+      }
+      expect(refused.status).toBe(401);
+      // The 401 carries one error payload (the SSE framing of Yoga) and no data.
+      const payloads = refused.body
+        .split("\n")
+        .filter((line) => line.startsWith("data: "))
+        .map((line) => JSON.parse(line.slice(6)) as { data?: unknown; errors?: { extensions?: { code?: string } }[] });
+      expect(payloads).toHaveLength(1);
+      expect(payloads[0]!.data).toBeUndefined();
+      expect(payloads[0]!.errors?.map((error) => error.extensions?.code)).toEqual(["UNAUTHENTICATED"]);
+      expect(counting.listening()).toBe(listening);
+    }
+  });
+
+  it("closes a WebSocket without a valid token (4403) before any event", async () => {
+    const other = await generateDevIssuerKey();
+    const user = await t.db.user.findUniqueOrThrow({ where: { email: "admin@fabrikam.com" } });
+    const forged = await mintDevToken(other, {
+      issuer,
+      audience,
+      organizationId: user.organizationId,
+      email: user.email,
+      expiresIn: 3600,
+    });
+    const listening = counting.listening();
+    const refused = [
+      subscribeWs(baseUrl, undefined),
+      subscribeWs(baseUrl, { authorization: "Bearer not-a-jwt" }),
+      subscribeWs(baseUrl, { authorization: forged }), // no "Bearer " scheme
+      subscribeWs(baseUrl, { authorization: `Bearer ${forged}` }),
+    ];
+    open.push(...refused);
+    const outcomes = await Promise.all(refused.map((subscriber) => subscriber.socketClosed));
+    for (const outcome of outcomes) expect(outcome.code).toBe(4403);
+
+    // Nothing reaches them afterwards either.
+    await createRequest(t, target);
+    await sleep(300);
+    for (const subscriber of refused) {
+      expect(subscriber.events).toEqual([]);
+      expect(subscriber.isEnded()).toBe(true);
+    }
+    expect(counting.listening()).toBe(listening);
+  });
+
+  it("closes the WebSocket (4401) and ends the SSE stream when the token expires", async () => {
+    const user = await t.db.user.findUniqueOrThrow({ where: { email: "admin@fabrikam.com" } });
+    const shortLived = await mintDevToken(t.key, {
+      issuer,
+      audience,
+      organizationId: user.organizationId,
+      email: user.email,
+      expiresIn: 3,
+    });
+    const expiresAt = (JSON.parse(Buffer.from(shortLived.split(".")[1]!, "base64url").toString()) as { exp: number })
+      .exp;
+    const listening = counting.listening();
+    const socket = ws(shortLived);
+    const stream = await sse(shortLived);
+    await untilListening(counting, listening + 2);
+
+    // Both deliver while the token is valid.
+    const requestId = await createRequest(t, target);
+    await waitFor("the CREATED event on both", async () =>
+      [socket, stream].every((subscriber) => received(subscriber).includes(`CREATED ${requestId}`)),
+    );
+
+    const [closed, ended] = await Promise.race([
+      Promise.all([socket.socketClosed, stream.ended]),
+      sleep(8000).then(() => {
+        throw new Error("a subscription outlived its token by seconds");
+      }),
+    ]);
+    const now = Date.now();
+    expect(closed.code).toBe(4401);
+    expect(ended.reason).toBe("complete");
+    expect(now).toBeGreaterThanOrEqual(expiresAt * 1000 - 50);
+    expect(now).toBeLessThan(expiresAt * 1000 + 2000);
+    expect(counting.listening()).toBe(listening);
+
+    // Events after the expiry go nowhere near them.
+    const later = await createRequest(t, target);
+    await sleep(300);
+    for (const subscriber of [socket, stream]) expect(received(subscriber)).toEqual([`CREATED ${requestId}`]);
+    expect(later).not.toBe(requestId);
+  });
+
+  it("keeps both open for a token valid for 30 days (beyond the longest Node timer)", async () => {
+    const user = await t.db.user.findUniqueOrThrow({ where: { email: "admin@fabrikam.com" } });
+    const longLived = await mintDevToken(t.key, {
+      issuer,
+      audience,
+      organizationId: user.organizationId,
+      email: user.email,
+      expiresIn: 30 * 86_400,
+    });
+    const listening = counting.listening();
+    const socket = ws(longLived);
+    const stream = await sse(longLived);
+    await untilListening(counting, listening + 2, 5000);
+    await sleep(300);
+    const requestId = await createRequest(t, target);
+    await waitFor("the CREATED event on both", async () =>
+      [socket, stream].every((subscriber) => received(subscriber).includes(`CREATED ${requestId}`)),
+    ).catch(() => {});
+    for (const subscriber of [socket, stream]) {
+      expect(subscriber.isEnded(), `${subscriber.transport} ended`).toBe(false);
+      expect(received(subscriber)).toEqual([`CREATED ${requestId}`]);
+    }
+  });
+});
