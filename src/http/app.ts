@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { GraphQLError } from "graphql";
+import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
@@ -55,6 +56,8 @@ export async function buildContext(deps: AppDeps, authorization: unknown): Promi
   }
 }
 
+type OnValidate = { addValidationRule: (rule: ValidationRule) => void };
+
 interface WebSocketInitial {
   connectionParams?: { authorization?: unknown; Authorization?: unknown };
 }
@@ -66,6 +69,20 @@ export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitia
     graphiql: !deps.production && { subscriptionsProtocol: "WS" },
     landingPage: false,
     maskedErrors: true,
+    plugins: [
+      // Query abuse: depth, aliases (an alias-batched brute force), tokens, cost; no field suggestions.
+      EnvelopArmorPlugin({
+        maxDepth: { n: 12 },
+        maxAliases: { n: 15 },
+        maxTokens: { n: 3000 },
+        costLimit: { maxCost: 10_000 },
+        maxDirectives: { n: 20 },
+      }),
+      // Production serves the committed schema.graphql, not introspection.
+      ...(deps.production
+        ? [{ onValidate: ({ addValidationRule }: OnValidate) => addValidationRule(NoSchemaIntrospectionCustomRule) }]
+        : []),
+    ],
     // HTTP and SSE carry the token in the Authorization header, WebSocket in connection_init.
     context: ({ request, connectionParams }) =>
       buildContext(

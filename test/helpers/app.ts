@@ -23,6 +23,7 @@ export async function startTestApp(
     effects?: EffectSink;
     events?: EventBus;
     publicUrl?: string;
+    production?: boolean;
     readinessChecks?: Record<string, () => Promise<unknown>>;
   } = {},
 ) {
@@ -37,7 +38,7 @@ export async function startTestApp(
     effects,
     events,
     publicUrl: options.publicUrl ?? "http://localhost",
-    production: false,
+    production: options.production ?? false,
     readinessChecks: options.readinessChecks,
   });
 

@@ -406,7 +406,7 @@ export const Catalog = graphql(`
 
 export const AuditLog = graphql(`
   query AuditLog {
-    auditEvents(first: 500) {
+    auditEvents(first: 100) {
       totalCount
       edges {
         node {
