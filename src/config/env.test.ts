@@ -45,8 +45,14 @@ describe("parseEnv", () => {
     expect((error as ConfigError).message).toContain("DATABASE_URL: must be a postgresql:// URL");
   });
 
-  it("refuses production without an identity provider", () => {
+  it("refuses production without an identity provider or a real mail server", () => {
     expect(() => parseEnv({ NODE_ENV: "production" })).toThrow(/JWKS_URL: is required when NODE_ENV=production/);
-    expect(parseEnv({ NODE_ENV: "production", JWKS_URL: "https://login.example/keys" }).NODE_ENV).toBe("production");
+    expect(() => parseEnv({ NODE_ENV: "production" })).toThrow(/SMTP_URL: is required when NODE_ENV=production/);
+    const env = parseEnv({
+      NODE_ENV: "production",
+      JWKS_URL: "https://login.example/keys",
+      SMTP_URL: "smtp://mail.example:587",
+    });
+    expect(env.NODE_ENV).toBe("production");
   });
 });

@@ -48,6 +48,10 @@ export const envSchema = z
     if (env.NODE_ENV === "production" && !env.JWKS_URL) {
       ctx.addIssue({ code: "custom", path: ["JWKS_URL"], message: "is required when NODE_ENV=production" });
     }
+    // The dev mailbox shows live approval links to whoever opens /dev/mail.
+    if (env.NODE_ENV === "production" && !env.SMTP_URL) {
+      ctx.addIssue({ code: "custom", path: ["SMTP_URL"], message: "is required when NODE_ENV=production" });
+    }
   });
 
 export type Env = z.infer<typeof envSchema> & { PUBLIC_URL: string };

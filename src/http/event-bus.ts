@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub } from "graphql-yoga";
 import type { Redis } from "ioredis";
@@ -10,6 +11,13 @@ type Topics = {
   [topic: `${string}coverage-changed`]: [{ organizationId: string }];
 };
 
+/** Every subscriber listens on one topic per organization: many listeners are the normal case. */
+function inProcessTarget(): EventTarget {
+  const target = new EventTarget();
+  setMaxListeners(0, target);
+  return target;
+}
+
 /**
  * Events after commit, through Redis pub/sub so every API instance sees what any
  * process (API, email page, worker, reconciler) did. Without Redis clients it
@@ -18,11 +26,11 @@ type Topics = {
 export function createEventBus(redis?: { publish: Redis; subscribe: Redis; channelPrefix: string }): EventBus {
   // Channels carry the deployment's prefix (QUEUE_PREFIX), so deployments sharing a Redis never see each other.
   const prefix = redis ? `${redis.channelPrefix}:` : "";
-  const pubsub = createPubSub<Topics>(
-    redis
-      ? { eventTarget: createRedisEventTarget({ publishClient: redis.publish, subscribeClient: redis.subscribe }) }
-      : {},
-  );
+  const pubsub = createPubSub<Topics>({
+    eventTarget: redis
+      ? createRedisEventTarget({ publishClient: redis.publish, subscribeClient: redis.subscribe })
+      : inProcessTarget(),
+  });
   return {
     publishRequestEvent: (message) => pubsub.publish(`${prefix}access-request:${message.organizationId}`, message),
     requestEvents: (organizationId) => pubsub.subscribe(`${prefix}access-request:${organizationId}`),

@@ -50,9 +50,13 @@ export function organizationCoverage(db: Db, organizationId: string): Promise<Or
   return entry;
 }
 
+/** Task names come from callers: bound what one organization's memo may hold. */
+const maxMemoizedTasks = 10_000;
+
 export function coveringEntries(db: Db, coverage: OrganizationCoverage, organizationId: string, task: string) {
   let entries = coverage.coveringEntries.get(task);
   if (!entries) {
+    if (coverage.coveringEntries.size >= maxMemoizedTasks) coverage.coveringEntries.clear();
     entries = entriesCoveringTask(db, organizationId, task);
     coverage.coveringEntries.set(task, entries);
     entries.catch(() => coverage.coveringEntries.delete(task));
