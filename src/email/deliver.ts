@@ -112,7 +112,7 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
 async function markSkipped(db: Db, messageId: string): Promise<"skipped"> {
   await db.emailMessage.update({
     where: { id: messageId },
-    data: { status: "FAILED", lastError: "no longer relevant" },
+    data: { status: "SKIPPED" },
   });
   return "skipped";
 }

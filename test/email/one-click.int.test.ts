@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintDecisionTokens } from "../../src/domain/approval-tokens/approval-tokens.service.ts";
-import { createAccessRequest } from "../../src/domain/requests/requests.service.ts";
+import { createAccessRequest, decideAccessRequest } from "../../src/domain/requests/requests.service.ts";
+import { deliverMail } from "../../src/email/deliver.ts";
+import { smtpMailer } from "../../src/email/mailer.ts";
 import { Reconciler } from "../../src/jobs/reconciler.ts";
 import { GetRequest, RemoveMembers } from "../helpers/documents.ts";
 import { createPolicy, createRequest, enableControl, rawId } from "../helpers/fixtures.ts";
@@ -235,5 +237,21 @@ describe("delivery", () => {
     const globalId = Buffer.from(`AccessRequest:${request.id}`).toString("base64");
     const mails = await env.smtp.messages((mail) => mentions(mail, globalId), 2);
     expect(mails.map((mail) => mail.to).sort()).toEqual(["approver1@fabrikam.com", "approver2@fabrikam.com"]);
+  });
+
+  it("does not send an approval request that was decided before its mail went out", async () => {
+    const requester = await actorFor(env.t.db, "requester@fabrikam.com");
+    const approver = await actorFor(env.t.db, "approver2@fabrikam.com");
+    const request = await createAccessRequest(contextFor(env.t.db, requester), { target: move, reason: "quick" });
+    await decideAccessRequest(contextFor(env.t.db, approver), { requestId: request.id }, true, "API");
+    const [message] = await env.t.db.emailMessage.findMany({
+      where: { requestId: request.id, template: "approval-needed" },
+    });
+    const sentBefore = env.smtp.received.length;
+    const mailer = smtpMailer(env.smtp.url, "Elevate <elevate@test.example>");
+    expect(await deliverMail({ db: env.t.db, mailer, publicUrl: env.publicUrl }, message!.id)).toBe("skipped");
+    expect((await env.t.db.emailMessage.findUniqueOrThrow({ where: { id: message!.id } })).status).toBe("SKIPPED");
+    expect(await env.t.db.approvalToken.count({ where: { requestId: request.id } })).toBe(0);
+    expect(env.smtp.received.length).toBe(sentBefore);
   });
 });
