@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { smtpMailer } from "../../src/email/mailer.ts";
+import { jobKinds } from "../../src/jobs/queues.ts";
 import { startJobRuntime } from "../../src/jobs/runtime.ts";
 import { redisUrl } from "../setup/test-env.ts";
 import { startTestApp } from "./app.ts";
@@ -112,6 +113,8 @@ export async function startMailingApp() {
     async close() {
       t.app.server.closeAllConnections();
       await new Promise<void>((resolve) => t.app.server.close(() => resolve()));
+      // This file's queues leave Redis with it.
+      for (const kind of jobKinds) await runtime.queues.queue(kind).obliterate({ force: true });
       await runtime.close();
       await smtp.close();
       await t.close();
