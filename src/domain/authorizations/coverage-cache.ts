@@ -19,10 +19,6 @@ export function invalidateCoverage(organizationId: string): void {
   cache.delete(organizationId);
 }
 
-export function invalidateAllCoverage(): void {
-  cache.clear();
-}
-
 async function loadCoverage(db: Db, organizationId: string): Promise<OrganizationCoverage> {
   const [control, policies] = await Promise.all([
     db.elevatedAccessControl.findUnique({

@@ -69,6 +69,3 @@ errorObject("SelfApprovalError", SelfApprovalError);
 errorObject("NotAnApproverError", NotAnApproverError);
 errorObject("AlreadyDecidedError", AlreadyDecidedError);
 errorObject("RequestExpiredError", RequestExpiredError);
-
-/** Every mutation can answer these; mutations list their specific errors on top. */
-export const commonErrors = [ValidationError, NotFoundError, ForbiddenError];
