@@ -40,47 +40,38 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
-export interface WorkerProcess {
+export type Exit = { code: number | null; signal: NodeJS.Signals | null };
+
+/** A process of ours (API or worker) started by a test, with its logs. */
+export interface ServiceProcess {
   child: ChildProcess;
   /** Parsed pino lines written so far. */
   logs: LogLine[];
   /** Everything the process wrote, for failure messages. */
   output: () => string;
-  healthUrl: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<Exit>;
   waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** SIGTERM and wait for the exit. */
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-export interface WorkerOptions {
-  redisUrl: string;
-  queuePrefix: string;
-  reconcileIntervalSeconds?: number;
-  env?: Record<string, string>;
+  stop(): Promise<Exit>;
 }
 
 /**
- * Starts `src/main/worker.ts` as a real process over this test file's database.
- * Node runs it with tsx's loader in-process (`node --import tsx`, what the `tsx` CLI
- * does in a child), so signals, SIGKILL included, reach the worker itself.
+ * Starts one of src/main's entry points as a real process over this test file's
+ * database. Node runs it with tsx's loader in-process (`node --import tsx`, what the
+ * `tsx` CLI does in a child), so signals, SIGKILL included, reach the process itself.
  */
-export async function spawnWorker(options: WorkerOptions): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main/worker.ts"], {
+function spawnService(entry: string, queuePrefix: string, env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH,
       NODE_ENV: "test",
       DATABASE_URL: workerDatabaseUrl(),
-      REDIS_URL: options.redisUrl,
-      QUEUE_PREFIX: options.queuePrefix,
-      RECONCILE_INTERVAL_SECONDS: String(options.reconcileIntervalSeconds ?? 2),
-      WORKER_HEALTH_PORT: "0",
+      QUEUE_PREFIX: queuePrefix,
       SEED_DEMO: "false",
-      LOG_LEVEL: "debug",
       // Mail these tests cause is kept per process, out of the developer's dev mailbox.
-      DEV_MAILBOX_DIR: path.join(tmpdir(), `elevate-test-mail-${options.queuePrefix}`),
-      ...options.env,
+      DEV_MAILBOX_DIR: path.join(tmpdir(), `elevate-test-mail-${queuePrefix}`),
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -103,9 +94,7 @@ export async function spawnWorker(options: WorkerOptions): Promise<WorkerProcess
     for (const wake of waiters) wake();
   });
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => raw.push(chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
+  const exited = new Promise<Exit>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
   const output = () => raw.join("");
 
   function waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> {
@@ -118,11 +107,11 @@ export async function spawnWorker(options: WorkerOptions): Promise<WorkerProcess
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`worker never logged ${what}; output:\n${output()}`));
+        reject(new Error(`${entry} never logged ${what}; output:\n${output()}`));
       }, timeoutMs);
       const onExit = () => {
         cleanup();
-        reject(new Error(`worker exited before logging ${what}; output:\n${output()}`));
+        reject(new Error(`${entry} exited before logging ${what}; output:\n${output()}`));
       };
       const cleanup = () => {
         clearTimeout(timer);
@@ -135,12 +124,10 @@ export async function spawnWorker(options: WorkerOptions): Promise<WorkerProcess
     });
   }
 
-  const started = await waitForLog("its health port", (line) => typeof line.port === "number");
   return {
     child,
     logs,
     output,
-    healthUrl: `http://127.0.0.1:${started.port}`,
     exited,
     waitForLog,
     async stop() {
@@ -148,6 +135,30 @@ export async function spawnWorker(options: WorkerOptions): Promise<WorkerProcess
       return exited;
     },
   };
+}
+
+export interface WorkerProcess extends ServiceProcess {
+  healthUrl: string;
+}
+
+export interface WorkerOptions {
+  redisUrl: string;
+  queuePrefix: string;
+  reconcileIntervalSeconds?: number;
+  env?: Record<string, string>;
+}
+
+/** Starts `src/main/worker.ts` and waits until it serves health on a port of its own. */
+export async function spawnWorker(options: WorkerOptions): Promise<WorkerProcess> {
+  const worker = spawnService("src/main/worker.ts", options.queuePrefix, {
+    REDIS_URL: options.redisUrl,
+    RECONCILE_INTERVAL_SECONDS: String(options.reconcileIntervalSeconds ?? 2),
+    WORKER_HEALTH_PORT: "0",
+    LOG_LEVEL: "debug",
+    ...options.env,
+  });
+  const started = await worker.waitForLog("its health port", (line) => typeof line.port === "number");
+  return { ...worker, healthUrl: `http://127.0.0.1:${started.port}` };
 }
 
 export interface RedisServer {
@@ -206,17 +217,9 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
   };
 }
 
-export interface ApiProcess {
-  child: ChildProcess;
-  /** Parsed pino lines written so far. */
-  logs: LogLine[];
-  /** Everything the process wrote, for failure messages. */
-  output: () => string;
+export interface ApiProcess extends ServiceProcess {
   /** http://127.0.0.1:<port>, GraphQL at /graphql. */
   url: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGTERM and wait for the exit. */
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 export interface ApiOptions {
@@ -229,61 +232,23 @@ export interface ApiOptions {
   env?: Record<string, string>;
 }
 
-/**
- * Starts `src/main/server.ts` as a real process over this test file's database (as
- * spawnWorker does) on a free port, and waits until GET /readyz answers 200.
- */
+/** Starts `src/main/server.ts` on a free port and waits until GET /readyz answers 200. */
 export async function spawnApi(options: ApiOptions): Promise<ApiProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main/server.ts"], {
-    cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: "test",
-      DATABASE_URL: workerDatabaseUrl(),
-      PORT: String(port),
-      REDIS_URL: options.redisUrl,
-      QUEUE_PREFIX: options.queuePrefix,
-      WORKER: String(options.worker ?? false),
-      SEED_DEMO: "false",
-      DEV_ISSUER_KEY_FILE: options.devIssuerKeyFile,
-      DEV_MAILBOX_DIR: path.join(tmpdir(), `elevate-test-mail-${options.queuePrefix}`),
-      LOG_LEVEL: "info",
-      ...options.env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const api = spawnService("src/main/server.ts", options.queuePrefix, {
+    PORT: String(port),
+    REDIS_URL: options.redisUrl,
+    WORKER: String(options.worker ?? false),
+    DEV_ISSUER_KEY_FILE: options.devIssuerKeyFile,
+    LOG_LEVEL: "info",
+    ...options.env,
   });
-  const logs: LogLine[] = [];
-  const raw: string[] = [];
-  let pending = "";
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-    raw.push(chunk);
-    pending += chunk;
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as LogLine);
-      } catch {
-        // Not a log line.
-      }
-    }
-  });
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => raw.push(chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  const output = () => raw.join("");
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-    return exited;
-  };
   try {
     await waitFor(
       `the API on port ${port} to be ready`,
       async () => {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error("the API exited");
+        if (api.child.exitCode !== null || api.child.signalCode !== null) throw new Error("the API exited");
         try {
           return (await fetch(`${url}/readyz`)).status === 200;
         } catch {
@@ -293,8 +258,8 @@ export async function spawnApi(options: ApiOptions): Promise<ApiProcess> {
       { timeoutMs: 30_000, intervalMs: 100 },
     );
   } catch (error) {
-    child.kill("SIGKILL");
-    throw new Error(`${(error as Error).message}; output:\n${output()}`);
+    api.child.kill("SIGKILL");
+    throw new Error(`${(error as Error).message}; output:\n${api.output()}`);
   }
-  return { child, logs, output, url, exited, stop };
+  return { ...api, url };
 }
