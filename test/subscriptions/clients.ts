@@ -1,9 +1,15 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { type Client, createClient } from "graphql-ws";
 import { WebSocket } from "ws";
 import type { EventBus } from "../../src/domain/events.ts";
+import { createEventBus, eventEffectHandlers } from "../../src/http/event-bus.ts";
+import { createEffectSink } from "../../src/jobs/effects.ts";
 import { graphql } from "../graphql/index.ts";
+import { startTestApp } from "../helpers/app.ts";
+import { silentLogger } from "../helpers/jobs.ts";
 import { waitFor } from "../helpers/processes.ts";
 
 // Subscription clients for the tests of `accessRequestChanged`: SSE through fetch and
@@ -293,4 +299,20 @@ export function received(subscriber: Subscriber, requestIds?: Set<string>): stri
   return subscriber.events
     .filter((event) => !requestIds || requestIds.has(event.requestId))
     .map((event) => `${event.type} ${event.requestId}`);
+}
+
+/**
+ * The app on a listening port whose transitions publish on an in-process bus that
+ * counts listeners, so a test can wait until every subscriber is ready.
+ */
+export async function startPublishingApp() {
+  const counting = countingEventBus(createEventBus());
+  const t = await startTestApp({
+    events: counting.bus,
+    effects: createEffectSink([eventEffectHandlers(counting.bus)], silentLogger),
+  });
+  t.app.server.listen(0, "127.0.0.1");
+  await once(t.app.server, "listening");
+  const baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  return { t, counting, baseUrl };
 }

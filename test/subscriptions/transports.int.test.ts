@@ -1,20 +1,16 @@
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateDevIssuerKey, mintDevToken } from "../../src/domain/identity.ts";
-import { createEventBus, eventEffectHandlers } from "../../src/http/event-bus.ts";
-import { createEffectSink } from "../../src/jobs/effects.ts";
-import { audience, issuer, startTestApp, type TestApp } from "../helpers/app.ts";
+import { audience, issuer, type TestApp } from "../helpers/app.ts";
 import { RevokeAuthorization } from "../helpers/documents.ts";
 import { approve, createPolicy, createRequest, enableControl } from "../helpers/fixtures.ts";
-import { silentLogger } from "../helpers/jobs.ts";
 import { waitFor } from "../helpers/processes.ts";
 import {
-  countingEventBus,
   expectType,
   isRefusal,
   received,
   type Subscriber,
   sleep,
+  startPublishingApp,
   subscribeSse,
   subscribeWs,
   untilListening,
@@ -27,17 +23,11 @@ const target = "Exchange\\New-MoveRequest";
 
 let t: TestApp;
 let baseUrl: string;
-const counting = countingEventBus(createEventBus());
+let counting: Awaited<ReturnType<typeof startPublishingApp>>["counting"];
 const open: Subscriber[] = [];
 
 beforeAll(async () => {
-  t = await startTestApp({
-    events: counting.bus,
-    effects: createEffectSink([eventEffectHandlers(counting.bus)], silentLogger),
-  });
-  t.app.server.listen(0, "127.0.0.1");
-  await new Promise((resolve) => t.app.server.once("listening", resolve));
-  baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  ({ t, counting, baseUrl } = await startPublishingApp());
   await enableControl(t);
   await createPolicy(t, { target, approvalType: "MANUAL" });
 });

@@ -1,8 +1,5 @@
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEventBus, eventEffectHandlers } from "../../src/http/event-bus.ts";
-import { createEffectSink } from "../../src/jobs/effects.ts";
-import { startTestApp, type TestApp } from "../helpers/app.ts";
+import type { TestApp } from "../helpers/app.ts";
 import {
   CancelRequest,
   CreateApproverGroup,
@@ -12,15 +9,14 @@ import {
   RevokeAuthorization,
 } from "../helpers/documents.ts";
 import { approve, createPolicy, createRequest, enableControl } from "../helpers/fixtures.ts";
-import { silentLogger } from "../helpers/jobs.ts";
 import { waitFor } from "../helpers/processes.ts";
 import {
-  countingEventBus,
   expectType,
   isRefusal,
   received,
   type Subscriber,
   sleep,
+  startPublishingApp,
   subscribeSse,
   subscribeWs,
   untilListening,
@@ -71,7 +67,7 @@ function maySee(user: string, request: RequestFacts): boolean {
 
 let t: TestApp;
 let baseUrl: string;
-const counting = countingEventBus(createEventBus());
+let counting: Awaited<ReturnType<typeof startPublishingApp>>["counting"];
 const requests = new Map<string, RequestFacts>();
 /** Events in the order the test caused them: `${type} ${requestId}`. */
 const caused: { event: string; requestId: string }[] = [];
@@ -84,13 +80,7 @@ async function request(as: string, target: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  t = await startTestApp({
-    events: counting.bus,
-    effects: createEffectSink([eventEffectHandlers(counting.bus)], silentLogger),
-  });
-  t.app.server.listen(0, "127.0.0.1");
-  await new Promise((resolve) => t.app.server.once("listening", resolve));
-  baseUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  ({ t, counting, baseUrl } = await startPublishingApp());
 
   await enableControl(t);
   await createPolicy(t, { target: moveRequest, approvalType: "MANUAL" });
