@@ -138,7 +138,7 @@ export function createDecisionPages(deps: DecisionPageDeps) {
     send(req, res, 200, html, { "set-cookie": cookie });
   }
 
-  async function decide(req: IncomingMessage, res: ServerResponse, token: Token): Promise<void> {
+  async function decide(req: IncomingMessage, res: ServerResponse, token: Token, value: string): Promise<void> {
     const orgName = token.approver.organization.name;
     const form = await readForm(req);
     const cookie = readCookie(req, csrfCookie);
@@ -178,7 +178,8 @@ export function createDecisionPages(deps: DecisionPageDeps) {
       send(req, res, 200, outcome(orgName, title, message, [{ label: "Request", value: request.target }]));
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
-      const fresh = await findDecisionToken(deps.db, readTokenValue(req) ?? "");
+      // What happened meanwhile (another approver decided, the link was used) is the better answer.
+      const fresh = await findDecisionToken(deps.db, value);
       const page = (fresh && settledPage(fresh)) ?? outcome(orgName, "Not decided", error.message);
       send(req, res, error.code === "NOT_AN_APPROVER" || error.code === "SELF_APPROVAL" ? 403 : 409, page);
     }
@@ -189,7 +190,7 @@ export function createDecisionPages(deps: DecisionPageDeps) {
     const token = value ? await findDecisionToken(deps.db, value) : null;
     if (!token || !value) return send(req, res, 404, invalidLink());
     if (req.method === "GET" || req.method === "HEAD") return show(req, res, token, value);
-    if (req.method === "POST") return decide(req, res, token);
+    if (req.method === "POST") return decide(req, res, token, value);
     send(req, res, 405, invalidLink(), { allow: "GET, HEAD, POST" });
   };
 }
