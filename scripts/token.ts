@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
-import { env as loadEnv } from "../config/env.ts";
-import { createDb } from "../db/client.ts";
-import { loadOrCreateDevIssuerKey, mintDevToken } from "../domain/identity.ts";
+import { env as loadEnv } from "../src/config/env.ts";
+import { createDb } from "../src/db/client.ts";
+import { loadOrCreateDevIssuerKey, mintDevToken } from "../src/domain/identity.ts";
 
 // `npm run token -- --as <email>`: prints a token of the built-in dev issuer, alone on stdout.
 const { values } = parseArgs({

@@ -1,8 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { printSchema } from "graphql";
-import { projectRoot } from "../db/schema-engine.ts";
-import { schema } from "../graphql/schema.ts";
+import { projectRoot } from "../src/db/schema-engine.ts";
+import { schema } from "../src/graphql/schema.ts";
 
 // `npm run schema:print`: writes schema.graphql, the committed picture of the API
 // that codegen and reviewers read; a test fails when it is stale.

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { env } from "../config/env.ts";
-import { diffDatamodels, latestSnapshot, migrationsDir, schemaPath, snapshotFile } from "../db/schema-engine.ts";
+import { env } from "../src/config/env.ts";
+import { diffDatamodels, latestSnapshot, migrationsDir, schemaPath, snapshotFile } from "../src/db/schema-engine.ts";
 
 // `npm run db:migration -- <name>`: writes the next migration offline by diffing
 // the datamodel of the newest migration against prisma/schema.prisma.
