@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Db, PrincipalKind, UserRole } from "../src/db/client.ts";
 import { createOrganization } from "../src/domain/organizations.service.ts";
 
@@ -48,9 +49,16 @@ export async function seedDemo(db: Db): Promise<boolean> {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('elevate:seed'))`;
     if ((await tx.organization.count()) > 0) return false;
     for (const demo of demoOrganizations) {
-      const organization = await createOrganization(tx, demo.name);
+      // The demo stands in for an identity provider's tenant: a tenant ID and a subject per user, as tokens carry them.
+      const organization = await createOrganization(tx, { name: demo.name, tenantId: randomUUID() });
       await tx.user.createMany({
-        data: demo.users.map((user) => ({ organizationId: organization.id, kind: "MEMBER", roles: [], ...user })),
+        data: demo.users.map((user) => ({
+          organizationId: organization.id,
+          subject: randomUUID(),
+          kind: "MEMBER",
+          roles: [],
+          ...user,
+        })),
       });
       if (demo.approverGroup) {
         const members = await tx.user.findMany({

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { graphql } from "./graphql/index.ts";
-import { startTestApp, type TestApp } from "./helpers/app.ts";
+import { audience, issuer, startTestApp, type TestApp } from "./helpers/app.ts";
+import { devTokenFor } from "./helpers/tokens.ts";
 
 const Me = graphql(`
   query Me {
@@ -61,15 +62,11 @@ describe("authentication", () => {
 
   it("refuses a valid token for a user that does not exist in the claimed organization", async () => {
     const contoso = await t.db.organization.findUniqueOrThrow({ where: { name: "Contoso" } });
-    const { mintDevToken } = await import("../src/domain/identity.ts");
-    const { issuer, audience } = await import("./helpers/app.ts");
-    // A Fabrikam principal name presented with Contoso's tenant ID.
-    const token = await mintDevToken(t.key, {
+    // A Fabrikam subject presented with Contoso's tenant ID.
+    const token = await devTokenFor(t.db, t.key, "requester@fabrikam.com", {
       issuer,
       audience,
-      organizationId: contoso.id,
-      email: "requester@fabrikam.com",
-      expiresIn: 600,
+      tenantId: contoso.tenantId,
     });
     const result = await t.request(token, Me);
     expect(result.status).toBe(401);

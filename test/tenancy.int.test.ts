@@ -50,12 +50,13 @@ describe("another organization sees and touches nothing", () => {
     for (const email of ["admin@contoso.com", "requester@contoso.com"]) {
       for (const id of ids) expect((await t.as(email, NodeLookup, { id })).node).toBeNull();
       expect((await t.as(email, GetRequest, { id: pendingId })).accessRequest).toBeNull();
-      expect((await t.as(email, GetPolicy, { id: policyId })).approvalPolicy).toBeNull();
       expect((await t.as(email, ListRequests, {})).accessRequests.totalCount).toBe(0);
-      expect((await t.as(email, ListPolicies)).approvalPolicies.totalCount).toBe(0);
       const grants = await t.as(email, ListAuthorizations);
       expect([grants.accessAuthorizations.totalCount, grants.taskExecutions.totalCount]).toEqual([0, 0]);
     }
+    // Policies are read by admins, auditors and approvers only (requesters are refused outright).
+    expect((await t.as("admin@contoso.com", GetPolicy, { id: policyId })).approvalPolicy).toBeNull();
+    expect((await t.as("admin@contoso.com", ListPolicies)).approvalPolicies.totalCount).toBe(0);
     // The same IDs resolve inside Fabrikam, so the nulls above are the tenant boundary.
     for (const id of ids) expect((await t.as("admin@fabrikam.com", NodeLookup, { id })).node).not.toBeNull();
   });

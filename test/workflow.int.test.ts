@@ -72,7 +72,11 @@ describe("the Office 365 procedure", () => {
     expect(new Date(created.expiresAt).getTime() - new Date(created.createdAt).getTime()).toBe(24 * 3_600_000);
 
     const pending = (await t.as("requester@fabrikam.com", GetRequest, { id: created.id })).accessRequest;
-    expect(pending).toMatchObject({ status: "PENDING", authorization: null, policy: { id: policy.id } });
+    // The requester sees their request, but not the policy's approval details; the admin sees both.
+    expect(pending).toMatchObject({ status: "PENDING", authorization: null, policy: null });
+    expect((await t.as("admin@fabrikam.com", GetRequest, { id: created.id })).accessRequest).toMatchObject({
+      policy: { id: policy.id },
+    });
 
     // Approve as approver1 with a comment.
     const approved = (

@@ -9,6 +9,8 @@ export interface Actor {
   displayName: string;
   kind: PrincipalKind;
   roles: UserRole[];
+  /** An eligible member of at least one approver group (a MEMBER principal in one). */
+  approver: boolean;
 }
 
 /** Work that follows a committed transition: waking jobs, publishing events. */
@@ -45,4 +47,20 @@ export interface ServiceContext {
   /** Null for the system itself (jobs, reconciler). */
   actor: Actor | null;
   effects: EffectSink;
+  /** The operation's time source: every rule about time reads it, so tests can set the time. */
+  clock: () => Date;
+}
+
+/** What every door shares when it builds a context: the database, the effect sink and the clock. */
+export interface ServiceDeps {
+  db: Db;
+  effects: EffectSink;
+  clock?: () => Date;
+}
+
+const systemClock = () => new Date();
+
+/** The one way to build a ServiceContext: GraphQL, the email pages, jobs and tests all call it. */
+export function serviceContext(deps: ServiceDeps, organizationId: string, actor: Actor | null): ServiceContext {
+  return { db: deps.db, effects: deps.effects, clock: deps.clock ?? systemClock, organizationId, actor };
 }

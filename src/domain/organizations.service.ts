@@ -2,8 +2,11 @@ import type { Tx } from "../db/client.ts";
 import { installExchangeCatalog } from "./catalog/catalog.service.ts";
 
 /** A new tenant: its control settings (off, with the product defaults) and its catalog. */
-export async function createOrganization(tx: Tx, name: string): Promise<{ id: string; name: string }> {
-  const organization = await tx.organization.create({ data: { name, control: { create: {} } } });
+export async function createOrganization(
+  tx: Tx,
+  { name, tenantId }: { name: string; tenantId: string },
+): Promise<{ id: string; name: string; tenantId: string }> {
+  const organization = await tx.organization.create({ data: { name, tenantId, control: { create: {} } } });
   await installExchangeCatalog(tx, organization.id);
   return organization;
 }

@@ -17,7 +17,7 @@ export interface TransitionScope {
 export async function transition<T>(ctx: ServiceContext, work: (scope: TransitionScope) => Promise<T>): Promise<T> {
   const effects: Effect[] = [];
   const result = await ctx.db.$transaction(async (tx) => {
-    const now = new Date();
+    const now = ctx.clock();
     const entries: AuditEntry[] = [];
     const value = await work({
       tx,

@@ -7,6 +7,7 @@ import { GraphQLError } from "graphql";
 import type { Prisma } from "../db/client.ts";
 import type PrismaTypes from "../db/generated/pothos-types.ts";
 import { getDatamodel } from "../db/generated/pothos-types.ts";
+import { isAdmin, isEnforcer, isReader, readsApprovalConfiguration } from "../domain/access.ts";
 import type { GraphQLContext } from "./context.ts";
 
 export const builder = new SchemaBuilder<{
@@ -17,16 +18,17 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: Prisma.InputJsonValue; Output: unknown };
     ID: { Input: string; Output: string };
   };
-  AuthScopes: { admin: boolean; reader: boolean; enforcer: boolean };
+  AuthScopes: { admin: boolean; reader: boolean; enforcer: boolean; approvalReader: boolean };
   DefaultFieldNullability: false;
 }>({
   plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authScopes: (ctx) => ({
-      admin: ctx.actor.roles.includes("ADMIN"),
-      reader: ctx.actor.roles.includes("ADMIN") || ctx.actor.roles.includes("AUDITOR"),
-      enforcer: ctx.actor.roles.includes("ENFORCER"),
+      admin: isAdmin(ctx.actor),
+      reader: isReader(ctx.actor),
+      enforcer: isEnforcer(ctx.actor),
+      approvalReader: readsApprovalConfiguration(ctx.actor),
     }),
     unauthorizedError: () => new GraphQLError("Forbidden", { extensions: { code: "FORBIDDEN" } }),
   },

@@ -11,4 +11,6 @@ export interface GraphQLContext {
   effects: EffectSink;
   events: EventBus;
   services: ServiceContext;
+  /** The caller as the database has them now (roles, kind, existence): open streams re-check with it. */
+  reloadActor(): Promise<Actor | null>;
 }

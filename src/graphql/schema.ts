@@ -1,6 +1,7 @@
 import { builder } from "./builder.ts";
 import "./modules/common/root.ts";
 import "./modules/common/scalars.ts";
+import "./modules/common/enums.ts";
 import "./modules/common/errors.ts";
 import "./modules/users/user.node.ts";
 import "./modules/approver-groups/approver-group.node.ts";

@@ -4,12 +4,14 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } fr
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
+import type { TokenVerifier } from "../auth/token-verifier.ts";
 import type { Db } from "../db/client.ts";
-import type { EffectSink } from "../domain/context.ts";
+import { type EffectSink, serviceContext } from "../domain/context.ts";
 import type { EventBus } from "../domain/events.ts";
-import { AuthenticationError, atTokenExpiry, resolveActor, type TokenVerifier } from "../domain/identity.ts";
+import { AuthenticationError, actorById, resolveActor } from "../domain/identity.ts";
 import type { GraphQLContext } from "../graphql/context.ts";
 import { schema } from "../graphql/schema.ts";
+import { atTokenExpiry } from "../graphql/token-expiry.ts";
 import { createDecisionPages } from "./decision-pages.ts";
 import { probeReadiness, type ReadinessChecks, sendJson } from "./health.ts";
 
@@ -40,15 +42,16 @@ export async function buildContext(deps: AppDeps, authorization: unknown): Promi
   const token = typeof authorization === "string" ? authorization.match(/^Bearer\s+(\S+)$/i)?.[1] : undefined;
   if (!token) throw unauthenticated("a bearer token is required");
   try {
-    const claims = await deps.verifyToken(token);
-    const actor = await resolveActor(deps.db, claims);
+    const identity = await deps.verifyToken(token);
+    const actor = await resolveActor(deps.db, identity);
     return {
       db: deps.db,
       actor,
-      tokenExpiresAt: claims.expiresAt,
+      tokenExpiresAt: identity.expiresAt,
       effects: deps.effects,
       events: deps.events,
-      services: { db: deps.db, organizationId: actor.organizationId, actor, effects: deps.effects },
+      services: serviceContext(deps, actor.organizationId, actor),
+      reloadActor: () => actorById(deps.db, actor.organizationId, actor.id),
     };
   } catch (error) {
     if (error instanceof AuthenticationError) throw unauthenticated(error.message);

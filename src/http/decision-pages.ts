@@ -2,9 +2,9 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Db } from "../db/client.ts";
 import { consumeDecisionToken, findDecisionToken } from "../domain/approval-tokens/approval-tokens.service.ts";
-import type { EffectSink } from "../domain/context.ts";
+import { type EffectSink, serviceContext } from "../domain/context.ts";
 import { ConflictError, DomainError } from "../domain/errors.ts";
-import { resolveActor } from "../domain/identity.ts";
+import { actorById } from "../domain/identity.ts";
 import { decideAccessRequest } from "../domain/requests/requests.service.ts";
 import { pageCssHash, renderDecisionConfirmPage, renderDecisionOutcomePage } from "../email/decision-page.ts";
 
@@ -152,15 +152,12 @@ export function createDecisionPages(deps: DecisionPageDeps) {
     }
     const settled = settledPage(token);
     if (settled) return send(req, res, 409, settled);
-    const actor = await resolveActor(deps.db, {
-      organizationId: token.organizationId,
-      email: token.approver.email,
-      expiresAt: token.expiresAt,
-    });
+    const actor = await actorById(deps.db, token.organizationId, token.approverId);
+    if (!actor) return send(req, res, 404, invalidLink());
     const approved = token.decision === "APPROVE";
     try {
       const request = await decideAccessRequest(
-        { db: deps.db, organizationId: token.organizationId, actor, effects: deps.effects },
+        serviceContext(deps, token.organizationId, actor),
         { requestId: token.requestId, comment: form.get("comment") },
         approved,
         "EMAIL",

@@ -1,4 +1,5 @@
-import { pendingRequestExpiry, systemContext } from "../domain/requests/overdue.service.ts";
+import { serviceContext } from "../domain/context.ts";
+import { pendingRequestExpiry } from "../domain/requests/overdue.service.ts";
 import { expireAccessRequest } from "../domain/requests/requests.service.ts";
 import { type JobProcessor, type ProcessorDeps, payloadOf, sleepUntil } from "./processing.ts";
 
@@ -9,7 +10,7 @@ import { type JobProcessor, type ProcessorDeps, payloadOf, sleepUntil } from "./
 export function expireRequestProcessor(deps: ProcessorDeps): JobProcessor {
   return async (job, token) => {
     const { requestId, organizationId } = payloadOf("expireRequest", job);
-    if (await expireAccessRequest(systemContext(deps, organizationId), requestId)) return { expired: true };
+    if (await expireAccessRequest(serviceContext(deps, organizationId, null), requestId)) return { expired: true };
     const expiresAt = await pendingRequestExpiry(deps.db, organizationId, requestId);
     if (expiresAt) return sleepUntil(job, token, expiresAt);
     return { expired: false };

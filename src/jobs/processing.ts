@@ -1,10 +1,10 @@
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
-import type { SystemDeps } from "../domain/requests/overdue.service.ts";
+import type { ServiceDeps } from "../domain/context.ts";
 import type { DeliveryDeps } from "../email/deliver.ts";
 import { type JobKind, type JobPayload, jobTable } from "./queues.ts";
 
 /** What every processor gets: the database, the effect sink its transitions dispatch to, the mailer. */
-export type ProcessorDeps = SystemDeps & { delivery: Omit<DeliveryDeps, "db"> };
+export type ProcessorDeps = ServiceDeps & { delivery: Omit<DeliveryDeps, "db"> };
 
 export type JobProcessor = (job: Job, token?: string) => Promise<unknown>;
 

@@ -1,17 +1,17 @@
 import type { Logger } from "pino";
+import type { ServiceDeps } from "../domain/context.ts";
 import { queuedMail } from "../domain/notifications/notifications.service.ts";
 import {
   endOverdueAuthorizations,
   exclusively,
   expireOverdueRequests,
   type SweepOptions,
-  type SystemDeps,
   upcomingDeadlines,
 } from "../domain/requests/overdue.service.ts";
 import type { JobQueues } from "./producer.ts";
 
 export interface ReconcilerOptions {
-  deps: SystemDeps;
+  deps: ServiceDeps;
   queues: JobQueues;
   logger: Logger;
   intervalSeconds: number;

@@ -1,10 +1,11 @@
 import type { Logger } from "pino";
 import { seedDemo } from "../../prisma/seed.ts";
+import { loadOrCreateDevIssuerKey } from "../auth/dev-issuer.ts";
+import { createTokenVerifier, type TokenVerifier } from "../auth/token-verifier.ts";
 import type { Env } from "../config/env.ts";
 import { createDb, type Db } from "../db/client.ts";
 import { ensureDatabase } from "../db/database.ts";
 import { applyMigrations } from "../db/schema-engine.ts";
-import { createTokenVerifier, loadOrCreateDevIssuerKey, type TokenVerifier } from "../domain/identity.ts";
 
 /** Brings the database to the current schema, seeding the demo tenants when asked. */
 export async function prepareDatabase(env: Env, logger: Logger): Promise<Db> {

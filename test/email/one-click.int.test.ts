@@ -183,7 +183,7 @@ describe("links that must not decide", () => {
         data: {
           groupId: group.id,
           organizationId: group.organizationId,
-          userId: (await env.t.db.user.findUniqueOrThrow({ where: { email: "approver2@fabrikam.com" } })).id,
+          userId: (await env.t.db.user.findFirstOrThrow({ where: { email: "approver2@fabrikam.com" } })).id,
         },
       });
     }

@@ -1,12 +1,14 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
+import { generateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
+import { createTokenVerifier } from "../../src/auth/token-verifier.ts";
 import { createDb, type Db } from "../../src/db/client.ts";
 import type { EffectSink } from "../../src/domain/context.ts";
 import type { EventBus } from "../../src/domain/events.ts";
-import { createTokenVerifier, generateDevIssuerKey, mintDevToken } from "../../src/domain/identity.ts";
 import { createApp } from "../../src/http/app.ts";
 import { createEventBus } from "../../src/http/event-bus.ts";
 import { workerDatabaseUrl } from "../setup/test-env.ts";
+import { devTokenFor } from "./tokens.ts";
 
 export const issuer = "elevate-test";
 export const audience = "elevate-test";
@@ -43,8 +45,7 @@ export async function startTestApp(
   });
 
   async function tokenFor(email: string, expiresIn = 3600): Promise<string> {
-    const user = await db.user.findUniqueOrThrow({ where: { email } });
-    return mintDevToken(key, { issuer, audience, organizationId: user.organizationId, email, expiresIn });
+    return devTokenFor(db, key, email, { issuer, audience, expiresIn });
   }
 
   async function request<TResult, TVariables>(

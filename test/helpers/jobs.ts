@@ -1,8 +1,8 @@
 import { pino } from "pino";
 import type { Db } from "../../src/db/client.ts";
-import type { Actor, EffectSink, ServiceContext } from "../../src/domain/context.ts";
+import { type Actor, type EffectSink, type ServiceContext, serviceContext } from "../../src/domain/context.ts";
 import { enableElevatedAccessControl } from "../../src/domain/control/control.service.ts";
-import { resolveActor } from "../../src/domain/identity.ts";
+import { actorById } from "../../src/domain/identity.ts";
 import { createApprovalPolicy } from "../../src/domain/policies/policies.service.ts";
 import { createAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { createEffectSink, jobEffectHandlers } from "../../src/jobs/effects.ts";
@@ -19,11 +19,13 @@ export const target = "Exchange\\New-MoveRequest";
 
 export async function actorFor(db: Db, email: string): Promise<Actor> {
   const user = await db.user.findFirstOrThrow({ where: { email } });
-  return resolveActor(db, { organizationId: user.organizationId, email, expiresAt: new Date(Date.now() + 3_600_000) });
+  const actor = await actorById(db, user.organizationId, user.id);
+  if (!actor) throw new Error(`no actor ${email}`);
+  return actor;
 }
 
 export function contextFor(db: Db, actor: Actor, effects: EffectSink = noEffects): ServiceContext {
-  return { db, organizationId: actor.organizationId, actor, effects };
+  return serviceContext({ db, effects }, actor.organizationId, actor);
 }
 
 export interface Fabrikam {

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DevIssuerKey, loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
 import { createDb, type Db } from "../../src/db/client.ts";
-import { type DevIssuerKey, loadOrCreateDevIssuerKey, mintDevToken } from "../../src/domain/identity.ts";
 import { createEventBus } from "../../src/http/event-bus.ts";
 import {
   ApproveRequest,
@@ -18,6 +18,7 @@ import {
 import { rawId } from "../helpers/fixtures.ts";
 import { auditCounts, type JobClient, jobClient, uniquePrefix } from "../helpers/jobs.ts";
 import { type ApiProcess, spawnApi, spawnWorker, type WorkerProcess, waitFor } from "../helpers/processes.ts";
+import { devTokenFor } from "../helpers/tokens.ts";
 import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
 import { expectType, isRefusal, post, received, type Subscriber, sleep, subscribeSse, subscribeWs } from "./clients.ts";
 
@@ -44,15 +45,8 @@ const probeRedis = { publish: new Redis(redisUrl), subscribe: new Redis(redisUrl
 const probeBus = createEventBus(probeRedis);
 
 async function tokenFor(email: string, expiresIn = 3600): Promise<string> {
-  const user = await db.user.findUniqueOrThrow({ where: { email } });
   // The defaults of JWT_ISSUER and JWT_AUDIENCE, which the spawned APIs use.
-  return mintDevToken(key, {
-    issuer: "elevate-dev",
-    audience: "elevate",
-    organizationId: user.organizationId,
-    email,
-    expiresIn,
-  });
+  return devTokenFor(db, key, email, { issuer: "elevate-dev", audience: "elevate", expiresIn });
 }
 
 async function createRequestOn(api: ApiProcess, as = "requester@fabrikam.com"): Promise<string> {

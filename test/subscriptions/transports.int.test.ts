@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateDevIssuerKey, mintDevToken } from "../../src/domain/identity.ts";
+import { generateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
 import { audience, issuer, type TestApp } from "../helpers/app.ts";
 import { RevokeAuthorization } from "../helpers/documents.ts";
 import { approve, createPolicy, createRequest, enableControl } from "../helpers/fixtures.ts";
 import { waitFor } from "../helpers/processes.ts";
+import { devTokenFor } from "../helpers/tokens.ts";
 import {
   expectType,
   isRefusal,
@@ -101,21 +102,9 @@ describe("accessRequestChanged over SSE and WebSocket", () => {
 
   it("refuses an SSE subscription without a valid token with 401 and sends no event", async () => {
     const other = await generateDevIssuerKey();
-    const user = await t.db.user.findUniqueOrThrow({ where: { email: "admin@fabrikam.com" } });
-    const forged = await mintDevToken(other, {
-      issuer,
-      audience,
-      organizationId: user.organizationId,
-      email: user.email,
-      expiresIn: 3600,
-    });
-    const expired = await mintDevToken(t.key, {
-      issuer,
-      audience,
-      organizationId: user.organizationId,
-      email: user.email,
-      expiresIn: -60,
-    });
+    const user = await t.db.user.findFirstOrThrow({ where: { email: "admin@fabrikam.com" } });
+    const forged = await devTokenFor(t.db, other, user.email, { issuer, audience, expiresIn: 3600 });
+    const expired = await devTokenFor(t.db, t.key, user.email, { issuer, audience, expiresIn: -60 });
     for (const token of [null, "not-a-jwt", forged, expired]) {
       const listening = counting.listening();
       const refused = await subscribeSse(baseUrl, token);
@@ -138,14 +127,8 @@ describe("accessRequestChanged over SSE and WebSocket", () => {
 
   it("closes a WebSocket without a valid token (4403) before any event", async () => {
     const other = await generateDevIssuerKey();
-    const user = await t.db.user.findUniqueOrThrow({ where: { email: "admin@fabrikam.com" } });
-    const forged = await mintDevToken(other, {
-      issuer,
-      audience,
-      organizationId: user.organizationId,
-      email: user.email,
-      expiresIn: 3600,
-    });
+    const user = await t.db.user.findFirstOrThrow({ where: { email: "admin@fabrikam.com" } });
+    const forged = await devTokenFor(t.db, other, user.email, { issuer, audience, expiresIn: 3600 });
     const listening = counting.listening();
     const refused = [
       subscribeWs(baseUrl, undefined),
@@ -168,14 +151,8 @@ describe("accessRequestChanged over SSE and WebSocket", () => {
   });
 
   it("closes the WebSocket (4401) and ends the SSE stream when the token expires", async () => {
-    const user = await t.db.user.findUniqueOrThrow({ where: { email: "admin@fabrikam.com" } });
-    const shortLived = await mintDevToken(t.key, {
-      issuer,
-      audience,
-      organizationId: user.organizationId,
-      email: user.email,
-      expiresIn: 3,
-    });
+    const user = await t.db.user.findFirstOrThrow({ where: { email: "admin@fabrikam.com" } });
+    const shortLived = await devTokenFor(t.db, t.key, user.email, { issuer, audience, expiresIn: 3 });
     const expiresAt = (JSON.parse(Buffer.from(shortLived.split(".")[1]!, "base64url").toString()) as { exp: number })
       .exp;
     const listening = counting.listening();
@@ -210,14 +187,8 @@ describe("accessRequestChanged over SSE and WebSocket", () => {
   });
 
   it("keeps both open for a token valid for 30 days (beyond the longest Node timer)", async () => {
-    const user = await t.db.user.findUniqueOrThrow({ where: { email: "admin@fabrikam.com" } });
-    const longLived = await mintDevToken(t.key, {
-      issuer,
-      audience,
-      organizationId: user.organizationId,
-      email: user.email,
-      expiresIn: 30 * 86_400,
-    });
+    const user = await t.db.user.findFirstOrThrow({ where: { email: "admin@fabrikam.com" } });
+    const longLived = await devTokenFor(t.db, t.key, user.email, { issuer, audience, expiresIn: 30 * 86_400 });
     const listening = counting.listening();
     const socket = ws(longLived);
     const stream = await sse(longLived);

@@ -1,10 +1,12 @@
 import { z } from "zod";
-import type { AuthorizeReason, Prisma } from "../../db/client.ts";
+import type { AuthorizeReason, Db, Prisma } from "../../db/client.ts";
 import { requireActor } from "../access.ts";
+import type { ResolvedTask } from "../catalog/catalog.service.ts";
 import type { ServiceContext } from "../context.ts";
 import { ForbiddenError, NotFoundError } from "../errors.ts";
+import { type GrantTerms, grantSatisfies } from "../policies/strictness.ts";
 import { emailAddress, nonEmptyText, parseInput } from "../validation.ts";
-import { coveringEntries, organizationCoverage } from "./coverage-cache.ts";
+import { governingPolicies, organizationCoverage, resolvedTasks } from "./coverage-cache.ts";
 
 const authorizeTaskInput = z.object({
   task: nonEmptyText(256),
@@ -22,11 +24,70 @@ export interface TaskAuthorizationResult {
   executionId: string;
 }
 
+interface ActiveGrant extends GrantTerms {
+  id: string;
+  catalogEntryId: string;
+}
+
+const hour = 3_600_000;
+
+/** The user's grants that are in their window now, with the terms they were approved under. */
+async function activeGrants(db: Db, userId: string, entryIds: string[], now: Date): Promise<ActiveGrant[]> {
+  const rows = await db.$queryRaw<(Omit<ActiveGrant, "durationHours"> & { startsAt: Date; endsAt: Date })[]>`
+    SELECT a.id::text, a."catalogEntryId"::text, a."startsAt", a."endsAt", r."policyId"::text,
+           r."approvalType", r."approverGroupId"::text, r."requiredApprovals"
+    FROM "AccessAuthorization" a JOIN "AccessRequest" r ON r.id = a."requestId"
+    WHERE a."userId" = ${userId}::uuid AND a.status = 'ACTIVE' AND a."catalogEntryId" = ANY(${entryIds}::uuid[])
+      AND a."startsAt" <= ${now} AND a."endsAt" > ${now}
+    ORDER BY a."endsAt" DESC, a.id`;
+  return rows.map(({ startsAt, endsAt, ...grant }) => ({
+    ...grant,
+    durationHours: Math.ceil((endsAt.getTime() - startsAt.getTime()) / hour),
+  }));
+}
+
+interface Verdict {
+  reason: AuthorizeReason;
+  allowed: boolean;
+  authorizationId: string | null;
+}
+
+/**
+ * Decides for the catalog tasks a name resolved to. A name typed without its module
+ * can mean several tasks: it is allowed only when each of them would be.
+ */
+async function decideForTasks(
+  ctx: ServiceContext,
+  coverage: Awaited<ReturnType<typeof organizationCoverage>>,
+  userId: string,
+  tasks: ResolvedTask[],
+  now: Date,
+): Promise<Verdict> {
+  const governed = tasks
+    .map((task) => ({ task, governing: governingPolicies(coverage, task) }))
+    .filter(({ governing }) => governing.length > 0);
+  if (governed.length === 0) return { reason: "NOT_GOVERNED", allowed: true, authorizationId: null };
+  const entryIds = [...new Set(governed.flatMap(({ task }) => task.covering.map((entry) => entry.id)))];
+  const grants = await activeGrants(ctx.db, userId, entryIds, now);
+  let authorizationId: string | null = null;
+  for (const { task, governing } of governed) {
+    const grant = grants.find(
+      (candidate) =>
+        task.covering.some((entry) => entry.id === candidate.catalogEntryId) && grantSatisfies(governing, candidate),
+    );
+    if (!grant) return { reason: "NO_AUTHORIZATION", allowed: false, authorizationId: null };
+    authorizationId ??= grant.id;
+  }
+  return { reason: "ACTIVE_AUTHORIZATION", allowed: true, authorizationId };
+}
+
 /**
  * The per-execution check enforcement services call before every privileged task.
- * Decides from cached coverage and one indexed lookup of an ACTIVE grant whose
- * endsAt is still ahead (so access never waits on the job that ends it), and logs
- * every call, allowed or not, as a TaskExecution.
+ * The typed name is resolved through the catalog's canonical names, the task's
+ * most specific policies decide which grants count (precedence, see
+ * policies/strictness.ts), grants are checked against the database's window (so
+ * access never waits on the job that ends it), and every call is logged as a
+ * TaskExecution.
  */
 export async function authorizeTask(ctx: ServiceContext, rawInput: unknown): Promise<TaskAuthorizationResult> {
   const caller = requireActor(ctx);
@@ -44,41 +105,31 @@ export async function authorizeTask(ctx: ServiceContext, rawInput: unknown): Pro
     userId = user.id;
   }
 
-  const now = new Date();
+  const now = ctx.clock();
   const coverage = await organizationCoverage(ctx.db, ctx.organizationId);
-  let reason: AuthorizeReason;
-  let authorizationId: string | null = null;
-  if (!coverage.enabled) {
-    reason = "CONTROL_DISABLED";
-  } else if (coverage.systemAccountIds.has(userId)) {
-    reason = "SYSTEM_ACCOUNT";
-  } else {
-    const entries = await coveringEntries(ctx.db, coverage, ctx.organizationId, input.task);
-    if (!entries.some((id) => coverage.policyEntryIds.has(id))) {
-      reason = "NOT_GOVERNED";
-    } else {
-      const grant = await ctx.db.accessAuthorization.findFirst({
-        where: { userId, status: "ACTIVE", catalogEntryId: { in: entries }, endsAt: { gt: now } },
-        orderBy: { endsAt: "desc" },
-        select: { id: true },
-      });
-      authorizationId = grant?.id ?? null;
-      reason = grant ? "ACTIVE_AUTHORIZATION" : "NO_AUTHORIZATION";
-    }
-  }
+  const tasks = await resolvedTasks(ctx.db, coverage, ctx.organizationId, input.task);
+  let verdict: Verdict;
+  if (!coverage.enabled) verdict = { reason: "CONTROL_DISABLED", allowed: true, authorizationId: null };
+  else if (coverage.systemAccountIds.has(userId)) {
+    verdict = { reason: "SYSTEM_ACCOUNT", allowed: true, authorizationId: null };
+  } else if (tasks.length === 0) {
+    verdict = { reason: "UNKNOWN_TASK", allowed: coverage.unknownTasks === "ALLOW", authorizationId: null };
+  } else verdict = await decideForTasks(ctx, coverage, userId, tasks, now);
+
   const execution = await ctx.db.taskExecution.create({
     data: {
       organizationId: ctx.organizationId,
       userId,
       callerId: caller.id,
       task: input.task,
-      allowed: reason !== "NO_AUTHORIZATION",
-      reason,
-      authorizationId,
+      resolvedTask: tasks.length ? tasks.map((task) => task.name).join(", ") : null,
+      allowed: verdict.allowed,
+      reason: verdict.reason,
+      authorizationId: verdict.authorizationId,
       parameters: (input.parameters ?? undefined) as Prisma.InputJsonValue | undefined,
       at: now,
     },
     select: { id: true },
   });
-  return { allowed: reason !== "NO_AUTHORIZATION", reason, authorizationId, executionId: execution.id };
+  return { ...verdict, executionId: execution.id };
 }

@@ -1,14 +1,17 @@
-import type { Db } from "../../db/client.ts";
-import { entriesCoveringTask } from "../catalog/catalog.service.ts";
+import type { Db, UnknownTaskAction } from "../../db/client.ts";
+import { type ResolvedTask, resolveTask } from "../catalog/catalog.service.ts";
+import { canonicalName } from "../catalog/names.ts";
+import { type GoverningPolicy, mostSpecific } from "../policies/strictness.ts";
 
-/** What authorizeTask needs to know about an organization besides the grant itself. */
+/** What authorizeTask needs to know about an organization besides the grants themselves. */
 export interface OrganizationCoverage {
   enabled: boolean;
+  unknownTasks: UnknownTaskAction;
   systemAccountIds: Set<string>;
-  /** Catalog entries a policy targets. */
-  policyEntryIds: Set<string>;
-  /** Per task: the catalog entries that cover it (itself, its roles, their role groups). */
-  coveringEntries: Map<string, Promise<string[]>>;
+  /** The policy on each catalog entry that has one. */
+  policies: Map<string, GoverningPolicy>;
+  /** Per task name in canonical form: the catalog tasks it means. */
+  tasks: Map<string, Promise<ResolvedTask[]>>;
 }
 
 // Per-process cache; every change of control, policies or catalog invalidates it
@@ -19,19 +22,36 @@ export function invalidateCoverage(organizationId: string): void {
   cache.delete(organizationId);
 }
 
+/** After a lost connection to the other instances, any of their invalidations may have been missed. */
+export function invalidateAllCoverage(): void {
+  cache.clear();
+}
+
 async function loadCoverage(db: Db, organizationId: string): Promise<OrganizationCoverage> {
   const [control, policies] = await Promise.all([
     db.elevatedAccessControl.findUnique({
       where: { organizationId },
-      select: { enabled: true, systemAccounts: { select: { userId: true } } },
+      select: { enabled: true, unknownTasks: true, systemAccounts: { select: { userId: true } } },
     }),
-    db.approvalPolicy.findMany({ where: { organizationId }, select: { catalogEntryId: true } }),
+    db.approvalPolicy.findMany({
+      where: { organizationId },
+      select: {
+        id: true,
+        catalogEntryId: true,
+        target: true,
+        approvalType: true,
+        approverGroupId: true,
+        requiredApprovals: true,
+        maxDurationHours: true,
+      },
+    }),
   ]);
   return {
     enabled: control?.enabled ?? false,
+    unknownTasks: control?.unknownTasks ?? "DENY",
     systemAccountIds: new Set(control?.systemAccounts.map((account) => account.userId)),
-    policyEntryIds: new Set(policies.map((policy) => policy.catalogEntryId)),
-    coveringEntries: new Map(),
+    policies: new Map(policies.map(({ catalogEntryId, ...policy }) => [catalogEntryId, policy])),
+    tasks: new Map(),
   };
 }
 
@@ -49,13 +69,29 @@ export function organizationCoverage(db: Db, organizationId: string): Promise<Or
 /** Task names come from callers: bound what one organization's memo may hold. */
 const maxMemoizedTasks = 10_000;
 
-export function coveringEntries(db: Db, coverage: OrganizationCoverage, organizationId: string, task: string) {
-  let entries = coverage.coveringEntries.get(task);
-  if (!entries) {
-    if (coverage.coveringEntries.size >= maxMemoizedTasks) coverage.coveringEntries.clear();
-    entries = entriesCoveringTask(db, organizationId, task);
-    coverage.coveringEntries.set(task, entries);
-    entries.catch(() => coverage.coveringEntries.delete(task));
+/** The catalog tasks a typed name means, memoized per canonical spelling. */
+export function resolvedTasks(
+  db: Db,
+  coverage: OrganizationCoverage,
+  organizationId: string,
+  typed: string,
+): Promise<ResolvedTask[]> {
+  const key = canonicalName("TASK", typed);
+  let tasks = coverage.tasks.get(key);
+  if (!tasks) {
+    if (coverage.tasks.size >= maxMemoizedTasks) coverage.tasks.clear();
+    tasks = resolveTask(db, organizationId, typed);
+    coverage.tasks.set(key, tasks);
+    tasks.catch(() => coverage.tasks.delete(key));
   }
-  return entries;
+  return tasks;
+}
+
+/** The most specific policies over a task: its own, else its roles', else its role groups'. */
+export function governingPolicies(coverage: OrganizationCoverage, task: ResolvedTask): GoverningPolicy[] {
+  const candidates = task.covering.flatMap((entry) => {
+    const policy = coverage.policies.get(entry.id);
+    return policy ? [{ ...policy, depth: entry.depth }] : [];
+  });
+  return candidates.length ? mostSpecific(candidates).map(({ depth: _depth, ...policy }) => policy) : [];
 }

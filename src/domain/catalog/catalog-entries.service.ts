@@ -2,10 +2,11 @@ import { z } from "zod";
 import type { PolicyType } from "../../db/client.ts";
 import { requireAdmin } from "../access.ts";
 import type { ServiceContext } from "../context.ts";
-import { ConflictError, NotFoundError } from "../errors.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
 import { transition } from "../transition.ts";
 import { nonEmptyText, optionalText, parseInput } from "../validation.ts";
-import { policyScopes, policyTypes } from "./catalog.service.ts";
+import { findCatalogEntry, policyScopes, policyTypes } from "./catalog.service.ts";
+import { catalogKeys } from "./names.ts";
 
 const addInput = z.object({
   type: z.enum(policyTypes),
@@ -30,30 +31,43 @@ export async function addCatalogEntry(ctx: ServiceContext, rawInput: unknown) {
     const names = [...new Set(input.members ?? [])];
     if (!childType && names.length > 0) throw new ConflictError("members: a task has no members");
     const children = childType
-      ? await tx.catalogEntry.findMany({
-          where: { organizationId: ctx.organizationId, type: childType, name: { in: names } },
-        })
+      ? await Promise.all(
+          names.map((name) =>
+            findCatalogEntry(tx, ctx.organizationId, childType, input.scope, name).catch((error: unknown) => {
+              if (error instanceof NotFoundError) {
+                throw new NotFoundError("members", `${childType.toLowerCase()} "${name}" in the catalog`);
+              }
+              throw error;
+            }),
+          ),
+        )
       : [];
-    const missing = names.find((name) => !children.some((child) => child.name === name));
-    if (missing) throw new NotFoundError("members", `${childType?.toLowerCase()} "${missing}" in the catalog`);
+    const keys = catalogKeys(input.type, input.name);
+    if (!keys.key) throw new ValidationError("name", "must contain letters or digits");
     const existing = await tx.catalogEntry.findFirst({
-      where: { organizationId: ctx.organizationId, type: input.type, name: input.name },
+      where: { organizationId: ctx.organizationId, type: input.type, key: keys.key },
     });
-    if (existing) throw new ConflictError(`name: the catalog already has a ${input.type} named ${input.name}`);
+    if (existing) throw new ConflictError(`name: the catalog already has a ${input.type} named ${existing.name}`);
     const entry = await tx.catalogEntry.create({
       data: {
         organizationId: ctx.organizationId,
         type: input.type,
         scope: input.scope,
         name: input.name,
+        ...keys,
         description: input.description,
-        children: { create: children.map((child) => ({ childId: child.id })) },
+        children: { create: [...new Set(children.map((child) => child.id))].map((childId) => ({ childId })) },
       },
     });
     audit({
       action: "New-ElevatedAccessCatalogEntry",
       subjectId: entry.id,
-      details: { type: entry.type, scope: entry.scope, name: entry.name, members: names.sort() },
+      details: {
+        type: entry.type,
+        scope: entry.scope,
+        name: entry.name,
+        members: children.map((child) => child.name).sort(),
+      },
     });
     effect({ kind: "coverageChanged", organizationId: ctx.organizationId });
     return entry;

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import type { Db, PolicyScope, PolicyType, Tx } from "../../db/client.ts";
-import { NotFoundError } from "../errors.ts";
+import { type Db, type PolicyScope, type PolicyType, Prisma, type Tx } from "../../db/client.ts";
+import { NotFoundError, ValidationError } from "../errors.ts";
 import { exchangeRoleGroups, exchangeRoles, exchangeTasks } from "./exchange-catalog.ts";
+import { canonicalName, catalogKeys, shortTaskKey } from "./names.ts";
 
 export const policyTypes = ["TASK", "ROLE", "ROLE_GROUP"] as const;
 export const policyScopes = ["EXCHANGE", "OFFICE365"] as const;
@@ -23,7 +24,7 @@ export const maxGrantHours = 720;
 /** Gives a new organization the Exchange Online catalog. */
 export async function installExchangeCatalog(tx: Tx, organizationId: string): Promise<void> {
   const scope: PolicyScope = "EXCHANGE";
-  const entry = (type: PolicyType, name: string) => ({ organizationId, type, scope, name });
+  const entry = (type: PolicyType, name: string) => ({ organizationId, type, scope, name, ...catalogKeys(type, name) });
   await tx.catalogEntry.createMany({
     data: [
       ...exchangeTasks.map((name) => entry("TASK", name)),
@@ -52,24 +53,51 @@ export async function installExchangeCatalog(tx: Tx, organizationId: string): Pr
   });
 }
 
-/**
- * IDs of the catalog entries that cover a task: the task itself, every role that
- * contains it and every role group that contains such a role. Empty when the task
- * is not in the catalog.
- */
-export async function entriesCoveringTask(db: Db | Tx, organizationId: string, task: string): Promise<string[]> {
-  const rows = await db.$queryRaw<{ id: string }[]>`
-    WITH RECURSIVE covering(id) AS (
-      SELECT id FROM "CatalogEntry"
-      WHERE "organizationId" = ${organizationId}::uuid AND type = 'TASK' AND name = ${task}
-      UNION
-      SELECT m."parentId" FROM "CatalogMembership" m JOIN covering c ON m."childId" = c.id
-    )
-    SELECT id::text FROM covering`;
-  return rows.map((row) => row.id);
+/** A catalog entry that covers a task, and how far up from the task it sits (0: the task itself). */
+export interface CoveringEntry {
+  id: string;
+  depth: number;
 }
 
-/** The catalog entry a (type, scope, name) names; policies and requests may only target these. */
+/** A task of the catalog that a typed name resolves to, with the entries that cover it. */
+export interface ResolvedTask {
+  id: string;
+  name: string;
+  covering: CoveringEntry[];
+}
+
+/**
+ * The catalog tasks a typed name means: the task with that canonical name, or,
+ * for a name typed without its module, every task with that short name (several
+ * when two modules share a cmdlet name). Empty when the catalog does not know it.
+ */
+export async function resolveTask(db: Db | Tx, organizationId: string, typed: string): Promise<ResolvedTask[]> {
+  const key = canonicalName("TASK", typed);
+  if (!key) return [];
+  // A name with a module must match whole; one without matches every module's task of that name.
+  const match = key.includes("\\") ? Prisma.sql`key = ${key}` : Prisma.sql`"shortKey" = ${key}`;
+  const rows = await db.$queryRaw<{ task: string; name: string; id: string; depth: number }[]>`
+    WITH RECURSIVE covering(task, name, id, depth) AS (
+      SELECT id, name, id, 0 FROM "CatalogEntry"
+      WHERE "organizationId" = ${organizationId}::uuid AND type = 'TASK' AND ${match}
+      UNION
+      SELECT c.task, c.name, m."parentId", c.depth + 1 FROM "CatalogMembership" m JOIN covering c ON m."childId" = c.id
+    )
+    SELECT task::text, name, id::text, depth FROM covering ORDER BY task, depth`;
+  const tasks = new Map<string, ResolvedTask>();
+  for (const row of rows) {
+    const task = tasks.get(row.task) ?? { id: row.task, name: row.name, covering: [] };
+    task.covering.push({ id: row.id, depth: row.depth });
+    tasks.set(row.task, task);
+  }
+  return [...tasks.values()];
+}
+
+/**
+ * The catalog entry a (type, scope, name) names; policies and requests may only
+ * target these. Names are matched in canonical form; a task may be named without
+ * its module when that is unambiguous.
+ */
 export async function findCatalogEntry(
   tx: Db | Tx,
   organizationId: string,
@@ -77,9 +105,22 @@ export async function findCatalogEntry(
   scope: string,
   name: string,
 ) {
-  const entry = await tx.catalogEntry.findFirst({ where: { organizationId, type, name } });
-  if (!entry || entry.scope !== scope) {
-    throw new NotFoundError("target", `${type.toLowerCase().replace("_", " ")} "${name}" in the ${scope} catalog`);
+  const key = canonicalName(type, name);
+  const notFound = () =>
+    new NotFoundError("target", `${type.toLowerCase().replace("_", " ")} "${name}" in the ${scope} catalog`);
+  if (!key) throw notFound();
+  const byShortName = type === "TASK" && !key.includes("\\");
+  const entries = await tx.catalogEntry.findMany({
+    where: { organizationId, type, ...(byShortName ? { shortKey: shortTaskKey(key) } : { key }) },
+    orderBy: { name: "asc" },
+  });
+  if (entries.length > 1) {
+    throw new ValidationError(
+      "target",
+      `"${name}" is ambiguous; name it with its module: ${entries.map((entry) => entry.name).join(", ")}`,
+    );
   }
+  const entry = entries[0];
+  if (!entry || entry.scope !== scope) throw notFound();
   return entry;
 }

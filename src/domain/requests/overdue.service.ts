@@ -1,18 +1,7 @@
 import type { Db } from "../../db/client.ts";
 import { endAccessAuthorization } from "../authorizations/authorizations.service.ts";
-import type { EffectSink, ServiceContext } from "../context.ts";
+import { type ServiceDeps, serviceContext } from "../context.ts";
 import { expireAccessRequest } from "./requests.service.ts";
-
-/** What the system itself needs to act on an organization's rows (jobs, reconciler). */
-export interface SystemDeps {
-  db: Db;
-  effects: EffectSink;
-}
-
-/** A context without a user: transitions made by the clock are audited with a null actor. */
-export function systemContext(deps: SystemDeps, organizationId: string): ServiceContext {
-  return { db: deps.db, effects: deps.effects, organizationId, actor: null };
-}
 
 /** A row that is waiting for a moment in time: a request's expiry or an authorization's end. */
 export interface Deadline {
@@ -91,7 +80,7 @@ async function sweep(
 }
 
 /** Expires PENDING requests whose expiresAt has passed, each through `expireAccessRequest`. */
-export function expireOverdueRequests(deps: SystemDeps, options: SweepOptions): Promise<SweepResult> {
+export function expireOverdueRequests(deps: ServiceDeps, options: SweepOptions): Promise<SweepResult> {
   return sweep(
     deps.db,
     options,
@@ -99,12 +88,12 @@ export function expireOverdueRequests(deps: SystemDeps, options: SweepOptions): 
       SELECT id::text, "organizationId"::text, "expiresAt" AS at FROM "AccessRequest"
       WHERE "organizationId" = ${organizationId}::uuid AND status = 'PENDING' AND "expiresAt" <= now()
       ORDER BY "expiresAt", id LIMIT ${limit}`,
-    (row) => expireAccessRequest(systemContext(deps, row.organizationId), row.id),
+    (row) => expireAccessRequest(serviceContext(deps, row.organizationId, null), row.id),
   );
 }
 
 /** Ends ACTIVE authorizations whose endsAt has passed, each through `endAccessAuthorization`. */
-export function endOverdueAuthorizations(deps: SystemDeps, options: SweepOptions): Promise<SweepResult> {
+export function endOverdueAuthorizations(deps: ServiceDeps, options: SweepOptions): Promise<SweepResult> {
   return sweep(
     deps.db,
     options,
@@ -112,7 +101,7 @@ export function endOverdueAuthorizations(deps: SystemDeps, options: SweepOptions
       SELECT id::text, "organizationId"::text, "endsAt" AS at FROM "AccessAuthorization"
       WHERE "organizationId" = ${organizationId}::uuid AND status = 'ACTIVE' AND "endsAt" <= now()
       ORDER BY "endsAt", id LIMIT ${limit}`,
-    (row) => endAccessAuthorization(systemContext(deps, row.organizationId), row.id),
+    (row) => endAccessAuthorization(serviceContext(deps, row.organizationId, null), row.id),
   );
 }
 

@@ -1,5 +1,12 @@
 import { z } from "zod";
-import type { AccessRequest, AccessRequestStatus, DecisionChannel, Prisma, Tx } from "../../db/client.ts";
+import {
+  type AccessRequest,
+  type AccessRequestStatus,
+  type CatalogEntry,
+  type DecisionChannel,
+  Prisma,
+  type Tx,
+} from "../../db/client.ts";
 import { requireActor } from "../access.ts";
 import { findCatalogEntry, maxGrantHours, targetKindFields } from "../catalog/catalog.service.ts";
 import type { ServiceContext } from "../context.ts";
@@ -16,6 +23,14 @@ import {
   ValidationError,
 } from "../errors.ts";
 import { eligibleApproverIds, queueMail } from "../notifications/notifications.service.ts";
+import {
+  describeStricter,
+  type GoverningPolicy,
+  mostSpecific,
+  stricterIn,
+  strictestOf,
+  termsOf,
+} from "../policies/strictness.ts";
 import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, nonEmptyText, optionalText, parseInput, wholeHours } from "../validation.ts";
 import { assertTransition, requestTransitions } from "./request-states.ts";
@@ -49,22 +64,81 @@ async function moveRequest(
   return count === 1;
 }
 
-/**
- * The policy that governs a target: the one on the target itself, else the most
- * specific policy on a role or role group that contains it.
- */
-async function governingPolicy(tx: Tx, organizationId: string, catalogEntryId: string) {
-  const rows = await tx.$queryRaw<{ id: string; depth: number }[]>`
+type PolicyAtDepth = GoverningPolicy & { depth: number };
+
+const policyColumns = Prisma.sql`p.id::text, p.target, p."approvalType", p."approverGroupId"::text,
+  p."requiredApprovals", p."maxDurationHours"`;
+
+/** The policies over a catalog entry: on itself (depth 0), on what contains it (1, 2, ...). */
+async function policiesOver(tx: Tx, organizationId: string, catalogEntryId: string): Promise<PolicyAtDepth[]> {
+  return tx.$queryRaw<PolicyAtDepth[]>`
     WITH RECURSIVE ancestors(id, depth) AS (
       SELECT ${catalogEntryId}::uuid, 0
       UNION
       SELECT m."parentId", a.depth + 1 FROM "CatalogMembership" m JOIN ancestors a ON m."childId" = a.id
     )
-    SELECT p.id::text, a.depth FROM "ApprovalPolicy" p JOIN ancestors a ON p."catalogEntryId" = a.id
-    WHERE p."organizationId" = ${organizationId}::uuid
-    ORDER BY a.depth, p."createdAt" LIMIT 1`;
-  const found = rows[0];
-  return found ? tx.approvalPolicy.findUniqueOrThrow({ where: { id: found.id } }) : null;
+    SELECT ${policyColumns}, a.depth FROM "ApprovalPolicy" p JOIN ancestors a ON p."catalogEntryId" = a.id
+    WHERE p."organizationId" = ${organizationId}::uuid`;
+}
+
+/** Every task inside a role or role group, with the policies over each (from anywhere in the catalog). */
+async function policiesOverTasksInside(tx: Tx, organizationId: string, containerId: string) {
+  const rows = await tx.$queryRaw<(PolicyAtDepth & { taskId: string })[]>`
+    WITH RECURSIVE inside(id) AS (
+      SELECT ${containerId}::uuid
+      UNION
+      SELECT m."childId" FROM "CatalogMembership" m JOIN inside i ON m."parentId" = i.id
+    ), over(task, id, depth) AS (
+      SELECT e.id, e.id, 0 FROM "CatalogEntry" e JOIN inside i ON e.id = i.id WHERE e.type = 'TASK'
+      UNION
+      SELECT o.task, m."parentId", o.depth + 1 FROM "CatalogMembership" m JOIN over o ON m."childId" = o.id
+    )
+    SELECT o.task::text AS "taskId", ${policyColumns}, o.depth
+    FROM over o JOIN "ApprovalPolicy" p ON p."catalogEntryId" = o.id
+    WHERE p."organizationId" = ${organizationId}::uuid`;
+  const byTask = new Map<string, PolicyAtDepth[]>();
+  for (const { taskId, ...policy } of rows) byTask.set(taskId, [...(byTask.get(taskId) ?? []), policy]);
+  return [...byTask.values()];
+}
+
+/**
+ * The policy a request is filed under: the most specific one over its target (when
+ * several are equally specific, the one whose approval satisfies the others). A
+ * role or role group is refused while a task inside it is governed by a policy its
+ * approval would not satisfy: the grant could not cover that task anyway (see
+ * policies/strictness.ts), and a request that looks broader than it is misleads.
+ */
+async function policyForRequest(tx: Tx, organizationId: string, entry: CatalogEntry, durationHours: number) {
+  const over = await policiesOver(tx, organizationId, entry.id);
+  if (over.length === 0) throw new NoPolicyError(`target: no approval policy covers ${entry.name}`);
+  const candidates = mostSpecific(over);
+  const policy = strictestOf(candidates, durationHours);
+  if (!policy) {
+    throw new ValidationError(
+      "target",
+      `is covered by equally specific policies that ask for different approvals (${candidates.map((candidate) => candidate.target).join(", ")}); request a task, role or role group that only one of them covers`,
+    );
+  }
+  if (policy.maxDurationHours !== null && durationHours > policy.maxDurationHours) {
+    throw new ValidationError("durationHours", `must be at most ${policy.maxDurationHours} hours under its policy`);
+  }
+  if (entry.type !== "TASK") {
+    const terms = termsOf(policy, durationHours);
+    const stricter = new Map<string, string>();
+    for (const policies of await policiesOverTasksInside(tx, organizationId, entry.id)) {
+      for (const governing of mostSpecific(policies)) {
+        const dimensions = governing.id === policy.id ? [] : stricterIn(governing, terms);
+        if (dimensions.length) stricter.set(governing.id, describeStricter(governing, dimensions));
+      }
+    }
+    if (stricter.size > 0) {
+      throw new ValidationError(
+        "target",
+        `${entry.name} contains tasks governed by stricter policies: ${[...stricter.values()].sort().join("; ")}. Request those on their own, or ask for fewer hours where only the duration differs`,
+      );
+    }
+  }
+  return policy;
 }
 
 /** Creates the grant of an approved request and records what follows from it. */
@@ -114,18 +188,15 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
     const control = await tx.elevatedAccessControl.findUniqueOrThrow({ where: { organizationId: ctx.organizationId } });
     if (!control.enabled) throw new ControlDisabledError("privileged access control is off: nothing needs approval");
     const entry = await findCatalogEntry(tx, ctx.organizationId, input.type, input.scope, input.target);
-    const policy = await governingPolicy(tx, ctx.organizationId, entry.id);
-    if (!policy) throw new NoPolicyError(`target: no approval policy covers ${entry.name}`);
     const durationHours = input.durationHours ?? control.defaultDurationHours;
-    if (policy.maxDurationHours !== null && durationHours > policy.maxDurationHours) {
-      throw new ValidationError("durationHours", `must be at most ${policy.maxDurationHours} hours under its policy`);
-    }
+    const policy = await policyForRequest(tx, ctx.organizationId, entry, durationHours);
     const auto = policy.approvalType === "AUTO";
     const request = await tx.accessRequest.create({
       data: {
         organizationId: ctx.organizationId,
         requesterId: actor.id,
         policyId: policy.id,
+        approvalType: policy.approvalType,
         approverGroupId: policy.approverGroupId,
         requiredApprovals: policy.requiredApprovals,
         type: input.type,

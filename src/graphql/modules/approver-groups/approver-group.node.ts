@@ -17,6 +17,8 @@ export const ApproverGroupNode = builder.prismaNode("ApproverGroup", {
     description: t.exposeString("description", { nullable: true }),
     members: t.field({
       type: [UserNode],
+      authScopes: { approvalReader: true },
+      description: "Admins, auditors and approvers only",
       select: { members: { select: { user: true }, orderBy: { addedAt: "asc" } } },
       resolve: (group) => group.members.map((member) => member.user),
     }),

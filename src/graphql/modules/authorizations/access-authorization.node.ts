@@ -1,21 +1,36 @@
 import { revokeAccessAuthorization } from "../../../domain/authorizations/authorizations.service.ts";
-import { authorizeTask } from "../../../domain/authorizations/authorize-task.ts";
+import { authorizeTask, type TaskAuthorizationResult } from "../../../domain/authorizations/authorize-task.ts";
 import { visibleAuthorizations, visibleExecutions } from "../../../domain/visibility.ts";
 import { builder } from "../../builder.ts";
+import type { GraphQLContext } from "../../context.ts";
+import { AuthorizationStatusEnum, AuthorizeReasonEnum } from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
 
-export const AuthorizationStatusEnum = builder.enumType("AuthorizationStatus", {
-  values: ["ACTIVE", "ENDED", "REVOKED"] as const,
-});
-export const AuthorizeReasonEnum = builder.enumType("AuthorizeReason", {
-  values: ["CONTROL_DISABLED", "NOT_GOVERNED", "SYSTEM_ACCOUNT", "ACTIVE_AUTHORIZATION", "NO_AUTHORIZATION"] as const,
-});
+/** A grant reached through an execution or a check: only for callers who may see it (domain/visibility.ts). */
+function visibleAuthorization(
+  query: { select?: object; include?: object },
+  authorizationId: string | null,
+  ctx: GraphQLContext,
+) {
+  return authorizationId
+    ? ctx.db.accessAuthorization.findFirst({
+        ...query,
+        where: { id: authorizationId, AND: [visibleAuthorizations(ctx.actor)] },
+      })
+    : null;
+}
+
+const authorizationIdField = {
+  nullable: true as const,
+  description: "The grant that allowed it, for callers who may not read the grant itself (enforcement services)",
+};
 
 export const AccessAuthorizationNode = builder.prismaNode("AccessAuthorization", {
   id: { field: "id" },
   nullable: true,
   findUnique: (id, ctx) => ({ id, AND: [visibleAuthorizations(ctx.actor)] }),
   fields: (t) => ({
+    // Visible exactly when the authorization is (domain/visibility.ts).
     request: t.relation("request"),
     user: t.relation("user"),
     target: t.exposeString("target"),
@@ -27,7 +42,11 @@ export const AccessAuthorizationNode = builder.prismaNode("AccessAuthorization",
     revocationComment: t.exposeString("revocationComment", { nullable: true }),
     executions: t.relatedConnection(
       "executions",
-      { cursor: "id", totalCount: true, query: { orderBy: { id: "desc" } } },
+      {
+        cursor: "id",
+        totalCount: true,
+        query: (_args, ctx) => ({ where: visibleExecutions(ctx.actor), orderBy: { id: "desc" } }),
+      },
       TaskExecutionConnection,
     ),
   }),
@@ -40,10 +59,24 @@ const TaskExecutionNode = builder.prismaNode("TaskExecution", {
   fields: (t) => ({
     user: t.relation("user"),
     caller: t.relation("caller", { description: "Who asked: the user, or an enforcement service on its behalf" }),
-    task: t.exposeString("task"),
+    task: t.exposeString("task", { description: "As the caller spelled it" }),
+    resolvedTask: t.exposeString("resolvedTask", {
+      nullable: true,
+      description: "The catalog task that spelling resolved to; null for an unknown task",
+    }),
     allowed: t.exposeBoolean("allowed"),
     reason: t.expose("reason", { type: AuthorizeReasonEnum }),
-    authorization: t.relation("authorization", { nullable: true }),
+    authorizationId: t.globalID({
+      ...authorizationIdField,
+      resolve: (execution) =>
+        execution.authorizationId ? { type: "AccessAuthorization", id: execution.authorizationId } : null,
+    }),
+    authorization: t.prismaField({
+      type: "AccessAuthorization",
+      nullable: true,
+      select: { authorizationId: true },
+      resolve: (query, execution, _args, ctx) => visibleAuthorization(query, execution.authorizationId, ctx),
+    }),
     parameters: t.expose("parameters", { type: "JSON", nullable: true }),
     at: t.expose("at", { type: "DateTime" }),
   }),
@@ -105,24 +138,19 @@ builder.queryFields((t) => ({
   ),
 }));
 
-interface TaskAuthorizationShape {
-  allowed: boolean;
-  reason: "CONTROL_DISABLED" | "NOT_GOVERNED" | "SYSTEM_ACCOUNT" | "ACTIVE_AUTHORIZATION" | "NO_AUTHORIZATION";
-  authorizationId: string | null;
-  executionId: string;
-}
-
-const TaskAuthorization = builder.objectRef<TaskAuthorizationShape>("TaskAuthorization").implement({
+const TaskAuthorization = builder.objectRef<TaskAuthorizationResult>("TaskAuthorization").implement({
   fields: (t) => ({
     allowed: t.exposeBoolean("allowed"),
     reason: t.expose("reason", { type: AuthorizeReasonEnum }),
+    authorizationId: t.globalID({
+      ...authorizationIdField,
+      resolve: (result) =>
+        result.authorizationId ? { type: "AccessAuthorization", id: result.authorizationId } : null,
+    }),
     authorization: t.prismaField({
       type: "AccessAuthorization",
       nullable: true,
-      resolve: (query, result, _args, ctx) =>
-        result.authorizationId
-          ? ctx.db.accessAuthorization.findUnique({ ...query, where: { id: result.authorizationId } })
-          : null,
+      resolve: (query, result, _args, ctx) => visibleAuthorization(query, result.authorizationId, ctx),
     }),
     execution: t.prismaField({
       type: "TaskExecution",

@@ -1,9 +1,7 @@
 import { addCatalogEntry } from "../../../domain/catalog/catalog-entries.service.ts";
 import { builder } from "../../builder.ts";
+import { PolicyScopeEnum, PolicyTypeEnum } from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
-
-export const PolicyTypeEnum = builder.enumType("PolicyType", { values: ["TASK", "ROLE", "ROLE_GROUP"] as const });
-export const PolicyScopeEnum = builder.enumType("PolicyScope", { values: ["EXCHANGE", "OFFICE365"] as const });
 
 export const CatalogEntryNode = builder.prismaNode("CatalogEntry", {
   id: { field: "id" },

@@ -1,5 +1,6 @@
 import { disableElevatedAccessControl, enableElevatedAccessControl } from "../../../domain/control/control.service.ts";
 import { builder } from "../../builder.ts";
+import { UnknownTaskActionEnum } from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
 import { UserNode } from "../users/user.node.ts";
 
@@ -9,13 +10,18 @@ const ElevatedAccessControl = builder.prismaObject("ElevatedAccessControl", {
     defaultApproverGroup: t.relation("defaultApproverGroup", { nullable: true }),
     systemAccounts: t.field({
       type: [UserNode],
-      description: "Principals excluded from the control; every bypass is logged",
+      authScopes: { approvalReader: true },
+      description: "Principals excluded from the control; every bypass is logged. Admins, auditors and approvers only",
       select: { systemAccounts: { select: { user: true } } },
       resolve: (control) => control.systemAccounts.map((account) => account.user),
     }),
     maxPolicies: t.exposeInt("maxPolicies"),
     requestLifetimeHours: t.exposeInt("requestLifetimeHours"),
     defaultDurationHours: t.exposeInt("defaultDurationHours"),
+    unknownTasks: t.expose("unknownTasks", {
+      type: UnknownTaskActionEnum,
+      description: "What authorizeTask answers for a task the catalog does not know while the control is on",
+    }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
 });

@@ -1,15 +1,17 @@
+import type { PolicyScope, PolicyType } from "../../../db/client.ts";
 import { LimitExceededError } from "../../../domain/errors.ts";
 import { createApprovalPolicy, removeApprovalPolicy } from "../../../domain/policies/policies.service.ts";
+import { decodeId } from "../../../domain/validation.ts";
+import { visiblePolicies } from "../../../domain/visibility.ts";
 import { builder } from "../../builder.ts";
-import { PolicyScopeEnum, PolicyTypeEnum } from "../catalog/catalog-entry.node.ts";
+import { ApprovalTypeEnum, PolicyScopeEnum, PolicyTypeEnum } from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
-
-export const ApprovalTypeEnum = builder.enumType("ApprovalType", { values: ["MANUAL", "AUTO"] as const });
 
 export const ApprovalPolicyNode = builder.prismaNode("ApprovalPolicy", {
   id: { field: "id" },
   nullable: true,
-  findUnique: (id, ctx) => ({ id, organizationId: ctx.actor.organizationId }),
+  description: "How a target is approved. Admins, auditors and approvers only; others see governedTargets",
+  findUnique: (id, ctx) => ({ id, AND: [visiblePolicies(ctx.actor)] }),
   fields: (t) => ({
     identity: t.exposeString("id", { description: "The policy identity GUID" }),
     type: t.expose("type", { type: PolicyTypeEnum }),
@@ -23,19 +25,29 @@ export const ApprovalPolicyNode = builder.prismaNode("ApprovalPolicy", {
   }),
 });
 
+const GovernedTarget = builder
+  .objectRef<{ type: PolicyType; scope: PolicyScope; target: string; maxDurationHours: number | null }>(
+    "GovernedTarget",
+  )
+  .implement({
+    description: "A task, role or role group that a policy governs",
+    fields: (t) => ({
+      type: t.expose("type", { type: PolicyTypeEnum }),
+      scope: t.expose("scope", { type: PolicyScopeEnum }),
+      target: t.exposeString("target"),
+      maxDurationHours: t.exposeInt("maxDurationHours", { nullable: true, description: "Null: up to 720 hours" }),
+    }),
+  });
+
 builder.queryFields((t) => ({
   approvalPolicies: t.prismaConnection(
     {
       type: "ApprovalPolicy",
       cursor: "id",
-      totalCount: (_parent, _args, ctx) =>
-        ctx.db.approvalPolicy.count({ where: { organizationId: ctx.actor.organizationId } }),
+      authScopes: { approvalReader: true },
+      totalCount: (_parent, _args, ctx) => ctx.db.approvalPolicy.count({ where: visiblePolicies(ctx.actor) }),
       resolve: (query, _root, _args, ctx) =>
-        ctx.db.approvalPolicy.findMany({
-          ...query,
-          where: { organizationId: ctx.actor.organizationId },
-          orderBy: { id: "asc" },
-        }),
+        ctx.db.approvalPolicy.findMany({ ...query, where: visiblePolicies(ctx.actor), orderBy: { id: "asc" } }),
     },
     { name: "ApprovalPolicyConnection" },
     { name: "ApprovalPolicyEdge" },
@@ -43,9 +55,25 @@ builder.queryFields((t) => ({
   approvalPolicy: t.prismaField({
     type: "ApprovalPolicy",
     nullable: true,
-    args: { id: t.arg.globalID({ required: true, for: ApprovalPolicyNode }) },
-    resolve: (query, _root, { id }, ctx) =>
-      ctx.db.approvalPolicy.findFirst({ ...query, where: { id: id.id, organizationId: ctx.actor.organizationId } }),
+    authScopes: { approvalReader: true },
+    description: "By global ID or by the policy identity GUID",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) => {
+      const id = decodeId("ApprovalPolicy", String(args.id));
+      return id
+        ? ctx.db.approvalPolicy.findFirst({ ...query, where: { id, AND: [visiblePolicies(ctx.actor)] } })
+        : null;
+    },
+  }),
+  governedTargets: t.field({
+    type: [GovernedTarget],
+    description: "What needs approval, and for how long one may ask: what every member needs to file a request",
+    resolve: (_root, _args, ctx) =>
+      ctx.db.approvalPolicy.findMany({
+        where: { organizationId: ctx.actor.organizationId },
+        select: { type: true, scope: true, target: true, maxDurationHours: true },
+        orderBy: [{ target: "asc" }, { type: "asc" }],
+      }),
   }),
 }));
 

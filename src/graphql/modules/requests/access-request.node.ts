@@ -12,15 +12,22 @@ import {
   createAccessRequest,
   decideAccessRequest,
 } from "../../../domain/requests/requests.service.ts";
-import { visibleRequests } from "../../../domain/visibility.ts";
+import { decodeId } from "../../../domain/validation.ts";
+import {
+  visibleAuthorizations,
+  visibleDecisions,
+  visiblePolicies,
+  visibleRequests,
+} from "../../../domain/visibility.ts";
 import { builder } from "../../builder.ts";
-import { PolicyScopeEnum, PolicyTypeEnum } from "../catalog/catalog-entry.node.ts";
+import {
+  AccessRequestStatusEnum,
+  ApprovalTypeEnum,
+  DecisionChannelEnum,
+  PolicyScopeEnum,
+  PolicyTypeEnum,
+} from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
-
-export const AccessRequestStatusEnum = builder.enumType("AccessRequestStatus", {
-  values: ["PENDING", "APPROVED", "DENIED", "EXPIRED", "CANCELED"] as const,
-});
-export const DecisionChannelEnum = builder.enumType("DecisionChannel", { values: ["API", "EMAIL", "AUTO"] as const });
 
 builder.prismaObject("AccessDecision", {
   fields: (t) => ({
@@ -37,6 +44,7 @@ export const AccessRequestNode = builder.prismaNode("AccessRequest", {
   nullable: true,
   findUnique: (id, ctx) => ({ id, AND: [visibleRequests(ctx.actor)] }),
   fields: (t) => ({
+    identity: t.exposeString("id", { description: "The request identity GUID (Get-ElevatedAccessRequest -Identity)" }),
     requester: t.relation("requester"),
     type: t.expose("type", { type: PolicyTypeEnum }),
     scope: t.expose("scope", { type: PolicyScopeEnum }),
@@ -47,11 +55,35 @@ export const AccessRequestNode = builder.prismaNode("AccessRequest", {
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     expiresAt: t.expose("expiresAt", { type: "DateTime" }),
     decidedAt: t.expose("decidedAt", { type: "DateTime", nullable: true }),
+    approvalType: t.expose("approvalType", { type: ApprovalTypeEnum, description: "As filed" }),
     requiredApprovals: t.exposeInt("requiredApprovals"),
     approverGroup: t.relation("approverGroup"),
-    policy: t.relation("policy", { nullable: true }),
-    decisions: t.relation("decisions", { query: { orderBy: { decidedAt: "asc" } } }),
-    authorization: t.relation("authorization", { nullable: true }),
+    // Relations go through the same read rules as the root queries (domain/visibility.ts).
+    policy: t.prismaField({
+      type: "ApprovalPolicy",
+      nullable: true,
+      description: "Null once removed, and for callers who do not read approval configuration",
+      select: { policyId: true },
+      resolve: (query, request, _args, ctx) =>
+        request.policyId
+          ? ctx.db.approvalPolicy.findFirst({
+              ...query,
+              where: { id: request.policyId, AND: [visiblePolicies(ctx.actor)] },
+            })
+          : null,
+    }),
+    decisions: t.relation("decisions", {
+      query: (_args, ctx) => ({ where: visibleDecisions(ctx.actor), orderBy: { decidedAt: "asc" } }),
+    }),
+    authorization: t.prismaField({
+      type: "AccessAuthorization",
+      nullable: true,
+      resolve: (query, request, _args, ctx) =>
+        ctx.db.accessAuthorization.findFirst({
+          ...query,
+          where: { requestId: request.id, AND: [visibleAuthorizations(ctx.actor)] },
+        }),
+    }),
   }),
 });
 
@@ -84,9 +116,12 @@ builder.queryFields((t) => ({
   accessRequest: t.prismaField({
     type: "AccessRequest",
     nullable: true,
-    args: { id: t.arg.globalID({ required: true, for: AccessRequestNode }) },
-    resolve: (query, _root, { id }, ctx) =>
-      ctx.db.accessRequest.findFirst({ ...query, where: { id: id.id, ...visibleRequests(ctx.actor) } }),
+    description: "By global ID or by the request identity GUID",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) => {
+      const id = decodeId("AccessRequest", String(args.id));
+      return id ? ctx.db.accessRequest.findFirst({ ...query, where: { id, AND: [visibleRequests(ctx.actor)] } }) : null;
+    },
   }),
 }));
 

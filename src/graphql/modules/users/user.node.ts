@@ -1,7 +1,6 @@
+import { isReader } from "../../../domain/access.ts";
 import { builder } from "../../builder.ts";
-
-export const PrincipalKindEnum = builder.enumType("PrincipalKind", { values: ["MEMBER", "GUEST", "SERVICE"] as const });
-export const UserRoleEnum = builder.enumType("UserRole", { values: ["ADMIN", "AUDITOR", "ENFORCER"] as const });
+import { PrincipalKindEnum, UserRoleEnum } from "../common/enums.ts";
 
 export const UserNode = builder.prismaNode("User", {
   id: { field: "id" },
@@ -12,7 +11,12 @@ export const UserNode = builder.prismaNode("User", {
     email: t.exposeString("email", { description: "The user principal name" }),
     displayName: t.exposeString("displayName"),
     kind: t.expose("kind", { type: PrincipalKindEnum }),
-    roles: t.expose("roles", { type: [UserRoleEnum] }),
+    roles: t.field({
+      type: [UserRoleEnum],
+      nullable: true,
+      description: "Null unless it is the caller, or the caller is an admin or auditor",
+      resolve: (user, _args, ctx) => (user.id === ctx.actor.id || isReader(ctx.actor) ? user.roles : null),
+    }),
   }),
 });
 
