@@ -35,6 +35,10 @@ export const envSchema = z
     JWT_ISSUER: z.string().min(1).default("elevate-dev"),
     JWT_AUDIENCE: z.string().min(1).default("elevate"),
     JWKS_URL: z.url({ message: "must be a URL" }).optional(),
+    // Where the console and the command line sign in (OpenID Connect); default: JWT_ISSUER with JWKS_URL.
+    OIDC_ISSUER: z.url({ message: "must be a URL" }).optional(),
+    OIDC_CLIENT_ID: z.string().min(1).optional(),
+    OIDC_SCOPES: z.string().min(1).default("openid profile email offline_access"),
     DEV_ISSUER_KEY_FILE: z.string().min(1).default(".elevate/dev-issuer-key.json"),
     DEV_MAILBOX_DIR: z.string().min(1).default(".elevate/dev-mail"),
     RECONCILE_INTERVAL_SECONDS: z.coerce.number({ message: "must be a number" }).int().min(1).max(3600).default(60),

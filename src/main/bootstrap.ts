@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { seedDemo } from "../../prisma/seed.ts";
-import { loadOrCreateDevIssuerKey } from "../auth/dev-issuer.ts";
+import { type DevIssuerKey, loadOrCreateDevIssuerKey } from "../auth/dev-issuer.ts";
 import { createTokenVerifier, type TokenVerifier } from "../auth/token-verifier.ts";
 import type { Env } from "../config/env.ts";
 import { createDb, type Db } from "../db/client.ts";
@@ -17,10 +17,21 @@ export async function prepareDatabase(env: Env, logger: Logger): Promise<Db> {
   return db;
 }
 
-export async function tokenVerifier(env: Env): Promise<TokenVerifier> {
+/** Token verification against the identity provider (JWKS_URL), or the built-in dev issuer and its key. */
+export async function identityEdge(env: Env): Promise<{ verifyToken: TokenVerifier; devKey: DevIssuerKey | null }> {
   if (env.JWKS_URL) {
-    return createTokenVerifier({ issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, jwksUrl: env.JWKS_URL });
+    return {
+      verifyToken: createTokenVerifier({ issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, jwksUrl: env.JWKS_URL }),
+      devKey: null,
+    };
   }
-  const key = await loadOrCreateDevIssuerKey(env.DEV_ISSUER_KEY_FILE);
-  return createTokenVerifier({ issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, devPublicKey: key.publicKey });
+  const devKey = await loadOrCreateDevIssuerKey(env.DEV_ISSUER_KEY_FILE);
+  return {
+    verifyToken: createTokenVerifier({
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      devPublicKey: devKey.publicKey,
+    }),
+    devKey,
+  };
 }

@@ -4,7 +4,8 @@ import { loadEnvOrExit } from "./load-env.ts";
 const env = loadEnvOrExit();
 
 const { logger } = await import("./logger.ts");
-const { prepareDatabase, tokenVerifier } = await import("./bootstrap.ts");
+const { prepareDatabase, identityEdge } = await import("./bootstrap.ts");
+const { signInRoutes } = await import("../http/sign-in.ts");
 const { createApp } = await import("../http/app.ts");
 const { startJobRuntime } = await import("../jobs/runtime.ts");
 const { eventEffectHandlers, followCoverageChanges } = await import("../http/event-bus.ts");
@@ -29,15 +30,27 @@ const jobs = await startJobRuntime({
   effectHandlers: [eventEffectHandlers(events.bus)],
   delivery,
 });
+const { verifyToken, devKey } = await identityEdge(env);
 const { server } = createApp({
   db,
-  verifyToken: await tokenVerifier(env),
+  verifyToken,
   effects: jobs.effects,
   events: events.bus,
   publicUrl: env.PUBLIC_URL,
   production: env.NODE_ENV === "production",
   readinessChecks: jobs.readinessChecks,
-  routes: mailbox ? { "/dev/mail": devMailPage(() => mailbox.list()) } : {},
+  routes: {
+    ...(mailbox ? { "/dev/mail": devMailPage(() => mailbox.list()) } : {}),
+    ...signInRoutes(
+      {
+        issuer: env.OIDC_ISSUER ?? (env.JWKS_URL ? env.JWT_ISSUER : null),
+        clientId: env.OIDC_CLIENT_ID ?? null,
+        scopes: env.OIDC_SCOPES,
+        devSignIn: devKey !== null,
+      },
+      devKey && { db, key: devKey, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
+    ),
+  },
 });
 
 server.listen(env.PORT, () => {

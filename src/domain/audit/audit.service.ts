@@ -1,8 +1,30 @@
 import type { Db, Prisma, Tx } from "../../db/client.ts";
 import { chainHash, findFirstBrokenSequence, genesisHash, type StoredAuditRecord } from "./audit-chain.ts";
 
+/**
+ * Every audited change, named after the cmdlet it corresponds to (Exchange's where
+ * one exists, e.g. Add-DistributionGroupMember for approver group membership).
+ */
+export type AuditAction =
+  | "Enable-ElevatedAccessControl"
+  | "Disable-ElevatedAccessControl"
+  | "Set-ElevatedAccessControl"
+  | "New-DistributionGroup"
+  | "Add-DistributionGroupMember"
+  | "Remove-DistributionGroupMember"
+  | "New-ElevatedAccessCatalogEntry"
+  | "New-ElevatedAccessApprovalPolicy"
+  | "Remove-ElevatedAccessApprovalPolicy"
+  | "New-ElevatedAccessRequest"
+  | "Approve-ElevatedAccessRequest"
+  | "Deny-ElevatedAccessRequest"
+  | "Cancel-ElevatedAccessRequest"
+  | "Expire-ElevatedAccessRequest"
+  | "Revoke-ElevatedAccessAuthorization"
+  | "End-ElevatedAccessAuthorization";
+
 export interface AuditEntry {
-  action: string;
+  action: AuditAction;
   subjectId?: string | null;
   details: Record<string, unknown>;
 }

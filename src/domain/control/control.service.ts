@@ -1,9 +1,15 @@
 import { z } from "zod";
 import { requireAdmin } from "../access.ts";
 import { findApproverGroup, usersByEmail } from "../approver-groups/approver-groups.service.ts";
+import { maxGrantHours } from "../catalog/catalog.service.ts";
 import type { ServiceContext } from "../context.ts";
+import { ConflictError } from "../errors.ts";
 import { transition } from "../transition.ts";
-import { emailAddress, nonEmptyText, parseInput } from "../validation.ts";
+import { emailAddress, nonEmptyText, parseInput, wholeHours } from "../validation.ts";
+
+/** A request nobody decides within a week is not waiting for a decision any more. */
+const maxRequestLifetimeHours = 168;
+const maxPoliciesLimit = 200;
 
 const enableInput = z.object({
   adminGroup: nonEmptyText(254),
@@ -28,6 +34,82 @@ export async function enableElevatedAccessControl(ctx: ServiceContext, rawInput:
     audit({
       action: "Enable-ElevatedAccessControl",
       details: { adminGroup: group.email, systemAccounts: accounts.map((user) => user.email).sort() },
+    });
+    effect({ kind: "coverageChanged", organizationId: ctx.organizationId });
+    return control;
+  });
+}
+
+const updateInput = z.object({
+  defaultApproverGroup: nonEmptyText(254).nullish(),
+  systemAccounts: z.array(emailAddress).max(50, "must list at most 50 accounts").nullish(),
+  defaultDurationHours: wholeHours(maxGrantHours).nullish(),
+  requestLifetimeHours: wholeHours(maxRequestLifetimeHours).nullish(),
+  maxPolicies: z
+    .number("must be a number")
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(maxPoliciesLimit, `must be at most ${maxPoliciesLimit}`)
+    .nullish(),
+  unknownTasks: z.enum(["DENY", "ALLOW"]).nullish(),
+});
+
+/**
+ * Changes the control's settings (Set-ElevatedAccessControl); fields left out keep
+ * their value. Requests already filed keep the lifetime and duration they got.
+ */
+export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput: unknown) {
+  requireAdmin(ctx);
+  const input = parseInput(updateInput, rawInput);
+  return transition(ctx, async ({ tx, audit, effect }) => {
+    // Serializes with policy creation, which checks the limit under the same lock.
+    const [before] = await tx.$queryRaw<
+      {
+        defaultApproverGroupId: string | null;
+        maxPolicies: number;
+        requestLifetimeHours: number;
+        defaultDurationHours: number;
+        unknownTasks: string;
+      }[]
+    >`SELECT "defaultApproverGroupId"::text, "maxPolicies", "requestLifetimeHours", "defaultDurationHours", "unknownTasks"::text
+      FROM "ElevatedAccessControl" WHERE "organizationId" = ${ctx.organizationId}::uuid FOR UPDATE`;
+    if (!before) throw new Error("organization has no control settings");
+    const group = input.defaultApproverGroup
+      ? await findApproverGroup(tx, ctx.organizationId, input.defaultApproverGroup, "defaultApproverGroup")
+      : null;
+    if (input.maxPolicies != null) {
+      const count = await tx.approvalPolicy.count({ where: { organizationId: ctx.organizationId } });
+      if (input.maxPolicies < count) {
+        throw new ConflictError(`maxPolicies: the organization already has ${count} policies; remove some first`);
+      }
+    }
+    const accounts =
+      input.systemAccounts != null
+        ? await usersByEmail(tx, ctx.organizationId, input.systemAccounts, "systemAccounts")
+        : null;
+    if (accounts) await tx.controlSystemAccount.deleteMany({ where: { organizationId: ctx.organizationId } });
+    const control = await tx.elevatedAccessControl.update({
+      where: { organizationId: ctx.organizationId },
+      data: {
+        ...(group ? { defaultApproverGroupId: group.id } : {}),
+        ...(input.defaultDurationHours != null ? { defaultDurationHours: input.defaultDurationHours } : {}),
+        ...(input.requestLifetimeHours != null ? { requestLifetimeHours: input.requestLifetimeHours } : {}),
+        ...(input.maxPolicies != null ? { maxPolicies: input.maxPolicies } : {}),
+        ...(input.unknownTasks ? { unknownTasks: input.unknownTasks } : {}),
+        ...(accounts ? { systemAccounts: { create: accounts.map((user) => ({ userId: user.id })) } } : {}),
+      },
+    });
+    audit({
+      action: "Set-ElevatedAccessControl",
+      details: {
+        ...(group ? { defaultApproverGroup: group.email } : {}),
+        ...(accounts ? { systemAccounts: accounts.map((user) => user.email).sort() } : {}),
+        ...Object.fromEntries(
+          (["defaultDurationHours", "requestLifetimeHours", "maxPolicies", "unknownTasks"] as const)
+            .filter((field) => input[field] != null && input[field] !== before[field])
+            .map((field) => [field, { from: before[field], to: input[field] }]),
+        ),
+      },
     });
     effect({ kind: "coverageChanged", organizationId: ctx.organizationId });
     return control;

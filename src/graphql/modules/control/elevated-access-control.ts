@@ -1,4 +1,8 @@
-import { disableElevatedAccessControl, enableElevatedAccessControl } from "../../../domain/control/control.service.ts";
+import {
+  disableElevatedAccessControl,
+  enableElevatedAccessControl,
+  updateElevatedAccessControl,
+} from "../../../domain/control/control.service.ts";
 import { builder } from "../../builder.ts";
 import { UnknownTaskActionEnum } from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
@@ -56,5 +60,27 @@ builder.mutationField("disableElevatedAccessControl", (t) =>
     description: "Turns the control off; policies and groups are kept",
     errors: mutationErrors("DisableElevatedAccessControlResult"),
     resolve: (_root, _args, ctx) => disableElevatedAccessControl(ctx.services),
+  }),
+);
+
+const UpdateElevatedAccessControlInput = builder.inputType("UpdateElevatedAccessControlInput", {
+  description: "Fields left out keep their value",
+  fields: (t) => ({
+    defaultApproverGroup: t.string({ description: "Approver group email (or ID)" }),
+    systemAccounts: t.stringList({ description: "Replaces the list of accounts excluded from the control" }),
+    defaultDurationHours: t.int(),
+    requestLifetimeHours: t.int({ description: "How long a request waits for a decision (1 to 168)" }),
+    maxPolicies: t.int(),
+    unknownTasks: t.field({ type: UnknownTaskActionEnum }),
+  }),
+});
+
+builder.mutationField("updateElevatedAccessControl", (t) =>
+  t.field({
+    type: ElevatedAccessControl,
+    description: "Changes the control's settings (admins)",
+    errors: mutationErrors("UpdateElevatedAccessControlResult"),
+    args: { input: t.arg({ type: UpdateElevatedAccessControlInput, required: true }) },
+    resolve: (_root, { input }, ctx) => updateElevatedAccessControl(ctx.services, input),
   }),
 );
