@@ -34,6 +34,7 @@ COPY --from=dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY emails ./emails
 COPY prisma/migrations ./prisma/migrations
+COPY prisma/guards.sql ./prisma/guards.sql
 USER node
 EXPOSE 4000 4001
 # Liveness of the API; the worker's service overrides it with its own port (WORKER_HEALTH_PORT).
