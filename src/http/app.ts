@@ -5,7 +5,6 @@ import { useServer } from "graphql-ws/use/ws";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import type { TokenVerifier } from "../auth/token-verifier.ts";
-import type { Db } from "../db/client.ts";
 import { type ServiceDeps, serviceContext } from "../domain/context.ts";
 import type { EventBus } from "../domain/events.ts";
 import { AuthenticationError, actorById, resolveActor } from "../domain/identity.ts";

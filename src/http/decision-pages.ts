@@ -1,6 +1,5 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Db } from "../db/client.ts";
 import { consumeDecisionToken, findDecisionToken } from "../domain/approval-tokens/approval-tokens.service.ts";
 import { type ServiceDeps, serviceContext } from "../domain/context.ts";
 import { ConflictError, DomainError } from "../domain/errors.ts";

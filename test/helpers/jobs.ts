@@ -4,7 +4,6 @@ import { type Actor, type EffectSink, type ServiceContext, serviceContext } from
 import { enableElevatedAccessControl } from "../../src/domain/control/control.service.ts";
 import { actorById } from "../../src/domain/identity.ts";
 import { createApprovalPolicy } from "../../src/domain/policies/policies.service.ts";
-import { createAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { createEffectSink, jobEffectHandlers } from "../../src/jobs/effects.ts";
 import { JobQueues } from "../../src/jobs/producer.ts";
 import { type JobKind, jobKinds, jobTable } from "../../src/jobs/queues.ts";
