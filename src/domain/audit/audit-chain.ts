@@ -212,20 +212,24 @@ export class AuditVerifier {
     this.lastSequence = Math.max(this.lastSequence, event.sequence);
     if (this.firstBroken !== null) return;
     if (event.sequence !== this.expectedSequence) {
-      return this.eventBroken(this.expectedSequence, "is missing");
+      this.eventBroken(this.expectedSequence, "is missing");
+      return;
     }
     if (event.prevHash !== this.prevHash || chainHash(this.prevHash, event) !== event.hash) {
-      return this.eventBroken(event.sequence, "does not match its hash or its link to the previous event");
+      this.eventBroken(event.sequence, "does not match its hash or its link to the previous event");
+      return;
     }
     if (this.keys.macKey) {
       if (event.mac) this.macSeen = true;
       if (event.mac ? event.mac !== eventMac({ macKey: this.keys.macKey }, event.hash) : this.macSeen) {
-        return this.eventBroken(event.sequence, "has a MAC that AUDIT_KEY did not make");
+        this.eventBroken(event.sequence, "has a MAC that AUDIT_KEY did not make");
+        return;
       }
     }
     for (const checkpoint of this.checkpoints) {
       if (checkpoint.auditSequence === event.sequence && checkpoint.auditHash !== event.hash) {
-        return this.eventBroken(event.sequence, `is not the event checkpoint ${checkpoint.number} signed`);
+        this.eventBroken(event.sequence, `is not the event checkpoint ${checkpoint.number} signed`);
+        return;
       }
     }
     this.checked += 1;

@@ -107,7 +107,11 @@ export async function authorizeTask(ctx: ServiceContext, rawInput: unknown): Pro
 function storableTask(rawInput: unknown): string {
   const task = (rawInput as { task?: unknown } | null)?.task;
   if (typeof task !== "string") return "";
-  return unsafeTextReason(task) ? task.replace(/[\u0000\p{Cs}]/gu, "\uFFFD").slice(0, 256) : task.slice(0, 256);
+  // NUL and lone surrogates (what unsafeTextReason refuses) become U+FFFD, so the log keeps the rest.
+  const storable = unsafeTextReason(task)
+    ? Array.from(task, (char) => (unsafeTextReason(char) ? "\uFFFD" : char)).join("")
+    : task;
+  return storable.slice(0, 256);
 }
 
 /** Refused calls are logged too, with why: a probe of who may check what leaves a trace. */
