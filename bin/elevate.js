@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `elevate` command. It runs the TypeScript sources through tsx (a production
-// dependency), so it works in a checkout (`npx elevate`) and after `npm install -g`.
+// The `elevate` command. It runs src/cli's TypeScript through tsx (a production
+// dependency) rather than a build: the same in a checkout (`npx elevate`) and after
+// `npm install -g .`, which links the checkout. The server's compiled build leaves it out.
 import { register } from "tsx/esm/api";
 
 register();
