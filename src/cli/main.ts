@@ -63,7 +63,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       .configureOutput({
         writeOut: io.stdout,
         writeErr: io.stderr,
-        outputError: (message, write) => write(powershellSpelling(message)),
+        outputError: (message, write) =>
+          write(`${failedCmdlet}: USAGE: ${powershellSpelling(message.replace(/^error: /, ""))}`),
       })
       .configureHelp({
         optionTerm: (option) => (option.long === "--help" ? "-?, --help" : option.flags.replace(/^--/, "-")),
