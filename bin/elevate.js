@@ -5,6 +5,11 @@
 import { register } from "tsx/esm/api";
 
 register();
+// A reader that stopped early (`elevate ... | head -1`) is no failure of the command.
+process.stdout.on("error", (error) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(process.exitCode ?? 0);
+});
 const { main } = await import("../src/cli/main.ts");
 process.exitCode = await main(process.argv.slice(2), {
   env: process.env,
