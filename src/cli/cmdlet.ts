@@ -285,19 +285,19 @@ function optionFor(name: string, spec: Parameter): Option {
   return option;
 }
 
-/** PowerShell's syntax line: `-Task <String> -Reason <String> [-DurationHours <Int32>]`. */
+/** PowerShell's syntax line: `(-Task <String> | -Role <String>) -Reason <String> [-DurationHours <Int32>]`. */
 export function syntax(definition: Cmdlet): string {
-  const parts = Object.entries(definition.parameters).map(([name, spec]) => {
-    const term = spec.kind === "switch" ? `-${name}` : `-${name} <${spec.typeName}>`;
-    return spec.mandatory ? term : `[${term}]`;
-  });
-  if (definition.oneOf) {
-    const group = definition.oneOf.map((name) => `-${name} <${definition.parameters[name]!.typeName}>`).join(" | ");
-    const rest = parts.filter((_, i) => !definition.oneOf!.includes(Object.keys(definition.parameters)[i]!));
-    parts.splice(0, parts.length, `(${group})`, ...rest);
-  }
-  if (definition.view) parts.push("[-Select <String[]>] [-ExpandProperty <String>] [-Json]");
-  return parts.join(" ");
+  const oneOf = definition.oneOf ?? [];
+  const term = (name: string, spec: Parameter) => (spec.kind === "switch" ? `-${name}` : `-${name} <${spec.typeName}>`);
+  const terms = (parameters: Parameters) =>
+    Object.entries(parameters)
+      .filter(([name]) => !oneOf.includes(name))
+      .map(([name, spec]) => (spec.mandatory ? term(name, spec) : `[${term(name, spec)}]`));
+  return [
+    ...(oneOf.length ? [`(${oneOf.map((name) => term(name, definition.parameters[name]!)).join(" | ")})`] : []),
+    ...terms(definition.parameters),
+    ...(definition.view ? terms(commonParameters) : []),
+  ].join(" ");
 }
 
 /** The commander command for a cmdlet; `action` receives the parsed values. */

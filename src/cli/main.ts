@@ -44,7 +44,7 @@ function findCmdlet(name: string): Cmdlet | undefined {
 /** Runs one command line; answers the exit code. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let json = false;
-  let failedCmdlet = "elevate";
+  let commandName = "elevate";
   try {
     // One argument with spaces is a whole PowerShell line; otherwise the shell split it.
     const line: CommandLine = argv.length === 1 && /\s/.test(argv[0]!) ? parseLine(argv[0]!) : parseArgv(argv);
@@ -64,7 +64,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         writeOut: io.stdout,
         writeErr: io.stderr,
         outputError: (message, write) =>
-          write(`${failedCmdlet}: USAGE: ${powershellSpelling(message.replace(/^error: /, ""))}`),
+          write(`${commandName}: USAGE: ${powershellSpelling(message.replace(/^error: /, ""))}`),
       })
       .configureHelp({
         optionTerm: (option) => (option.long === "--help" ? "-?, --help" : option.flags.replace(/^--/, "-")),
@@ -105,7 +105,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     else {
       const named = findCmdlet(first.value.text);
       if (named) {
-        failedCmdlet = named.name;
+        commandName = named.name;
         args = [named.name, ...commanderArgs(named, { tokens: rest, pipeline: line.pipeline })];
       } else if (["help", "get-help"].includes(first.value.text.toLowerCase())) {
         const topic = rest[0] && "value" in rest[0] ? rest[0].value.text : undefined;
@@ -116,7 +116,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      const helpShown = ["commander.helpDisplayed", "commander.help", "commander.version"].includes(error.code);
+      const helpShown = error.code === "commander.helpDisplayed" || error.code === "commander.help";
       return helpShown ? exitCodes.ok : exitCodes.usage;
     }
     if (error instanceof CliError) {
@@ -124,18 +124,18 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.stderr(
         json
           ? `${JSON.stringify({ error: { code: error.code, message: error.message, ...(field ? { field } : {}) } })}\n`
-          : `${failedCmdlet}: ${error.code}: ${error.message}\n`,
+          : `${commandName}: ${error.code}: ${error.message}\n`,
       );
       if (error instanceof UsageError) {
         io.stderr(
-          failedCmdlet === "elevate"
+          commandName === "elevate"
             ? "(elevate help lists the cmdlets)\n"
-            : `(elevate help ${failedCmdlet} lists its parameters)\n`,
+            : `(elevate help ${commandName} lists its parameters)\n`,
         );
       }
       return error.exitCode;
     }
-    io.stderr(`${failedCmdlet}: ${(error as Error).stack ?? String(error)}\n`);
+    io.stderr(`${commandName}: ${(error as Error).stack ?? String(error)}\n`);
     return exitCodes.unexpected;
   }
 }

@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
+import { UsageError } from "../errors.ts";
 
 // Sign-ins are kept per server in the user's config directory, readable by the user
 // alone (0600 in a 0700 directory), as other command-line clients keep tokens.
@@ -43,6 +44,7 @@ export function configDir(env: NodeJS.ProcessEnv): string {
 
 /** A server URL as one key: no trailing slash, lower-case scheme and host. */
 export function normalizeUrl(url: string): string {
+  if (!URL.canParse(url)) throw new UsageError(`not a server URL: ${url}`);
   return new URL(url).toString().replace(/\/+$/, "");
 }
 
