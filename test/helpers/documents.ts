@@ -145,6 +145,7 @@ export const ApproveRequest = graphql(`
       ... on AccessRequest {
         id
         status
+        target
         decidedAt
         decisions {
           approver {
