@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevIssuerKey, loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
 import { createDb, type Db } from "../../src/db/client.ts";
-import { uniquePrefix } from "../helpers/jobs.ts";
+import { jobClient, uniquePrefix } from "../helpers/jobs.ts";
 import { type ApiProcess, freePort, spawnApi } from "../helpers/processes.ts";
 import { devTokenFor } from "../helpers/tokens.ts";
 import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
@@ -48,6 +48,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.stop();
+  // The jobs the API queued (request expiry, mail) are this file's alone.
+  await (await jobClient(redisUrl, queuePrefix)).close();
   await db?.$disconnect();
 });
 
