@@ -1,20 +1,29 @@
 import type { CodegenConfig } from "@graphql-codegen/cli";
 
-// Typed documents for the tests: `graphql(...)` calls in test/ are checked
-// against schema.graphql and return TypedDocumentNodes.
+const typesConfig = {
+  scalars: { DateTime: "string", JSON: "unknown" },
+  enumsAsTypes: true,
+  useTypeImports: true,
+};
+
+// Typed documents: `graphql(...)` calls are checked against schema.graphql and
+// return typed documents. The tests get AST documents; the `elevate` command gets
+// plain strings, so it sends them without loading graphql-js at every start.
 const config: CodegenConfig = {
   schema: "schema.graphql",
-  documents: ["test/**/*.ts", "!test/graphql/**"],
   ignoreNoDocuments: true,
   emitLegacyCommonJSImports: false,
   generates: {
     "test/graphql/": {
+      documents: ["test/**/*.ts", "!test/graphql/**"],
       preset: "client",
-      config: {
-        scalars: { DateTime: "string", JSON: "unknown" },
-        enumsAsTypes: true,
-        useTypeImports: true,
-      },
+      config: typesConfig,
+      presetConfig: { fragmentMasking: false },
+    },
+    "src/cli/graphql/": {
+      documents: ["src/cli/**/*.ts", "!src/cli/graphql/**"],
+      preset: "client",
+      config: { ...typesConfig, documentMode: "string" },
       presetConfig: { fragmentMasking: false },
     },
   },
