@@ -31,6 +31,7 @@ export const apiExitCodes: Record<ErrorCode, number> = {
   NOT_AN_APPROVER: 18,
   ALREADY_DECIDED: 19,
   REQUEST_EXPIRED: 20,
+  RATE_LIMITED: 21,
 };
 
 /** A failure the command reports as `<code>: <message>` before exiting with `exitCode`. */
