@@ -34,6 +34,19 @@ export type AccessRequestEventType =
   | "REVOKED"
   | "ENDED";
 
+/** What a deadline transition (a request's expiry, a grant's end) did when its moment was asked for. */
+export type DeadlineOutcome =
+  | { kind: "done" }
+  /** Not due yet by this host's clock: try again at `at`. */
+  | { kind: "notDue"; at: Date }
+  /** Decided, canceled, revoked, ended or gone meanwhile: nothing left to do. */
+  | { kind: "settled" };
+
+/** What to do after commit for each kind of effect; kinds without a handler are ignored. */
+export type EffectHandlers = {
+  [K in Effect["kind"]]?: (effect: Extract<Effect, { kind: K }>) => Promise<void>;
+};
+
 /**
  * Carries effects out after commit. Failing here never undoes a transition: the
  * reconciler re-creates lost jobs from the database, which holds the truth.

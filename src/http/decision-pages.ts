@@ -5,7 +5,7 @@ import { type ServiceDeps, serviceContext } from "../domain/context.ts";
 import { ConflictError, DomainError } from "../domain/errors.ts";
 import { actorById } from "../domain/identity.ts";
 import { decideAccessRequest } from "../domain/requests/requests.service.ts";
-import { pageCssHash, renderDecisionConfirmPage, renderDecisionOutcomePage } from "../email/decision-page.ts";
+import { pageCssHash, renderDecisionConfirmPage, renderDecisionOutcomePage } from "./decision-page.view.ts";
 
 export interface DecisionPageDeps extends ServiceDeps {
   publicUrl: string;

@@ -9,7 +9,7 @@ import {
 } from "../../db/client.ts";
 import { requireActor } from "../access.ts";
 import { findCatalogEntry, maxGrantHours, targetKindFields } from "../catalog/catalog.service.ts";
-import type { ServiceContext } from "../context.ts";
+import type { DeadlineOutcome, ServiceContext } from "../context.ts";
 import {
   AlreadyDecidedError,
   ConflictError,
@@ -449,11 +449,8 @@ export async function cancelPendingRequestsOfPolicy(
   return canceled;
 }
 
-/**
- * Expires one PENDING request whose expiresAt has passed; false when it was
- * decided, canceled or already expired meanwhile, or is not due yet.
- */
-export async function expireAccessRequest(ctx: ServiceContext, requestId: string): Promise<boolean> {
+/** Expires one PENDING request whose expiresAt has passed; says so, or when it is due, or that it moved on. */
+export async function expireAccessRequest(ctx: ServiceContext, requestId: string): Promise<DeadlineOutcome> {
   return transition(ctx, async (scope) => {
     const { tx, now, audit, effect } = scope;
     const expired = await moveRequest(
@@ -467,11 +464,17 @@ export async function expireAccessRequest(ctx: ServiceContext, requestId: string
         expiresAt: { lte: now },
       },
     );
-    if (!expired) return false;
+    if (!expired) {
+      const pending = await tx.accessRequest.findFirst({
+        where: { id: requestId, organizationId: ctx.organizationId, status: "PENDING" },
+        select: { expiresAt: true },
+      });
+      return pending ? { kind: "notDue", at: pending.expiresAt } : { kind: "settled" };
+    }
     audit({ action: "Expire-ElevatedAccessRequest", subjectId: requestId, details: {} });
     const { requesterId } = await tx.accessRequest.findUniqueOrThrow({ where: { id: requestId } });
     await queueMail(scope, ctx.organizationId, [{ template: "request-expired", recipientId: requesterId, requestId }]);
     effect({ kind: "requestEvent", organizationId: ctx.organizationId, requestId, type: "EXPIRED", at: now });
-    return true;
+    return { kind: "done" };
   });
 }
