@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintDecisionTokens } from "../../src/domain/approval-tokens/approval-tokens.service.ts";
-import { createAccessRequest, decideAccessRequest } from "../../src/domain/requests/requests.service.ts";
+import { approveAccessRequest, createAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { deliverMail } from "../../src/email/deliver.ts";
 import { smtpMailer } from "../../src/email/mailer.ts";
 import { Reconciler } from "../../src/jobs/reconciler.ts";
@@ -252,7 +252,7 @@ describe("delivery", () => {
       target: nextTarget(),
       reason: "quick",
     });
-    await decideAccessRequest(contextFor(env.t.db, approver), { requestId: request.id }, true, "API");
+    await approveAccessRequest(contextFor(env.t.db, approver), { requestId: request.id });
     const [message] = await env.t.db.emailMessage.findMany({
       where: { requestId: request.id, template: "approval-needed" },
     });

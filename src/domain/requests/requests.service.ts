@@ -316,18 +316,29 @@ function assertPending(request: AccessRequest, now: Date): void {
   if (request.expiresAt <= now) throw new RequestExpiredError("request passed its expiry time");
 }
 
+/** Approve-ElevatedAccessRequest: one approval; the request is approved once its quorum is met. */
+export function approveAccessRequest(ctx: ServiceContext, rawInput: unknown, channel: DecisionChannel = "API") {
+  return recordDecision(ctx, rawInput, { approved: true, channel });
+}
+
+/** Deny-ElevatedAccessRequest: one denial denies the request. */
+export function denyAccessRequest(ctx: ServiceContext, rawInput: unknown, channel: DecisionChannel = "API") {
+  return recordDecision(ctx, rawInput, { approved: false, channel });
+}
+
 /**
- * Records an approval or a denial. The same function serves GraphQL, the email
- * decision page and any other door; `channel` says which one was used.
+ * The one decision transaction behind every door: GraphQL and the command line through
+ * approve/deny above, the email links through `decideByLink`, which passes `spendLink`
+ * so the link is spent in the same transaction and decides at most once.
  */
-export async function decideAccessRequest(
+export async function recordDecision(
   ctx: ServiceContext,
   rawInput: unknown,
-  approved: boolean,
-  channel: DecisionChannel,
-  // Runs in the decision's transaction once the decision is allowed; a one-click
-  // link spends its token here, so a link decides at most once.
-  authorizeDoor?: (tx: Tx, now: Date) => Promise<void>,
+  {
+    approved,
+    channel,
+    spendLink,
+  }: { approved: boolean; channel: DecisionChannel; spendLink?: (tx: Tx, now: Date) => Promise<void> },
 ) {
   const actor = requireActor(ctx);
   const input = parseInput(decideInput, rawInput);
@@ -342,7 +353,7 @@ export async function decideAccessRequest(
     if (request.decisions.some((decision) => decision.approverId === actor.id)) {
       throw new ConflictError("you have already decided this request");
     }
-    await authorizeDoor?.(tx, now);
+    await spendLink?.(tx, now);
     await tx.accessDecision.create({
       data: {
         organizationId: ctx.organizationId,

@@ -10,9 +10,10 @@ import {
   SelfApprovalError,
 } from "../../../domain/errors.ts";
 import {
+  approveAccessRequest,
   cancelAccessRequest,
   createAccessRequest,
-  decideAccessRequest,
+  denyAccessRequest,
 } from "../../../domain/requests/requests.service.ts";
 import { decodeId } from "../../../domain/validation.ts";
 import {
@@ -186,13 +187,13 @@ builder.mutationFields((t) => ({
     type: AccessRequestNode,
     errors: mutationErrors("ApproveAccessRequestResult", decisionErrors),
     args: { input: t.arg({ type: DecideAccessRequestInput, required: true }) },
-    resolve: (_root, { input }, ctx) => decideAccessRequest(ctx.services, input, true, "API"),
+    resolve: (_root, { input }, ctx) => approveAccessRequest(ctx.services, input),
   }),
   denyAccessRequest: t.field({
     type: AccessRequestNode,
     errors: mutationErrors("DenyAccessRequestResult", decisionErrors),
     args: { input: t.arg({ type: DecideAccessRequestInput, required: true }) },
-    resolve: (_root, { input }, ctx) => decideAccessRequest(ctx.services, input, false, "API"),
+    resolve: (_root, { input }, ctx) => denyAccessRequest(ctx.services, input),
   }),
   cancelAccessRequest: t.field({
     type: AccessRequestNode,
