@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintDecisionTokens } from "../../src/domain/approval-tokens/approval-tokens.service.ts";
+import { encodeGlobalId } from "../../src/domain/global-id.ts";
 import { approveAccessRequest, createAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { deliverMail } from "../../src/email/deliver.ts";
 import { smtpMailer } from "../../src/email/mailer.ts";
@@ -240,7 +241,7 @@ describe("delivery", () => {
     });
     const report = await reconciler.runOnce();
     expect(report?.requeued?.mail).toBe(2);
-    const globalId = Buffer.from(`AccessRequest:${request.id}`).toString("base64");
+    const globalId = encodeGlobalId("AccessRequest", request.id);
     const mails = await env.smtp.messages((mail) => mentions(mail, globalId), 2);
     expect(mails.map((mail) => mail.to).sort()).toEqual(["approver1@fabrikam.com", "approver2@fabrikam.com"]);
   });

@@ -8,6 +8,7 @@ import {
   type Tx,
 } from "../../db/client.ts";
 import { requireActor } from "../access.ts";
+import { eligibleApproverIds, isEligibleApprover } from "../approver-groups/eligibility.ts";
 import { findCatalogEntry, maxGrantHours, targetKindFields } from "../catalog/catalog.service.ts";
 import type { DeadlineOutcome, ServiceContext } from "../context.ts";
 import {
@@ -23,7 +24,7 @@ import {
   SelfApprovalError,
   ValidationError,
 } from "../errors.ts";
-import { eligibleApproverIds, queueMail } from "../notifications/notifications.service.ts";
+import { queueMail } from "../notifications/notifications.service.ts";
 import {
   describeStricter,
   type GoverningPolicy,
@@ -277,7 +278,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         organizationId: request.organizationId,
         expiresAt: request.expiresAt,
       });
-      const approvers = await eligibleApproverIds(scope, request.approverGroupId, request.requesterId);
+      const approvers = await eligibleApproverIds(scope.tx, request.approverGroupId, request.requesterId);
       await queueMail(
         scope,
         ctx.organizationId,
@@ -299,15 +300,6 @@ async function lockRequest(tx: Tx, organizationId: string, id: string) {
     SELECT id::text FROM "AccessRequest" WHERE id = ${id}::uuid AND "organizationId" = ${organizationId}::uuid FOR UPDATE`;
   if (locked.length === 0) throw new NotFoundError("requestId", "access request");
   return tx.accessRequest.findUniqueOrThrow({ where: { id }, include: { decisions: true } });
-}
-
-/** Eligible approver: a MEMBER principal in the group now, and not the requester. */
-export async function isEligibleApprover(tx: Tx, approverGroupId: string, userId: string): Promise<boolean> {
-  const membership = await tx.approverGroupMember.findFirst({
-    where: { groupId: approverGroupId, userId, user: { kind: "MEMBER" } },
-    select: { userId: true },
-  });
-  return membership !== null;
 }
 
 function assertPending(request: AccessRequest, now: Date): void {
