@@ -47,7 +47,7 @@ export async function buildContext(deps: AppDeps, authorization: unknown): Promi
   if (!token) throw unauthenticated("a bearer token is required");
   try {
     const identity = await deps.verifyToken(token);
-    const actor = await resolveActor(deps.db, identity);
+    const actor = await resolveActor(deps, identity);
     return {
       db: deps.db,
       actor,

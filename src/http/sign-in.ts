@@ -86,6 +86,7 @@ export function signInRoutes(config: SignInConfig, dev: DevSignInDeps | null): R
       subject: user.subject!,
       email: user.email,
       displayName: user.displayName,
+      kind: user.kind,
       expiresIn: devTokenSeconds,
     });
     sendJson(res, 200, { access_token: token, token_type: "Bearer", expires_in: devTokenSeconds });

@@ -15,8 +15,8 @@ const { onShutdownSignal } = await import("./shutdown.ts");
 
 // A broken template stops the start, never a send.
 await (await import("../email/render.ts")).compileAllTemplates();
-const db = await prepareDatabase(env, logger);
 const keys = await auditKeys(env);
+const db = await prepareDatabase(env, logger, keys);
 const events = redisEventBus(env);
 void followCoverageChanges(events.bus);
 const { mailbox, delivery } = mailDelivery(env);
