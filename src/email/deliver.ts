@@ -10,12 +10,9 @@ export interface DeliveryDeps {
   publicUrl: string;
 }
 
-const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
-
-/** A GraphiQL link that opens the request (the API is the product's UI). */
+/** The console's page of the request (its route takes the request identity GUID). */
 function requestUrl(publicUrl: string, requestId: string): string {
-  const query = `{ accessRequest(id: "${globalId("AccessRequest", requestId)}") { status target reason requester { email } decisions { approver { email } approved comment decidedAt } authorization { status startsAt endsAt } } }`;
-  return `${publicUrl}/graphql?query=${encodeURIComponent(query)}`;
+  return `${publicUrl}/requests/${requestId}`;
 }
 
 /**

@@ -30,7 +30,8 @@ afterAll(async () => {
 it("a real browser that opens the link and runs the page changes nothing until the button is clicked", async () => {
   const requestId = await createRequest(env.t, "Exchange\\New-MoveRequest");
   const [mail] = await env.smtp.messages(
-    (candidate) => candidate.to === "approver1@fabrikam.com" && candidate.text.includes(encodeURIComponent(requestId)),
+    (candidate) =>
+      candidate.to === "approver1@fabrikam.com" && candidate.text.includes(`/requests/${rawId(requestId)}`),
   );
   const link = decisionLink(mail!, "Approve");
   const token = () =>
