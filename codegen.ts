@@ -1,22 +1,24 @@
 import type { CodegenConfig } from "@graphql-codegen/cli";
 
-// Typed documents for the tests: `graphql(...)` calls in test/ are checked
+const typedDocuments = {
+  preset: "client",
+  config: {
+    scalars: { DateTime: "string", JSON: "unknown" },
+    enumsAsTypes: true,
+    useTypeImports: true,
+  },
+  presetConfig: { fragmentMasking: false },
+} as const;
+
+// Typed documents: `graphql(...)` calls in test/ and in the console (web/) are checked
 // against schema.graphql and return TypedDocumentNodes.
 const config: CodegenConfig = {
   schema: "schema.graphql",
-  documents: ["test/**/*.ts", "!test/graphql/**"],
   ignoreNoDocuments: true,
   emitLegacyCommonJSImports: false,
   generates: {
-    "test/graphql/": {
-      preset: "client",
-      config: {
-        scalars: { DateTime: "string", JSON: "unknown" },
-        enumsAsTypes: true,
-        useTypeImports: true,
-      },
-      presetConfig: { fragmentMasking: false },
-    },
+    "test/graphql/": { ...typedDocuments, documents: ["test/**/*.ts", "!test/graphql/**"] },
+    "web/src/gql/": { ...typedDocuments, documents: ["web/src/**/*.{ts,tsx}", "!web/src/gql/**"] },
   },
 };
 

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { loadEnvOrExit } from "./load-env.ts";
 
 // Parsed before anything else is imported, so a bad variable never half-starts the process.
@@ -7,6 +8,7 @@ const { logger } = await import("./logger.ts");
 const { prepareDatabase, identityEdge } = await import("./bootstrap.ts");
 const { signInRoutes } = await import("../http/sign-in.ts");
 const { createApp } = await import("../http/app.ts");
+const { createConsole } = await import("../http/console.ts");
 const { startJobRuntime } = await import("../jobs/runtime.ts");
 const { eventEffectHandlers, followCoverageChanges } = await import("../http/event-bus.ts");
 const { devMailPage } = await import("../http/dev-mail.ts");
@@ -31,6 +33,13 @@ const jobs = await startJobRuntime({
   delivery,
 });
 const { verifyToken, devKey } = await identityEdge(env);
+const signInIssuer = env.OIDC_ISSUER ?? (env.JWKS_URL ? env.JWT_ISSUER : null);
+// Built by `npm start` (scripts/build-console.ts) when its sources changed.
+const webConsole = createConsole({
+  dir: fileURLToPath(new URL("../../web/dist", import.meta.url)),
+  issuer: signInIssuer,
+});
+if (!webConsole) logger.warn("The console is not built (npm run console:build); serving the API only");
 const { server } = createApp({
   db,
   verifyToken,
@@ -39,11 +48,12 @@ const { server } = createApp({
   publicUrl: env.PUBLIC_URL,
   production: env.NODE_ENV === "production",
   readinessChecks: jobs.readinessChecks,
+  console: webConsole,
   routes: {
     ...(mailbox ? { "/dev/mail": devMailPage(() => mailbox.list()) } : {}),
     ...signInRoutes(
       {
-        issuer: env.OIDC_ISSUER ?? (env.JWKS_URL ? env.JWT_ISSUER : null),
+        issuer: signInIssuer,
         clientId: env.OIDC_CLIENT_ID ?? null,
         scopes: env.OIDC_SCOPES,
         devSignIn: devKey !== null,
@@ -54,6 +64,7 @@ const { server } = createApp({
 });
 
 server.listen(env.PORT, () => {
+  if (webConsole) logger.info(`Console at http://localhost:${env.PORT}/`);
   logger.info(`GraphQL (with GraphiQL) at http://localhost:${env.PORT}/graphql`);
   if (mailbox) logger.info(`Mail is kept, not sent (SMTP_URL is unset): http://localhost:${env.PORT}/dev/mail`);
   if (!env.JWKS_URL) {
