@@ -1,5 +1,5 @@
 import { AppShell, Burger, Button, Group, NavLink, ScrollArea, Text } from "@mantine/core";
-import { useDisclosure } from "@mantine/hooks";
+import { useDisclosure, useMediaQuery } from "@mantine/hooks";
 import { Outlet, NavLink as RouterNavLink, useLocation } from "react-router";
 import { useSession } from "../auth/auth-provider.tsx";
 import { LiveUpdates } from "./live-updates.tsx";
@@ -16,6 +16,9 @@ export function Layout() {
   const session = useSession();
   const { me, isReader, readsApprovals } = useViewer();
   const location = useLocation();
+  // Below the sm breakpoint the closed navigation only slides off screen: keep it out of
+  // the tab order and the accessibility tree until the menu button opens it.
+  const phone = useMediaQuery("(max-width: 47.99em)");
 
   const items: NavItem[] = [
     { to: "/requests", label: "Access requests", show: true },
@@ -53,7 +56,7 @@ export function Layout() {
           </Group>
         </Group>
       </AppShell.Header>
-      <AppShell.Navbar p="xs" aria-label="Main">
+      <AppShell.Navbar p="xs" aria-label="Main" inert={phone && !opened}>
         <ScrollArea>
           {items
             .filter((item) => item.show)

@@ -1,9 +1,10 @@
-import { Alert, Center, Loader } from "@mantine/core";
+import { Center, Loader } from "@mantine/core";
 import { createContext, type ReactNode, use } from "react";
 import { useQuery } from "urql";
 import type { ViewerQuery } from "../gql/graphql.ts";
 import { graphql } from "../gql/index.ts";
 import { isForbidden } from "../graphql/results.ts";
+import { ErrorAlert } from "./ui.tsx";
 
 const Viewer = graphql(`
   query Viewer {
@@ -49,12 +50,7 @@ export function ViewerProvider({ children }: { children: ReactNode }) {
   const [viewer] = useQuery({ query: Viewer });
   const [probe] = useQuery({ query: ApprovalReaderProbe });
   const failure = viewer.error ?? (isForbidden(probe.error) ? undefined : probe.error);
-  if (failure)
-    return (
-      <Alert color="red" title="Cannot load your account" m="md" role="alert">
-        {failure.message}
-      </Alert>
-    );
+  if (failure) return <ErrorAlert title="Cannot load your account">{failure.message}</ErrorAlert>;
   if (!viewer.data || (probe.fetching && !probe.data))
     return (
       <Center h="100vh">

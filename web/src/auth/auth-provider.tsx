@@ -1,5 +1,6 @@
-import { Alert, Center, Loader } from "@mantine/core";
+import { Center, Loader } from "@mantine/core";
 import { createContext, type ReactNode, use, useEffect, useState } from "react";
+import { ErrorAlert } from "../app/ui.tsx";
 import { type Auth, createAuth, loadSignInConfig, type Session } from "./session.ts";
 
 interface AuthState {
@@ -41,12 +42,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     };
   }, []);
 
-  if (failure)
-    return (
-      <Alert color="red" title="The console cannot reach the server" m="md" role="alert">
-        {failure}
-      </Alert>
-    );
+  if (failure) return <ErrorAlert title="The console cannot reach the server">{failure}</ErrorAlert>;
   if (!state)
     return (
       <Center h="100vh">

@@ -1,19 +1,7 @@
-import {
-  Alert,
-  Badge,
-  Button,
-  Center,
-  Container,
-  Divider,
-  Group,
-  Loader,
-  Paper,
-  Stack,
-  Text,
-  Title,
-} from "@mantine/core";
+import { Badge, Button, Center, Container, Divider, Group, Loader, Paper, Stack, Text, Title } from "@mantine/core";
 import { useEffect, useRef, useState } from "react";
 import { useLocation, useNavigate } from "react-router";
+import { ErrorAlert } from "../app/ui.tsx";
 import { useAuth } from "./auth-provider.tsx";
 import { type DevUser, loadDevUsers } from "./session.ts";
 
@@ -23,7 +11,7 @@ function DevUsers({ onPick }: { onPick(email: string): void }) {
   useEffect(() => {
     loadDevUsers().then(setUsers, (error: Error) => setFailure(error.message));
   }, []);
-  if (failure) return <Alert color="red">{failure}</Alert>;
+  if (failure) return <ErrorAlert>{failure}</ErrorAlert>;
   if (!users) return <Loader aria-label="Loading demo users" />;
   const organizations = [...new Set(users.map((user) => user.organization))];
   return (
@@ -44,7 +32,6 @@ function DevUsers({ onPick }: { onPick(email: string): void }) {
                   h="auto"
                   py={6}
                   onClick={() => onPick(user.email)}
-                  aria-label={`Sign in as ${user.displayName} (${user.email})`}
                   rightSection={
                     <Group gap={4}>
                       {user.kind !== "MEMBER" && <Badge variant="outline">{user.kind}</Badge>}
@@ -85,11 +72,7 @@ export function SignInPage() {
             Sign in to Elevate
           </Title>
           <Text>Privileged access: request, approve and audit just-in-time access.</Text>
-          {failure && (
-            <Alert color="red" role="alert">
-              {failure}
-            </Alert>
-          )}
+          {failure && <ErrorAlert>{failure}</ErrorAlert>}
           {issuer && clientId && (
             <Button
               size="md"
@@ -110,7 +93,7 @@ export function SignInPage() {
             </>
           )}
           {!(issuer && clientId) && !devSignIn && (
-            <Alert color="red">No sign-in is configured: set OIDC_ISSUER and OIDC_CLIENT_ID on the server.</Alert>
+            <ErrorAlert>No sign-in is configured: set OIDC_ISSUER and OIDC_CLIENT_ID on the server.</ErrorAlert>
           )}
         </Stack>
       </Paper>
@@ -138,13 +121,7 @@ export function SignInCallbackPage() {
   }, [auth, setSession, navigate]);
   return (
     <Center h="100vh" component="main">
-      {failure ? (
-        <Alert color="red" title="Sign-in failed" role="alert">
-          {failure}
-        </Alert>
-      ) : (
-        <Loader aria-label="Signing in" />
-      )}
+      {failure ? <ErrorAlert title="Sign-in failed">{failure}</ErrorAlert> : <Loader aria-label="Signing in" />}
     </Center>
   );
 }

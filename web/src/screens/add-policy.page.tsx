@@ -1,4 +1,4 @@
-import { Alert, Button, Group, NumberInput, Paper, Select, Stack } from "@mantine/core";
+import { Button, Group, NumberInput, Paper, Select, Stack } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useState } from "react";
 import { useNavigate } from "react-router";
@@ -9,6 +9,7 @@ import { applyApiError } from "../app/form-errors.ts";
 import { policyTypeLabels, scopeLabels } from "../app/format.tsx";
 import { LabelledSegments } from "../app/labelled-segments.tsx";
 import { Page } from "../app/page.tsx";
+import { ErrorAlert } from "../app/ui.tsx";
 import type { ApprovalType, PolicyScope, PolicyType } from "../gql/graphql.ts";
 import { graphql } from "../gql/index.ts";
 import { outcome } from "../graphql/results.ts";
@@ -83,11 +84,7 @@ export function AddPolicyPage() {
     <Page title="Add a policy">
       <Paper withBorder p="md" component="form" onSubmit={submit} noValidate maw={640}>
         <Stack>
-          {failure && (
-            <Alert color="red" role="alert">
-              {failure}
-            </Alert>
-          )}
+          {failure && <ErrorAlert>{failure}</ErrorAlert>}
           <LabelledSegments
             label="Policy type"
             id="policy-type"

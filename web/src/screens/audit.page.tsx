@@ -3,6 +3,7 @@ import { useQuery } from "urql";
 import { formatDateTime } from "../app/format.tsx";
 import { Page } from "../app/page.tsx";
 import { Pager, usePager } from "../app/pager.tsx";
+import { ErrorAlert, ScrollTable } from "../app/ui.tsx";
 import { graphql } from "../gql/index.ts";
 
 const AuditLog = graphql(`
@@ -49,26 +50,22 @@ export function AuditPage() {
   const verification = data?.verifyAuditLog;
   return (
     <Page title="Audit log">
-      {error && (
-        <Alert color="red" role="alert">
-          {error.message}
-        </Alert>
-      )}
+      {error && <ErrorAlert>{error.message}</ErrorAlert>}
       {fetching && !data && <Loader aria-label="Loading the audit log" />}
       {verification &&
         (verification.ok ? (
-          <Alert color="teal" title="Chain verified" role="status">
+          <Alert variant="filled" color="teal.9" title="Chain verified" role="status">
             All {verification.checked} events verify: none was changed or removed.
           </Alert>
         ) : (
-          <Alert color="red" title="Chain broken" role="alert">
+          <ErrorAlert title="Chain broken">
             The chain breaks at event {verification.firstBrokenSequence}: it was changed or removed after it was
             written.
-          </Alert>
+          </ErrorAlert>
         ))}
       {data && (
         <>
-          <Table.ScrollContainer minWidth={720}>
+          <ScrollTable label="Audit events" minWidth={720}>
             <Table striped>
               <Table.Thead>
                 <Table.Tr>
@@ -97,7 +94,7 @@ export function AuditPage() {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollTable>
           <Pager pager={pager} pageInfo={data.auditEvents.pageInfo} />
         </>
       )}

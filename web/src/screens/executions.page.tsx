@@ -1,8 +1,9 @@
-import { Alert, Badge, Loader, Table } from "@mantine/core";
+import { Badge, Loader, Table } from "@mantine/core";
 import { useQuery } from "urql";
 import { formatDateTime } from "../app/format.tsx";
 import { Page } from "../app/page.tsx";
 import { Pager, usePager } from "../app/pager.tsx";
+import { ErrorAlert, ScrollTable } from "../app/ui.tsx";
 import { graphql } from "../gql/index.ts";
 
 const TaskExecutions = graphql(`
@@ -46,15 +47,11 @@ export function ExecutionsPage() {
   });
   return (
     <Page title="Task executions">
-      {error && (
-        <Alert color="red" role="alert">
-          {error.message}
-        </Alert>
-      )}
+      {error && <ErrorAlert>{error.message}</ErrorAlert>}
       {fetching && !data && <Loader aria-label="Loading task executions" />}
       {data && (
         <>
-          <Table.ScrollContainer minWidth={640}>
+          <ScrollTable label="Task executions" minWidth={640}>
             <Table striped>
               <Table.Thead>
                 <Table.Tr>
@@ -83,7 +80,7 @@ export function ExecutionsPage() {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollTable>
           {data.taskExecutions.edges.length === 0 && "No task executions yet."}
           <Pager pager={pager} pageInfo={data.taskExecutions.pageInfo} />
         </>

@@ -1,10 +1,11 @@
-import { Alert, Badge, Button, Card, CloseButton, Group, Loader, Stack, TagsInput, Text, Title } from "@mantine/core";
+import { Badge, Button, Card, CloseButton, Group, Loader, Stack, TagsInput, Text, Title } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useState } from "react";
 import { Link } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { applyApiError } from "../app/form-errors.ts";
 import { Page } from "../app/page.tsx";
+import { ErrorAlert } from "../app/ui.tsx";
 import { useViewer } from "../app/viewer.tsx";
 import type { ApproverGroupsQuery } from "../gql/graphql.ts";
 import { graphql } from "../gql/index.ts";
@@ -103,11 +104,7 @@ function GroupCard({ group, editable }: { group: ApproverGroup; editable: boolea
         </Title>
         <Text size="sm">{group.email}</Text>
         {group.description && <Text size="sm">{group.description}</Text>}
-        {failure && (
-          <Alert color="red" role="alert">
-            {failure}
-          </Alert>
-        )}
+        {failure && <ErrorAlert>{failure}</ErrorAlert>}
         {group.members && (
           <Group
             gap="xs"
@@ -180,11 +177,7 @@ export function GroupsPage() {
         )
       }
     >
-      {error && (
-        <Alert color="red" role="alert">
-          {error.message}
-        </Alert>
-      )}
+      {error && <ErrorAlert>{error.message}</ErrorAlert>}
       {fetching && !data && <Loader aria-label="Loading approver groups" />}
       {data?.approverGroups.edges.map(({ node }) => (
         <GroupCard key={node.id} group={node} editable={isAdmin} />

@@ -1,8 +1,9 @@
-import { Alert, Anchor, Loader, Table, Text, Title } from "@mantine/core";
+import { Anchor, Loader, Table, Text, Title } from "@mantine/core";
 import { Link } from "react-router";
 import { useQuery } from "urql";
 import { formatDateTime, timeLeft, useNow } from "../app/format.tsx";
 import { Page } from "../app/page.tsx";
+import { ErrorAlert, ScrollTable } from "../app/ui.tsx";
 import { useViewer } from "../app/viewer.tsx";
 import type { ActiveAuthorizationsQuery } from "../gql/graphql.ts";
 import { graphql } from "../gql/index.ts";
@@ -38,7 +39,7 @@ function GrantTable({ grants, withUser, caption }: { grants: Grant[]; withUser: 
   const now = useNow();
   if (grants.length === 0) return <Text>None.</Text>;
   return (
-    <Table.ScrollContainer minWidth={520}>
+    <ScrollTable label={caption} minWidth={520}>
       <Table striped>
         <Table.Caption>{caption}</Table.Caption>
         <Table.Thead>
@@ -66,7 +67,7 @@ function GrantTable({ grants, withUser, caption }: { grants: Grant[]; withUser: 
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollTable>
   );
 }
 
@@ -82,11 +83,7 @@ export function MyAccessPage() {
   const others = grants.filter((grant) => grant.user.id !== me.id);
   return (
     <Page title="My access">
-      {error && (
-        <Alert color="red" role="alert">
-          {error.message}
-        </Alert>
-      )}
+      {error && <ErrorAlert>{error.message}</ErrorAlert>}
       {fetching && !data && <Loader aria-label="Loading access" />}
       {data && (
         <>

@@ -1,10 +1,11 @@
-import { Alert, Button, Group, Paper, Stack, TagsInput, TextInput } from "@mantine/core";
+import { Button, Group, Paper, Stack, TagsInput, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useState } from "react";
 import { useNavigate } from "react-router";
 import { useMutation } from "urql";
 import { applyApiError } from "../app/form-errors.ts";
 import { Page } from "../app/page.tsx";
+import { ErrorAlert } from "../app/ui.tsx";
 import { graphql } from "../gql/index.ts";
 import { outcome } from "../graphql/results.ts";
 
@@ -57,11 +58,7 @@ export function NewGroupPage() {
     <Page title="Create approver group">
       <Paper withBorder p="md" component="form" onSubmit={submit} noValidate maw={640}>
         <Stack>
-          {failure && (
-            <Alert color="red" role="alert">
-              {failure}
-            </Alert>
-          )}
+          {failure && <ErrorAlert>{failure}</ErrorAlert>}
           <TextInput label="Name" required {...form.getInputProps("name")} />
           <TextInput label="Email" description="The group's mail address" required {...form.getInputProps("email")} />
           <TextInput label="Description" {...form.getInputProps("description")} />

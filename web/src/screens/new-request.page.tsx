@@ -8,6 +8,7 @@ import { applyApiError } from "../app/form-errors.ts";
 import { policyTypeLabels, scopeLabels } from "../app/format.tsx";
 import { LabelledSegments } from "../app/labelled-segments.tsx";
 import { Page } from "../app/page.tsx";
+import { ErrorAlert } from "../app/ui.tsx";
 import type { PolicyScope, PolicyType } from "../gql/graphql.ts";
 import { graphql } from "../gql/index.ts";
 import { outcome } from "../graphql/results.ts";
@@ -106,11 +107,7 @@ export function NewRequestPage() {
       )}
       <Paper withBorder p="md" component="form" onSubmit={submit} noValidate maw={640}>
         <Stack>
-          {failure && (
-            <Alert color="red" role="alert">
-              {failure}
-            </Alert>
-          )}
+          {failure && <ErrorAlert>{failure}</ErrorAlert>}
           <LabelledSegments
             label="Request type"
             id="request-type"

@@ -4,6 +4,7 @@ import { Link } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { formatDateTime, policyTypeLabels, scopeLabels } from "../app/format.tsx";
 import { Page } from "../app/page.tsx";
+import { ErrorAlert, ScrollTable } from "../app/ui.tsx";
 import { useViewer } from "../app/viewer.tsx";
 import type { ApprovalPoliciesQuery } from "../gql/graphql.ts";
 import { graphql } from "../gql/index.ts";
@@ -89,11 +90,7 @@ function RemovePolicyDialog({ policy, onClose }: { policy: Policy | null; onClos
             Remove the policy for <strong>{policy.target}</strong>? Its pending requests are canceled; access already
             granted under it runs to its end unless revoked.
           </Text>
-          {failure && (
-            <Alert color="red" role="alert">
-              {failure}
-            </Alert>
-          )}
+          {failure && <ErrorAlert>{failure}</ErrorAlert>}
           <Group justify="flex-end">
             <Button variant="default" onClick={close}>
               Keep it
@@ -120,12 +117,7 @@ function PolicyTable() {
   const { isAdmin } = useViewer();
   const [{ data, error, fetching }] = useQuery({ query: ApprovalPolicies, context: policyContext });
   const [removing, setRemoving] = useState<Policy | null>(null);
-  if (error)
-    return (
-      <Alert color="red" role="alert">
-        {error.message}
-      </Alert>
-    );
+  if (error) return <ErrorAlert>{error.message}</ErrorAlert>;
   if (fetching && !data) return <Loader aria-label="Loading policies" />;
   if (!data) return null;
   const { approvalPolicies, elevatedAccessControl } = data;
@@ -139,7 +131,7 @@ function PolicyTable() {
       <Text size="sm">
         {approvalPolicies.totalCount} of at most {elevatedAccessControl.maxPolicies} policies.
       </Text>
-      <Table.ScrollContainer minWidth={760}>
+      <ScrollTable label="Approval policies" minWidth={760}>
         <Table striped>
           <Table.Thead>
             <Table.Tr>
@@ -181,7 +173,7 @@ function PolicyTable() {
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </ScrollTable>
       <RemovePolicyDialog policy={removing} onClose={() => setRemoving(null)} />
     </>
   );
@@ -190,16 +182,11 @@ function PolicyTable() {
 /** What every member may see of the policies: what needs approval, and for how long one may ask. */
 function GovernedTable() {
   const [{ data, error }] = useQuery({ query: GovernedTargets, context: policyContext });
-  if (error)
-    return (
-      <Alert color="red" role="alert">
-        {error.message}
-      </Alert>
-    );
+  if (error) return <ErrorAlert>{error.message}</ErrorAlert>;
   if (!data) return <Loader aria-label="Loading" />;
   if (data.governedTargets.length === 0) return <Text>Nothing needs approval right now.</Text>;
   return (
-    <Table.ScrollContainer minWidth={480}>
+    <ScrollTable label="What needs approval" minWidth={480}>
       <Table striped>
         <Table.Thead>
           <Table.Tr>
@@ -220,7 +207,7 @@ function GovernedTable() {
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollTable>
   );
 }
 

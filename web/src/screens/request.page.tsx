@@ -6,6 +6,7 @@ import { useMutation, useQuery } from "urql";
 import { applyApiError } from "../app/form-errors.ts";
 import { formatDateTime, policyTypeLabels, StatusBadge, scopeLabels, timeLeft, useNow } from "../app/format.tsx";
 import { Page } from "../app/page.tsx";
+import { ErrorAlert, ScrollTable } from "../app/ui.tsx";
 import { useViewer } from "../app/viewer.tsx";
 import { graphql } from "../gql/index.ts";
 import { type Outcome, outcome } from "../graphql/results.ts";
@@ -188,11 +189,7 @@ function ActionForm({
   };
   return (
     <Stack gap="sm">
-      {failure && (
-        <Alert color="red" role="alert">
-          {failure}
-        </Alert>
-      )}
+      {failure && <ErrorAlert>{failure}</ErrorAlert>}
       {label && <Textarea label={label} autosize minRows={2} {...form.getInputProps("comment")} />}
       <Group>
         {actions.map((action) => (
@@ -229,9 +226,7 @@ export function RequestPage() {
   if (error)
     return (
       <Page title="Access request">
-        <Alert color="red" role="alert">
-          {error.message}
-        </Alert>
+        <ErrorAlert>{error.message}</ErrorAlert>
       </Page>
     );
   if (fetching && !data) return <Loader aria-label="Loading the request" />;
@@ -304,7 +299,7 @@ export function RequestPage() {
         {request.decisions.length === 0 ? (
           <Text>No decision yet.</Text>
         ) : (
-          <Table.ScrollContainer minWidth={480}>
+          <ScrollTable label="Decisions" minWidth={480}>
             <Table>
               <Table.Thead>
                 <Table.Tr>
@@ -328,7 +323,7 @@ export function RequestPage() {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollTable>
         )}
       </section>
 

@@ -1,9 +1,10 @@
-import { Alert, Anchor, Button, Group, Loader, SegmentedControl, Switch, Table, Text } from "@mantine/core";
+import { Anchor, Button, Group, Loader, SegmentedControl, Switch, Table, Text } from "@mantine/core";
 import { Link, useSearchParams } from "react-router";
 import { useQuery } from "urql";
 import { formatDateTime, policyTypeLabels, StatusBadge, statusLabels } from "../app/format.tsx";
 import { Page } from "../app/page.tsx";
 import { Pager, usePager } from "../app/pager.tsx";
+import { ErrorAlert, ScrollTable } from "../app/ui.tsx";
 import { useViewer } from "../app/viewer.tsx";
 import type { AccessRequestStatus } from "../gql/graphql.ts";
 import { graphql } from "../gql/index.ts";
@@ -97,11 +98,7 @@ export function RequestsPage() {
           />
         )}
       </Group>
-      {error && (
-        <Alert color="red" role="alert">
-          {error.message}
-        </Alert>
-      )}
+      {error && <ErrorAlert>{error.message}</ErrorAlert>}
       {fetching && !data && <Loader aria-label="Loading requests" />}
       {connection && (
         <>
@@ -109,7 +106,7 @@ export function RequestsPage() {
             {connection.totalCount} {connection.totalCount === 1 ? "request" : "requests"}. Select a listed request to
             see its details.
           </Text>
-          <Table.ScrollContainer minWidth={640}>
+          <ScrollTable label="Access requests" minWidth={640}>
             <Table striped highlightOnHover>
               <Table.Thead>
                 <Table.Tr>
@@ -140,7 +137,7 @@ export function RequestsPage() {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollTable>
           <Pager pager={pager} pageInfo={connection.pageInfo} />
         </>
       )}

@@ -1,16 +1,4 @@
-import {
-  Alert,
-  Button,
-  Fieldset,
-  Group,
-  Loader,
-  NumberInput,
-  Select,
-  Stack,
-  Switch,
-  TagsInput,
-  Text,
-} from "@mantine/core";
+import { Button, Fieldset, Group, Loader, NumberInput, Select, Stack, Switch, TagsInput, Text } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useState } from "react";
 import { useMutation, useQuery } from "urql";
@@ -18,6 +6,7 @@ import { useApproverGroupOptions } from "../app/approver-groups.ts";
 import { applyApiError } from "../app/form-errors.ts";
 import { formatDateTime } from "../app/format.tsx";
 import { Page } from "../app/page.tsx";
+import { ErrorAlert } from "../app/ui.tsx";
 import { useViewer } from "../app/viewer.tsx";
 import type { PrivilegedAccessQuery, UnknownTaskAction } from "../gql/graphql.ts";
 import { graphql } from "../gql/index.ts";
@@ -107,15 +96,17 @@ const UpdateControl = graphql(`
 type Control = PrivilegedAccessQuery["elevatedAccessControl"];
 
 function FormFailure({ message }: { message: string | null }) {
-  return message ? (
-    <Alert color="red" role="alert">
-      {message}
-    </Alert>
-  ) : null;
+  return message ? <ErrorAlert>{message}</ErrorAlert> : null;
 }
 
 /** "Allow requests for privileged access", with the default approver group and the system accounts. */
-function ControlForm({ control, editable }: { control: Control; editable: boolean }) {
+interface FormProps {
+  control: Control;
+  editable: boolean;
+  onSaved(): void;
+}
+
+function ControlForm({ control, editable, onSaved }: FormProps) {
   const groups = useApproverGroupOptions();
   const [, enable] = useMutation(EnableControl);
   const [, disable] = useMutation(DisableControl);
@@ -144,10 +135,11 @@ function ControlForm({ control, editable }: { control: Control; editable: boolea
     else if (control.enabled) result = outcome(await disable({}), "ElevatedAccessControl");
     else return;
     if (result.error) setFailure(applyApiError(form, result.error, { defaultApproverGroup: "adminGroup" }));
+    else onSaved();
   });
   return (
     <form onSubmit={submit} noValidate>
-      <Fieldset legend="Allow requests for privileged access" disabled={!editable}>
+      <Fieldset legend="Access control" disabled={!editable}>
         <Stack>
           <FormFailure message={failure} />
           <Switch
@@ -174,7 +166,7 @@ function ControlForm({ control, editable }: { control: Control; editable: boolea
   );
 }
 
-function RequestSettingsForm({ control, editable }: { control: Control; editable: boolean }) {
+function RequestSettingsForm({ control, editable, onSaved }: FormProps) {
   const [, update] = useMutation(UpdateControl);
   const [failure, setFailure] = useState<string | null>(null);
   const form = useForm({
@@ -199,6 +191,7 @@ function RequestSettingsForm({ control, editable }: { control: Control; editable
       "ElevatedAccessControl",
     );
     if (result.error) setFailure(applyApiError(form, result.error));
+    else onSaved();
   });
   return (
     <form onSubmit={submit} noValidate>
@@ -251,20 +244,26 @@ export function SettingsPage() {
   const { isAdmin } = useViewer();
   const [{ data, error, fetching }] = useQuery({ query: PrivilegedAccess });
   const control = data?.elevatedAccessControl;
+  const [savedAt, setSavedAt] = useState<string | null>(null);
+  const onSaved = () => setSavedAt(new Date().toLocaleTimeString());
   return (
     <Page title="Privileged access">
-      {error && (
-        <Alert color="red" role="alert">
-          {error.message}
-        </Alert>
-      )}
+      {error && <ErrorAlert>{error.message}</ErrorAlert>}
       {fetching && !data && <Loader aria-label="Loading settings" />}
       {control && (
         <Stack maw={640}>
           <Text size="sm">Last changed {formatDateTime(control.updatedAt)}.</Text>
+          <Text size="sm" role="status">
+            {savedAt && `Saved at ${savedAt}.`}
+          </Text>
           {/* Keyed by the last change, so each form starts from what the server holds now. */}
-          <ControlForm key={`control-${control.updatedAt}`} control={control} editable={isAdmin} />
-          <RequestSettingsForm key={`requests-${control.updatedAt}`} control={control} editable={isAdmin} />
+          <ControlForm key={`control-${control.updatedAt}`} control={control} editable={isAdmin} onSaved={onSaved} />
+          <RequestSettingsForm
+            key={`requests-${control.updatedAt}`}
+            control={control}
+            editable={isAdmin}
+            onSaved={onSaved}
+          />
         </Stack>
       )}
     </Page>
