@@ -3,13 +3,14 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { projectRoot } from "../src/config/project-root.ts";
 
-// `npm run console:build` builds the console (web/) into web/dist, which the API serves
-// at /. `npm start` runs it with --if-stale: it builds only when the console's sources,
-// the schema or the installed packages changed since the last build.
+// `npm start` runs this first (prestart), and so does the test setup: it runs
+// `npm run console:build` (codegen, then Vite into web/dist, which the API serves at /)
+// only when the console's sources, the schema or the installed packages changed since
+// the last build, so a fresh clone builds once and later starts cost a hash.
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const outDir = path.join(root, "web/dist");
+const outDir = path.join(projectRoot, "web/dist");
 const stampFile = path.join(outDir, ".sources-hash");
 const skipped = new Set(["dist", "gql", "node_modules"]);
 
@@ -25,29 +26,29 @@ function collect(dir: string, into: string[]): void {
 /** One hash over everything the build reads, so a fresh checkout or an edit is seen alike. */
 function sourcesHash(): string {
   const files: string[] = [];
-  collect(path.join(root, "web"), files);
-  files.push(...["schema.graphql", "codegen.ts", "package-lock.json"].map((name) => path.join(root, name)));
+  collect(path.join(projectRoot, "web"), files);
+  files.push(...["schema.graphql", "codegen.ts", "package-lock.json"].map((name) => path.join(projectRoot, name)));
   const hash = createHash("sha256");
   for (const file of files.sort()) {
-    hash.update(path.relative(root, file));
+    hash.update(path.relative(projectRoot, file));
     hash.update(readFileSync(file));
   }
   return hash.digest("hex");
 }
 
-export async function buildConsole({ ifStale = false } = {}): Promise<"fresh" | "built"> {
+export function buildConsoleIfStale(): "fresh" | "built" {
   const hash = sourcesHash();
-  if (ifStale && existsSync(stampFile) && readFileSync(stampFile, "utf8") === hash) return "fresh";
-  // The console's typed documents come from codegen (generated, not committed).
-  execFileSync("npm", ["run", "--silent", "codegen"], { cwd: root, stdio: "inherit" });
-  const { build } = await import("vite");
-  await build({ configFile: path.join(root, "web/vite.config.ts"), logLevel: "warn" });
+  if (existsSync(stampFile) && readFileSync(stampFile, "utf8") === hash) return "fresh";
+  execFileSync("npm", ["run", "--silent", "console:build", "--", "--logLevel", "warn"], {
+    cwd: projectRoot,
+    stdio: "inherit",
+  });
   writeFileSync(stampFile, hash);
   return "built";
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const started = Date.now();
-  const result = await buildConsole({ ifStale: process.argv.includes("--if-stale") });
-  if (result === "built") console.log(`Console built into web/dist in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (buildConsoleIfStale() === "built")
+    console.log(`Console built into web/dist in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { printSchema } from "graphql";
-import { projectRoot } from "../src/db/schema-engine.ts";
+import { projectRoot } from "../src/config/project-root.ts";
 import { schema } from "../src/graphql/schema.ts";
 
 // `npm run schema:print`: writes schema.graphql, the committed picture of the API

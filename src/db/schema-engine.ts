@@ -9,6 +9,7 @@ import {
 } from "@prisma/driver-adapter-utils";
 import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm";
 import * as bg from "@prisma/schema-engine-wasm/schema_engine_bg";
+import { projectRoot } from "../config/project-root.ts";
 import { withDatabase } from "./database.ts";
 
 // Prisma's CLI needs a native schema engine downloaded from outside the npm
@@ -34,7 +35,6 @@ function loadWasm(): Promise<void> {
   return wasmReady;
 }
 
-export const projectRoot = path.resolve(import.meta.dirname, "../..");
 export const schemaPath = path.join(projectRoot, "prisma/schema.prisma");
 export const migrationsDir = path.join(projectRoot, "prisma/migrations");
 

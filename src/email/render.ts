@@ -1,5 +1,7 @@
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 import mjml2html from "mjml";
+import { projectRoot } from "../config/project-root.ts";
 import { escapeHtml } from "./format.ts";
 import { layoutPlaceholders, type TemplateName, type TemplateVars, templateNames, templates } from "./templates.ts";
 
@@ -13,7 +15,7 @@ export class EmailTemplateError extends Error {
   override name = "EmailTemplateError";
 }
 
-const emailsDir = new URL("../../emails/", import.meta.url);
+const emailsDir = path.join(projectRoot, "emails");
 const layoutFile = "layout.mjml";
 const contentSlot = "{{> content}}";
 const placeholderPattern = /\{\{([A-Za-z][A-Za-z0-9]*)\}\}/g;
@@ -44,8 +46,8 @@ function compiledTemplate(name: TemplateName): Promise<CompiledTemplate> {
 async function compile(name: TemplateName): Promise<CompiledTemplate> {
   const definition = templates[name];
   const [layout, body] = await Promise.all([
-    readFile(new URL(layoutFile, emailsDir), "utf8"),
-    readFile(new URL(definition.mjml, emailsDir), "utf8"),
+    readFile(path.join(emailsDir, layoutFile), "utf8"),
+    readFile(path.join(emailsDir, definition.mjml), "utf8"),
   ]);
   const slotAt = layout.indexOf(contentSlot);
   if (slotAt < 0 || layout.includes(contentSlot, slotAt + 1)) {

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { buildSchema, findBreakingChanges, type GraphQLNamedType, parse, printType, visit } from "graphql";
 import { expect, it } from "vitest";
-import { projectRoot } from "../db/schema-engine.ts";
+import { projectRoot } from "../config/project-root.ts";
 import { schema } from "./schema.ts";
 
 /**

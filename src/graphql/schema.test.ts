@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { printSchema } from "graphql";
 import { expect, it } from "vitest";
-import { projectRoot } from "../db/schema-engine.ts";
+import { projectRoot } from "../config/project-root.ts";
 import { schema } from "./schema.ts";
 
 it("schema.graphql matches the Pothos schema (run `npm run schema:print` after changing the API)", async () => {

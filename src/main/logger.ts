@@ -1,4 +1,14 @@
 import { pino } from "pino";
 import { env } from "../config/env.ts";
 
-export const logger = pino({ level: env().LOG_LEVEL, base: { service: "elevate" } });
+// A person at a terminal reads lines; a pipe (log collectors, the tests) gets one JSON object per line.
+// Synchronous, so the last lines before process.exit reach the terminal.
+const stream = process.stdout.isTTY
+  ? (await import("pino-pretty")).default({
+      sync: true,
+      translateTime: "SYS:HH:MM:ss.l",
+      ignore: "pid,hostname,service",
+    })
+  : undefined;
+
+export const logger = pino({ level: env().LOG_LEVEL, base: { service: "elevate" } }, stream);

@@ -1,4 +1,5 @@
-import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { projectRoot } from "../config/project-root.ts";
 import { loadEnvOrExit } from "./load-env.ts";
 
 // Parsed before anything else is imported, so a bad variable never half-starts the process.
@@ -34,11 +35,8 @@ const jobs = await startJobRuntime({
 });
 const { verifyToken, devKey } = await identityEdge(env);
 const signInIssuer = env.OIDC_ISSUER ?? (env.JWKS_URL ? env.JWT_ISSUER : null);
-// Built by `npm start` (scripts/build-console.ts) when its sources changed.
-const webConsole = createConsole({
-  dir: fileURLToPath(new URL("../../web/dist", import.meta.url)),
-  issuer: signInIssuer,
-});
+// Built by `npm start` when its sources changed (scripts/build-console.ts), by the image's build stage for production.
+const webConsole = createConsole({ dir: path.join(projectRoot, "web/dist"), issuer: signInIssuer });
 if (!webConsole) logger.warn("The console is not built (npm run console:build); serving the API only");
 const { server } = createApp({
   db,

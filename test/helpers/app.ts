@@ -1,7 +1,7 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { generateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
-import { createTokenVerifier } from "../../src/auth/token-verifier.ts";
+import { createTokenVerifier, type TokenVerifier } from "../../src/auth/token-verifier.ts";
 import { createDb, type Db } from "../../src/db/client.ts";
 import type { EffectSink } from "../../src/domain/context.ts";
 import type { EventBus } from "../../src/domain/events.ts";
@@ -27,11 +27,13 @@ export async function startTestApp(
     publicUrl?: string;
     production?: boolean;
     readinessChecks?: Record<string, () => Promise<unknown>>;
+    /** Default: the dev issuer with a key of this app's own (`key`). */
+    verifyToken?: TokenVerifier;
   } = {},
 ) {
   const db: Db = createDb(workerDatabaseUrl());
   const key = await generateDevIssuerKey();
-  const verifyToken = createTokenVerifier({ issuer, audience, devPublicKey: key.publicKey });
+  const verifyToken = options.verifyToken ?? createTokenVerifier({ issuer, audience, devPublicKey: key.publicKey });
   const effects = options.effects ?? { dispatch: async () => {} };
   const events = options.events ?? createEventBus();
   const app = createApp({

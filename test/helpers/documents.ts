@@ -145,6 +145,7 @@ export const ApproveRequest = graphql(`
       ... on AccessRequest {
         id
         status
+        target
         decidedAt
         decisions {
           approver {
@@ -239,12 +240,14 @@ export const AuthorizeTask = graphql(`
       ... on TaskAuthorization {
         allowed
         reason
+        authorizationId
         authorization {
           id
         }
         execution {
           id
           task
+          resolvedTask
           allowed
           reason
           user {
@@ -473,6 +476,28 @@ export const GetPolicy = graphql(`
   query GetPolicy($id: ID!) {
     approvalPolicy(id: $id) {
       id
+    }
+  }
+`);
+
+export const UpdateControl = graphql(`
+  mutation UpdateControl($input: UpdateElevatedAccessControlInput!) {
+    updateElevatedAccessControl(input: $input) {
+      __typename
+      ... on ElevatedAccessControl {
+        enabled
+        defaultDurationHours
+        requestLifetimeHours
+        maxPolicies
+        unknownTasks
+      }
+      ... on Error {
+        code
+        message
+      }
+      ... on ValidationError {
+        field
+      }
     }
   }
 `);

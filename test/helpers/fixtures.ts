@@ -1,6 +1,6 @@
 import type { VariablesOf } from "@graphql-typed-document-node/core";
 import type { TestApp } from "./app.ts";
-import { ApproveRequest, CreatePolicy, CreateRequest, EnableControl } from "./documents.ts";
+import { ApproveRequest, AuthorizeTask, CreatePolicy, CreateRequest, EnableControl } from "./documents.ts";
 
 /** Turns the control on with the seeded approver group, once per database. */
 export async function enableControl(t: TestApp, systemAccounts: string[] = []): Promise<void> {
@@ -25,13 +25,27 @@ export async function createRequest(
   target: string,
   options: { as?: string; durationHours?: number; type?: "TASK" | "ROLE" | "ROLE_GROUP" } = {},
 ): Promise<string> {
-  const result = (
+  const result = await fileRequest(t, target, options);
+  if (result.__typename !== "AccessRequest") throw new Error(`request failed: ${JSON.stringify(result)}`);
+  return result.id;
+}
+
+/** Files a request and returns what the API answered, errors included. */
+export async function fileRequest(
+  t: TestApp,
+  target: string,
+  options: { as?: string; durationHours?: number; type?: "TASK" | "ROLE" | "ROLE_GROUP" } = {},
+) {
+  return (
     await t.as(options.as ?? "requester@fabrikam.com", CreateRequest, {
       input: { target, reason: "Customer escalation 4711", durationHours: options.durationHours, type: options.type },
     })
   ).createAccessRequest;
-  if (result.__typename !== "AccessRequest") throw new Error(`request failed: ${JSON.stringify(result)}`);
-  return result.id;
+}
+
+/** Checks a task as a user, or as the enforcement service on behalf of `userEmail`. */
+export async function checkTask(t: TestApp, as: string, task: string, userEmail?: string) {
+  return (await t.as(as, AuthorizeTask, { input: { task, userEmail } })).authorizeTask;
 }
 
 export async function approve(t: TestApp, requestId: string, approver = "approver1@fabrikam.com") {

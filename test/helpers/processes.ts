@@ -55,14 +55,26 @@ export interface ServiceProcess {
   stop(): Promise<Exit>;
 }
 
+/** How a test runs an entry point: node's arguments and working directory. */
+export interface NodeCommand {
+  args: string[];
+  cwd: string;
+}
+
 /**
- * Starts one of src/main's entry points as a real process over this test file's
- * database. Node runs it with tsx's loader in-process (`node --import tsx`, what the
- * `tsx` CLI does in a child), so signals, SIGKILL included, reach the process itself.
+ * One of src/main's entry points from source. Node runs it with tsx's loader in-process
+ * (`node --import tsx`, what the `tsx` CLI does in a child), so signals, SIGKILL included,
+ * reach the process itself.
  */
-function spawnService(entry: string, queuePrefix: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
-    cwd: repoRoot,
+function fromSource(entry: string): NodeCommand {
+  return { args: ["--import", "tsx", entry], cwd: repoRoot };
+}
+
+/** Starts an entry point as a real process over this test file's database. */
+function spawnService(command: NodeCommand, queuePrefix: string, env: Record<string, string>): ServiceProcess {
+  const entry = command.args.at(-1);
+  const child = spawn(process.execPath, command.args, {
+    cwd: command.cwd,
     env: {
       PATH: process.env.PATH,
       NODE_ENV: "test",
@@ -146,11 +158,13 @@ export interface WorkerOptions {
   queuePrefix: string;
   reconcileIntervalSeconds?: number;
   env?: Record<string, string>;
+  /** Default: `src/main/worker.ts` under tsx. */
+  command?: NodeCommand;
 }
 
-/** Starts `src/main/worker.ts` and waits until it serves health on a port of its own. */
+/** Starts the worker and waits until it serves health on a port of its own. */
 export async function spawnWorker(options: WorkerOptions): Promise<WorkerProcess> {
-  const worker = spawnService("src/main/worker.ts", options.queuePrefix, {
+  const worker = spawnService(options.command ?? fromSource("src/main/worker.ts"), options.queuePrefix, {
     REDIS_URL: options.redisUrl,
     RECONCILE_INTERVAL_SECONDS: String(options.reconcileIntervalSeconds ?? 2),
     WORKER_HEALTH_PORT: "0",
@@ -230,13 +244,15 @@ export interface ApiOptions {
   /** Default: false, jobs are left to spawned workers. */
   worker?: boolean;
   env?: Record<string, string>;
+  /** Default: `src/main/server.ts` under tsx. */
+  command?: NodeCommand;
 }
 
-/** Starts `src/main/server.ts` on a free port and waits until GET /readyz answers 200. */
+/** Starts the API on a free port and waits until GET /readyz answers 200. */
 export async function spawnApi(options: ApiOptions): Promise<ApiProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const api = spawnService("src/main/server.ts", options.queuePrefix, {
+  const api = spawnService(options.command ?? fromSource("src/main/server.ts"), options.queuePrefix, {
     PORT: String(port),
     REDIS_URL: options.redisUrl,
     WORKER: String(options.worker ?? false),

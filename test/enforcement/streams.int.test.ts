@@ -1,0 +1,92 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { audience, issuer, type TestApp } from "../helpers/app.ts";
+import { createPolicy, createRequest, enableControl } from "../helpers/fixtures.ts";
+import { waitFor } from "../helpers/processes.ts";
+import { devTokenFor } from "../helpers/tokens.ts";
+import {
+  isRefusal,
+  received,
+  type Subscriber,
+  startPublishingApp,
+  subscribeSse,
+  subscribeWs,
+  untilListening,
+} from "../subscriptions/clients.ts";
+
+// Issue 9, case 4: an open stream re-checks its subscriber. A demoted auditor stops
+// receiving other people's events at once; a user who is gone loses the stream.
+
+let t: TestApp;
+let baseUrl: string;
+let counting: Awaited<ReturnType<typeof startPublishingApp>>["counting"];
+const open: Subscriber[] = [];
+
+beforeAll(async () => {
+  ({ t, baseUrl, counting } = await startPublishingApp());
+  await enableControl(t);
+  await createPolicy(t, { target: "Exchange\\New-MoveRequest", approvalType: "MANUAL" });
+});
+afterAll(async () => {
+  await Promise.all(open.map((subscriber) => subscriber.close()));
+  t.app.server.close();
+  await t.close();
+});
+
+async function newUser(): Promise<string> {
+  const organization = await t.db.organization.findFirstOrThrow({ where: { name: "Fabrikam" } });
+  const email = `temp-${randomUUID()}@fabrikam.com`;
+  await t.db.user.create({
+    data: {
+      organizationId: organization.id,
+      email,
+      displayName: "Temporary",
+      subject: randomUUID(),
+      roles: ["AUDITOR"],
+    },
+  });
+  return email;
+}
+
+describe("open subscriptions", () => {
+  it("stop delivering other people's events to an auditor the moment the role is gone", async () => {
+    const auditor = subscribeWs(baseUrl, { authorization: `Bearer ${await t.tokenFor("auditor@fabrikam.com")}` });
+    open.push(auditor);
+    await untilListening(counting, 1);
+    const before = await createRequest(t, "Exchange\\New-MoveRequest");
+    await waitFor("the auditor's event", async () => auditor.events.length >= 1);
+
+    await t.db.user.updateMany({ where: { email: "auditor@fabrikam.com" }, data: { roles: [] } });
+    const after = await createRequest(t, "Exchange\\New-MoveRequest");
+    // A request of the auditor's own still reaches them, and arrives after the one above was judged.
+    const own = await createRequest(t, "Exchange\\New-MoveRequest", { as: "auditor@fabrikam.com" });
+    await waitFor("the auditor's own event", async () => auditor.events.some((event) => event.requestId === own));
+    expect(received(auditor)).toEqual([`CREATED ${before}`, `CREATED ${own}`]);
+    expect(auditor.events.some((event) => event.requestId === after)).toBe(false);
+  });
+
+  it("end when the subscriber's user is deleted, at the next event", async () => {
+    const email = await newUser();
+    const subscriber = await subscribeSse(baseUrl, await devTokenFor(t.db, t.key, email, { issuer, audience }));
+    if (isRefusal(subscriber)) throw new Error(subscriber.body);
+    open.push(subscriber);
+    await untilListening(counting, 2);
+    await t.db.user.deleteMany({ where: { email } });
+    await createRequest(t, "Exchange\\New-MoveRequest");
+    expect(await subscriber.ended).toMatchObject({ reason: "complete" });
+    expect(subscriber.events).toEqual([]);
+  });
+
+  it("end when the subscriber's user is deleted while no events flow", async () => {
+    const email = await newUser();
+    const subscriber = subscribeWs(baseUrl, {
+      authorization: `Bearer ${await devTokenFor(t.db, t.key, email, { issuer, audience })}`,
+    });
+    open.push(subscriber);
+    await untilListening(counting, 2);
+    await t.db.user.deleteMany({ where: { email } });
+    // Checked on an interval of a few seconds: the stream completes without any event.
+    await waitFor("the idle stream to end", async () => subscriber.isEnded(), { timeoutMs: 20_000 });
+    expect(subscriber.events).toEqual([]);
+  });
+});
