@@ -85,7 +85,7 @@ function originOf(url: string | null): string | null {
  * responsive layout (AppShell breakpoints, responsive style props) and reads the
  * nonce Vite puts in index.html; no 'unsafe-inline' anywhere. connect-src: GraphQL
  * (HTTP, SSE and WebSocket on the same origin) and the identity provider's discovery
- * and token endpoints.
+ * and token endpoints (the sign-in itself is a top-level redirect, which CSP leaves alone).
  */
 export function consolePolicy(nonce: string | null, issuerOrigin: string | null): string {
   return [

@@ -54,6 +54,7 @@ const { server } = createApp({
         issuer: signInIssuer,
         clientId: env.OIDC_CLIENT_ID ?? null,
         scopes: env.OIDC_SCOPES,
+        prompt: env.OIDC_PROMPT ?? null,
         devSignIn: devKey !== null,
       },
       devKey && { db, key: devKey, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },

@@ -5,7 +5,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from "vitest";
 import { launchChromium } from "../helpers/chromium.ts";
 import { type JobClient, jobClient, uniquePrefix } from "../helpers/jobs.ts";
-import { type ApiProcess, spawnApi } from "../helpers/processes.ts";
+import { type ApiProcess, spawnApi, waitFor } from "../helpers/processes.ts";
 import { redisUrl } from "../setup/test-env.ts";
 import { artifactsDir, checkScreen, openConsole, signInAs } from "./screens.ts";
 
@@ -45,6 +45,7 @@ beforeEach(({ task, onTestFailed }) => {
 });
 
 beforeAll(async () => {
+  await rm(artifactsDir, { recursive: true, force: true });
   // WORKER=true: mail goes to a dev mailbox of this test's own, as `npm start` does.
   [api, jobs, browser] = await Promise.all([
     spawnApi({ redisUrl, queuePrefix, devIssuerKeyFile: keyFile, worker: true }),
@@ -284,4 +285,28 @@ it("works on a phone: 375 px wide, navigation behind the menu button, no sideway
   await phone.getByRole("heading", { name: `Request for ${task}` }).waitFor();
   await checkScreen(phone, "phone-request");
   expect(await overflow()).toBeLessThanOrEqual(0);
+});
+
+it("renews a dev sign-in's token before it runs out, and reopens the live socket with it", async () => {
+  const page = await openConsole(browser, api.url);
+  await page.clock.install();
+  let mints = 0;
+  const socketInits: string[] = [];
+  page.on("request", (request) => {
+    if (new URL(request.url()).pathname === "/dev/token") mints += 1;
+  });
+  page.on("websocket", (socket) =>
+    socket.on("framesent", ({ payload }) => {
+      const message = JSON.parse(String(payload)) as { type: string; payload?: { authorization?: string } };
+      if (message.type === "connection_init") socketInits.push(message.payload?.authorization ?? "");
+    }),
+  );
+  await signInAs(page, "auditor@fabrikam.com");
+  await waitFor("the live socket", async () => socketInits.length === 1);
+  expect(mints).toBe(1);
+
+  // Dev tokens live an hour; the console asks for a new one five minutes before.
+  await page.clock.fastForward("56:00");
+  await waitFor("a second token and a socket reopened with it", async () => mints === 2 && socketInits.length === 2);
+  expect(socketInits[1]).not.toBe(socketInits[0]);
 });

@@ -5,6 +5,7 @@ export interface SignInConfig {
   issuer: string | null;
   clientId: string | null;
   scopes: string;
+  prompt: string | null;
   devSignIn: boolean;
 }
 
@@ -69,7 +70,10 @@ function renewOnSchedule(session: Pick<Session, "expiresAt" | "renew">): () => v
   const schedule = () => {
     timer = setTimeout(
       () => {
-        session.renew().then(schedule, schedule);
+        session.renew().then(schedule, (error: unknown) => {
+          console.warn("Renewing the access token failed; trying again", error);
+          schedule();
+        });
       },
       Math.max(session.expiresAt() - Date.now() - renewAheadMs, 10_000),
     );
@@ -130,8 +134,11 @@ function userManager(config: SignInConfig): UserManager | null {
     authority: config.issuer,
     client_id: config.clientId,
     scope: config.scopes,
-    // Authorization code with PKCE (oidc-client-ts always sends a code challenge).
+    prompt: config.prompt ?? undefined,
+    // Authorization code with PKCE (oidc-client-ts always sends a code challenge). The code
+    // comes back in the fragment, so not even the single-use code reaches the API's server.
     response_type: "code",
+    response_mode: "fragment",
     redirect_uri: `${location.origin}${callbackPath}`,
     post_logout_redirect_uri: `${location.origin}/`,
     userStore: new WebStorageStateStore({ store: sessionStorage }),
@@ -153,7 +160,9 @@ function oidcSession(manager: UserManager, initial: OidcTokens, onSignedOut: () 
     accessToken: () => current.accessToken,
     expiresAt: () => current.expiresAt,
     async renew() {
-      // With a refresh token (offline_access) this is a token request, no page or frame.
+      // A refresh token request (scope offline_access). Without a refresh token this fails
+      // and the person signs in again when the token runs out: no hidden frames on the
+      // provider's session, which third-party cookie blocking breaks anyway.
       const user = await manager.signinSilent();
       if (!user) throw new Error("the identity provider gave no new token");
       current = tokens(user);
