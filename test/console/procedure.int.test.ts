@@ -75,6 +75,28 @@ async function navigate(page: Page, label: string) {
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: label, exact: true }).click();
 }
 
+it("is served at / by the API process, with its CSP, without shadowing any of the API's paths", async () => {
+  const page = await fetch(`${api.url}/requests/new`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get("content-security-policy")).toMatch(/script-src 'self'; style-src 'self' 'nonce-/);
+  expect(await page.text()).toContain('<div id="root">');
+  const isConsole = async (response: Response) => (await response.text()).includes('<div id="root">');
+
+  const graphql = await fetch(`${api.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: "{ me { email } }" }),
+  });
+  expect(graphql.status).toBe(401);
+  const graphiql = await fetch(`${api.url}/graphql`, { headers: { accept: "text/html" } });
+  expect(await isConsole(graphiql)).toBe(false);
+  expect(await (await fetch(`${api.url}/healthz`)).json()).toEqual({ status: "ok" });
+  expect(await (await fetch(`${api.url}/auth/config`)).json()).toMatchObject({ devSignIn: true });
+  expect(Array.isArray(await (await fetch(`${api.url}/dev/users`)).json())).toBe(true);
+  for (const path of ["/decide/not-a-token", "/scim/v2/Users", "/metrics", "/readyz"])
+    expect(await isConsole(await fetch(api.url + path)), path).toBe(false);
+});
+
 it("shows the sign-in screen with the demo users", async () => {
   await admin.goto("/");
   await admin.getByRole("heading", { name: "Sign in as a demo user" }).waitFor();
