@@ -301,8 +301,8 @@ it("works on a phone: 375 px wide, navigation behind the menu button, no sideway
   await phone.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Access requests" }).click();
   await phone.locator("nav[inert]").waitFor({ state: "attached" });
 
-  // The list opens on Pending; the request is decided by now.
-  await phone.getByText("All", { exact: true }).click();
+  // The list opens on Pending (the request is decided by now); on a phone the filter is a select.
+  await choose(phone, "Status", "All");
   await phone.getByRole("link", { name: task }).click();
   await phone.getByRole("heading", { name: `Request for ${task}` }).waitFor();
   await checkScreen(phone, "phone-request");

@@ -1,12 +1,12 @@
-import { SegmentedControl, type SegmentedControlProps, Stack, Text } from "@mantine/core";
+import { Input, SegmentedControl, type SegmentedControlProps, Stack } from "@mantine/core";
 
-/** A segmented control with a visible label that screen readers announce with it. */
+/** A segmented control with a visible label, styled as the other fields' labels, that screen readers announce with it. */
 export function LabelledSegments({ label, id, ...props }: { label: string; id: string } & SegmentedControlProps) {
   return (
     <Stack gap={4}>
-      <Text size="sm" fw={500} id={id}>
+      <Input.Label id={id} component="span">
         {label}
-      </Text>
+      </Input.Label>
       <SegmentedControl aria-labelledby={id} {...props} />
     </Stack>
   );

@@ -1,8 +1,9 @@
 import { AppShell, Burger, Button, Group, NavLink, ScrollArea, Text } from "@mantine/core";
-import { useDisclosure, useMediaQuery } from "@mantine/hooks";
+import { useDisclosure } from "@mantine/hooks";
 import { Outlet, NavLink as RouterNavLink, useLocation } from "react-router";
 import { useSession } from "../auth/auth-provider.tsx";
 import { LiveUpdates } from "./live-updates.tsx";
+import { usePhone } from "./ui.tsx";
 import { useViewer } from "./viewer.tsx";
 
 interface NavItem {
@@ -18,7 +19,7 @@ export function Layout() {
   const location = useLocation();
   // Below the sm breakpoint the closed navigation only slides off screen: keep it out of
   // the tab order and the accessibility tree until the menu button opens it.
-  const phone = useMediaQuery("(max-width: 47.99em)");
+  const phone = usePhone();
 
   const items: NavItem[] = [
     { to: "/requests", label: "Access requests", show: true },

@@ -1,4 +1,5 @@
 import { Alert, Table } from "@mantine/core";
+import { useMediaQuery } from "@mantine/hooks";
 import type { ReactNode } from "react";
 
 /** A failure to show: filled dark red, which keeps WCAG AA contrast for the title and the text. */
@@ -20,4 +21,9 @@ export function ScrollTable({ label, minWidth, children }: { label: string; minW
       {children}
     </Table.ScrollContainer>
   );
+}
+
+/** Narrower than Mantine's sm breakpoint (48em), where the navigation folds behind the menu button. */
+export function usePhone(): boolean {
+  return useMediaQuery("(max-width: 47.99em)") ?? false;
 }

@@ -81,11 +81,13 @@ export function AuditPage() {
                 {data.auditEvents.edges.map(({ node }) => (
                   <Table.Tr key={node.id}>
                     <Table.Td>{node.sequence}</Table.Td>
-                    <Table.Td>{formatDateTime(node.at)}</Table.Td>
+                    <Table.Td style={{ whiteSpace: "nowrap" }}>{formatDateTime(node.at)}</Table.Td>
                     <Table.Td>{node.action}</Table.Td>
                     <Table.Td>{node.actor?.displayName ?? "system"}</Table.Td>
                     <Table.Td>
-                      <Code block>{JSON.stringify(node.details)}</Code>
+                      <Code block style={{ whiteSpace: "pre-wrap", wordBreak: "break-word" }}>
+                        {JSON.stringify(node.details)}
+                      </Code>
                     </Table.Td>
                     <Table.Td>
                       <Code title={node.hash}>{node.hash.slice(0, 12)}</Code>

@@ -1,10 +1,10 @@
-import { Anchor, Button, Group, Loader, SegmentedControl, Switch, Table, Text } from "@mantine/core";
+import { Anchor, Button, Group, Loader, SegmentedControl, Select, Switch, Table, Text } from "@mantine/core";
 import { Link, useSearchParams } from "react-router";
 import { useQuery } from "urql";
 import { formatDateTime, policyTypeLabels, StatusBadge, statusLabels } from "../app/format.tsx";
 import { Page } from "../app/page.tsx";
 import { Pager, usePager } from "../app/pager.tsx";
-import { ErrorAlert, ScrollTable } from "../app/ui.tsx";
+import { ErrorAlert, ScrollTable, usePhone } from "../app/ui.tsx";
 import { useViewer } from "../app/viewer.tsx";
 import type { AccessRequestStatus } from "../gql/graphql.ts";
 import { graphql } from "../gql/index.ts";
@@ -37,6 +37,10 @@ const AccessRequests = graphql(`
 `);
 
 const statuses: AccessRequestStatus[] = ["PENDING", "APPROVED", "DENIED", "EXPIRED", "CANCELED"];
+const statusOptions = [
+  ...statuses.map((value) => ({ value, label: statusLabels[value] })),
+  { value: "ALL", label: "All" },
+];
 // Lists start empty too: refetch them when a request appears.
 const listContext = { additionalTypenames: ["AccessRequest"] };
 
@@ -44,6 +48,7 @@ const listContext = { additionalTypenames: ["AccessRequest"] };
 export function RequestsPage() {
   const { readsApprovals } = useViewer();
   const [params, setParams] = useSearchParams();
+  const phone = usePhone();
   const pager = usePager();
   const status = (params.get("status") ?? "PENDING") as AccessRequestStatus | "ALL";
   const awaitingMe = params.get("awaiting") === "me";
@@ -84,12 +89,23 @@ export function RequestsPage() {
       }
     >
       <Group justify="space-between">
-        <SegmentedControl
-          aria-label="Status"
-          value={status}
-          onChange={(value) => change("status", value === "PENDING" ? null : value)}
-          data={[...statuses.map((value) => ({ value, label: statusLabels[value] })), { value: "ALL", label: "All" }]}
-        />
+        {/* Six segments do not fit a phone: there the same choice is a select. */}
+        {phone ? (
+          <Select
+            label="Status"
+            value={status}
+            allowDeselect={false}
+            onChange={(value) => change("status", value === "PENDING" ? null : value)}
+            data={statusOptions}
+          />
+        ) : (
+          <SegmentedControl
+            aria-label="Status"
+            value={status}
+            onChange={(value) => change("status", value === "PENDING" ? null : value)}
+            data={statusOptions}
+          />
+        )}
         {readsApprovals && (
           <Switch
             label="Awaiting my decision"
