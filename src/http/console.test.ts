@@ -43,10 +43,10 @@ const nonceOf = (policy: string | null) => /'nonce-([^']+)'/.exec(policy ?? "")?
 
 describe("the console's static handler", () => {
   it("answers / and every client-side route with index.html under a fresh nonce", async () => {
-    const [first, second, route] = await Promise.all(
-      ["/", "/", "/requests/0195f0c2-1d1e-7c3a-9f00-000000000000"].map((url) => fetch(base + url)),
+    const [first, second, ...others] = await Promise.all(
+      ["/", "/", "/requests/0195f0c2-1d1e-7c3a-9f00-000000000000", "/index.html"].map((url) => fetch(base + url)),
     );
-    for (const response of [first!, second!, route!]) {
+    for (const response of [first!, second!, ...others]) {
       expect(response.status).toBe(200);
       expect(response.headers.get("content-type")).toMatch(/^text\/html/);
       expect(response.headers.get("cache-control")).toBe("no-cache");
