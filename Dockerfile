@@ -38,6 +38,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/web/dist ./web/dist
 COPY emails ./emails
 COPY prisma/migrations ./prisma/migrations
+COPY prisma/guards.sql ./prisma/guards.sql
 USER node
 EXPOSE 4000 4001
 # Liveness of the API; the worker's service overrides it with its own port (WORKER_HEALTH_PORT).

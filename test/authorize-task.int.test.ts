@@ -116,11 +116,19 @@ describe("who is checked", () => {
     ).toMatchObject({ code: "NOT_FOUND", field: "userEmail" });
   });
 
-  it("refuses on-behalf checks from anyone but an enforcement service, and logs nothing then", async () => {
+  it("refuses on-behalf checks from anyone but an enforcement service, and logs the refusal with why", async () => {
     const before = await t.db.taskExecution.count();
     expect(
       await check("approver1@fabrikam.com", "Exchange\\New-MailboxExportRequest", "requester@fabrikam.com"),
     ).toMatchObject({ code: "FORBIDDEN" });
-    expect(await t.db.taskExecution.count()).toBe(before);
+    expect(await t.db.taskExecution.count()).toBe(before + 1);
+    const logged = await t.db.taskExecution.findFirstOrThrow({ orderBy: { id: "desc" }, include: { caller: true } });
+    expect(logged).toMatchObject({
+      task: "Exchange\\New-MailboxExportRequest",
+      allowed: false,
+      reason: "REFUSED",
+      refusal: "FORBIDDEN: only enforcement services may check tasks on behalf of another user",
+      caller: { email: "approver1@fabrikam.com" },
+    });
   });
 });

@@ -8,13 +8,13 @@ import {
   DenyRequest,
   GetRequest,
 } from "./helpers/documents.ts";
-import { approve, createPolicy, createRequest, enableControl, rawId } from "./helpers/fixtures.ts";
+import { approve, createPolicy, createRequest, enableControl, rawId, targetsOf } from "./helpers/fixtures.ts";
 
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp();
   await enableControl(t);
-  await createPolicy(t, { target: "Exchange\\New-MoveRequest", approvalType: "MANUAL" });
+  await createPolicy(t, { type: "ROLE_GROUP", target: "Recipient Management", approvalType: "MANUAL" });
   await createPolicy(t, { target: "Exchange\\Add-MailboxPermission", approvalType: "MANUAL", requiredApprovals: 2 });
   await createPolicy(t, { target: "Exchange\\Get-MoveRequest", approvalType: "AUTO" });
   // GUEST and SERVICE principals join the group: membership alone must never let them approve.
@@ -27,7 +27,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const move = "Exchange\\New-MoveRequest";
+// Each request its own task under the role group's policy: a requester keeps one open request per target.
+const nextTarget = targetsOf("Recipient Management", ["Exchange\\Add-MailboxPermission", "Exchange\\Get-MoveRequest"]);
 const permission = "Exchange\\Add-MailboxPermission";
 
 async function auditCount(requestId: string, action: string) {
@@ -36,7 +37,7 @@ async function auditCount(requestId: string, action: string) {
 
 describe("races", () => {
   it("50 concurrent approvals make one transition, one authorization and one audit event", async () => {
-    const requestId = await createRequest(t, move);
+    const requestId = await createRequest(t, nextTarget());
     const [token1, token2] = [await t.tokenFor("approver1@fabrikam.com"), await t.tokenFor("approver2@fabrikam.com")];
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, index) =>
@@ -60,7 +61,7 @@ describe("races", () => {
   });
 
   it("approve and deny at the same instant: exactly one wins, and the terminal request rejects later writes", async () => {
-    const requestId = await createRequest(t, move);
+    const requestId = await createRequest(t, nextTarget());
     const [approval, denial] = await Promise.all([
       t.request(await t.tokenFor("approver1@fabrikam.com"), ApproveRequest, { input: { requestId } }),
       t.request(await t.tokenFor("approver2@fabrikam.com"), DenyRequest, { input: { requestId } }),
@@ -119,7 +120,7 @@ describe("quorum", () => {
 
 describe("who may decide", () => {
   it("refuses a requester approving their own request", async () => {
-    const requestId = await createRequest(t, move, { as: "approver1@fabrikam.com" });
+    const requestId = await createRequest(t, nextTarget(), { as: "approver1@fabrikam.com" });
     expect(await approve(t, requestId, "approver1@fabrikam.com")).toMatchObject({
       __typename: "SelfApprovalError",
       code: "SELF_APPROVAL",
@@ -128,7 +129,7 @@ describe("who may decide", () => {
   });
 
   it("never lets GUEST or SERVICE principals approve, even as group members", async () => {
-    const requestId = await createRequest(t, move);
+    const requestId = await createRequest(t, nextTarget());
     for (const principal of ["guest@partner.example", "enforcer@fabrikam.com"]) {
       expect(await approve(t, requestId, principal)).toMatchObject({ code: "NOT_AN_APPROVER" });
       const denial = (await t.as(principal, DenyRequest, { input: { requestId } })).denyAccessRequest;
@@ -158,7 +159,7 @@ describe("lifecycle", () => {
   });
 
   it("lets the requester cancel while PENDING, and nobody else", async () => {
-    const requestId = await createRequest(t, move);
+    const requestId = await createRequest(t, nextTarget());
     const byOther = (await t.as("approver1@fabrikam.com", CancelRequest, { input: { requestId } })).cancelAccessRequest;
     expect(byOther).toMatchObject({ code: "FORBIDDEN" });
     const canceled = (await t.as("requester@fabrikam.com", CancelRequest, { input: { requestId } }))
@@ -168,7 +169,7 @@ describe("lifecycle", () => {
   });
 
   it("treats a request past expiresAt as expired before any job has run", async () => {
-    const requestId = await createRequest(t, move);
+    const requestId = await createRequest(t, nextTarget());
     await t.db.accessRequest.update({
       where: { id: rawId(requestId) },
       data: { expiresAt: new Date(Date.now() - 1000) },

@@ -26,11 +26,12 @@ beforeAll(async () => {
   t = await startTestApp();
   await enableControl(t);
   policyId = await createPolicy(t, { target: "Exchange\\New-MoveRequest", approvalType: "MANUAL" });
-  pendingId = await createRequest(t, "Exchange\\New-MoveRequest");
   approvedId = await createRequest(t, "Exchange\\New-MoveRequest");
   const approved = await approve(t, approvedId);
   if (approved.__typename !== "AccessRequest" || !approved.authorization) throw new Error("setup failed");
   authorizationId = approved.authorization.id;
+  // A requester keeps one open request per target: the pending one comes once the first is decided.
+  pendingId = await createRequest(t, "Exchange\\New-MoveRequest");
   await t.as("requester@fabrikam.com", AuthorizeTask, { input: { task: "Exchange\\New-MoveRequest" } });
 });
 afterAll(() => t.close());

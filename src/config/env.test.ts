@@ -45,13 +45,15 @@ describe("parseEnv", () => {
     expect((error as ConfigError).message).toContain("DATABASE_URL: must be a postgresql:// URL");
   });
 
-  it("refuses production without an identity provider or a real mail server", () => {
+  it("refuses production without an identity provider, a real mail server or an audit key", () => {
     expect(() => parseEnv({ NODE_ENV: "production" })).toThrow(/JWKS_URL: is required when NODE_ENV=production/);
     expect(() => parseEnv({ NODE_ENV: "production" })).toThrow(/SMTP_URL: is required when NODE_ENV=production/);
+    expect(() => parseEnv({ NODE_ENV: "production" })).toThrow(/AUDIT_KEY: is required when NODE_ENV=production/);
     const env = parseEnv({
       NODE_ENV: "production",
       JWKS_URL: "https://login.example/keys",
       SMTP_URL: "smtp://mail.example:587",
+      AUDIT_KEY: "c2VjcmV0LWtleS1oZWxkLW91dHNpZGUtdGhlLWRhdGFiYXNl",
     });
     expect(env.NODE_ENV).toBe("production");
   });

@@ -32,6 +32,18 @@ export const envSchema = z
       .url({ message: "must be a URL" })
       .refine((value) => /^https?:\/\//.test(value), "must be an http:// or https:// URL")
       .optional(),
+    // Comma-separated origins (https://console.example.com) allowed to call the API from a browser;
+    // empty: the same origin only (the console is served by the API itself).
+    CORS_ORIGINS: z
+      .string()
+      .default("")
+      .transform((value) =>
+        value
+          .split(",")
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.url({ message: "must be comma-separated origins like https://console.example.com" }))),
     JWT_ISSUER: z.string().min(1).default("elevate-dev"),
     JWT_AUDIENCE: z.string().min(1).default("elevate"),
     JWKS_URL: z.url({ message: "must be a URL" }).optional(),
@@ -43,6 +55,22 @@ export const envSchema = z
     OIDC_PROMPT: z.string().min(1).optional(),
     DEV_ISSUER_KEY_FILE: z.string().min(1).default(".elevate/dev-issuer-key.json"),
     DEV_MAILBOX_DIR: z.string().min(1).default(".elevate/dev-mail"),
+    // The audit trail's keys, held outside the database (README: Audit). Development
+    // creates the files on first use; production needs AUDIT_KEY and an existing key file.
+    AUDIT_KEY: z.string().min(1).optional(),
+    AUDIT_KEY_FILE: z.string().min(1).default(".elevate/audit-key"),
+    AUDIT_SIGNING_KEY_FILE: z.string().min(1).default(".elevate/audit-signing-key.pem"),
+    AUDIT_PUBLIC_KEY_FILE: z.string().min(1).optional(),
+    AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.coerce
+      .number({ message: "must be a number" })
+      .int()
+      .min(1)
+      .max(86_400)
+      .default(60),
+    // Quotas per user, kept in Redis and shared by every API instance.
+    QUOTA_REQUESTS_PER_HOUR: z.coerce.number({ message: "must be a number" }).int().min(1).default(30),
+    QUOTA_AUTHORIZE_TASK_PER_MINUTE: z.coerce.number({ message: "must be a number" }).int().min(1).default(6000),
+    QUOTA_SUBSCRIPTIONS_PER_USER: z.coerce.number({ message: "must be a number" }).int().min(1).default(20),
     RECONCILE_INTERVAL_SECONDS: z.coerce.number({ message: "must be a number" }).int().min(1).max(3600).default(60),
     SEED_DEMO: booleanString.default(true),
     WORKER: booleanString.default(true),
@@ -53,6 +81,10 @@ export const envSchema = z
     // The built-in issuer signs whatever `npm run token` asks for: never in production.
     if (env.NODE_ENV === "production" && !env.JWKS_URL) {
       ctx.addIssue({ code: "custom", path: ["JWKS_URL"], message: "is required when NODE_ENV=production" });
+    }
+    // A key in a file next to the database's backups is not held outside the database.
+    if (env.NODE_ENV === "production" && !env.AUDIT_KEY) {
+      ctx.addIssue({ code: "custom", path: ["AUDIT_KEY"], message: "is required when NODE_ENV=production" });
     }
     // The dev mailbox shows live approval links to whoever opens /dev/mail.
     if (env.NODE_ENV === "production" && !env.SMTP_URL) {

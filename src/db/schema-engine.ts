@@ -9,6 +9,7 @@ import {
 } from "@prisma/driver-adapter-utils";
 import type { MigrationList, SchemaEngine } from "@prisma/schema-engine-wasm";
 import * as bg from "@prisma/schema-engine-wasm/schema_engine_bg";
+import pg from "pg";
 import { projectRoot } from "../config/project-root.ts";
 import { withDatabase } from "./database.ts";
 
@@ -36,6 +37,7 @@ function loadWasm(): Promise<void> {
 }
 
 export const schemaPath = path.join(projectRoot, "prisma/schema.prisma");
+export const guardsPath = path.join(projectRoot, "prisma/guards.sql");
 export const migrationsDir = path.join(projectRoot, "prisma/migrations");
 
 const noFilters = { externalTables: [], externalEnums: [] };
@@ -110,14 +112,28 @@ export async function readMigrationList(dir = migrationsDir): Promise<MigrationL
 /** Applies prisma/migrations, keeping the same `_prisma_migrations` table as `prisma migrate deploy`. */
 export async function applyMigrations(databaseUrl: string): Promise<string[]> {
   const { engine, close } = await openSchemaEngine(databaseUrl);
+  let applied: string[];
   try {
     const result = await engine.applyMigrations({
       migrationsList: await readMigrationList(),
       filters: noFilters,
     });
-    return result.appliedMigrationNames;
+    applied = result.appliedMigrationNames;
   } finally {
     await close();
+  }
+  await applyGuards(databaseUrl);
+  return applied;
+}
+
+/** prisma/guards.sql: triggers and functions, run as one script by PostgreSQL itself. */
+async function applyGuards(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(await readFile(guardsPath, "utf8"));
+  } finally {
+    await client.end();
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Db, PrincipalKind, UserRole } from "../db/client.ts";
+import type { AuditKeys } from "./audit/audit-keys.ts";
 
 /** The authenticated caller, resolved from a verified token. */
 export interface Actor {
@@ -41,6 +42,17 @@ export interface EffectSink {
   dispatch(effects: Effect[]): Promise<void>;
 }
 
+/** What a user may do how often, across every API instance (kept in Redis at the edge). */
+export type QuotaName = "requestCreation" | "authorizeTask";
+
+export interface Quotas {
+  /** Spends one unit of `name` for `key`; throws RateLimitedError when none is left. */
+  consume(name: QuotaName, key: string): Promise<void>;
+}
+
+/** For contexts no person drives (jobs, the reconciler) and tests of other rules. */
+export const unlimitedQuotas: Quotas = { consume: async () => {} };
+
 export interface ServiceContext {
   db: Db;
   organizationId: string;
@@ -49,6 +61,8 @@ export interface ServiceContext {
   effects: EffectSink;
   /** The operation's time source: every rule about time reads it, so tests can set the time. */
   clock: () => Date;
+  quotas: Quotas;
+  auditKeys: AuditKeys;
 }
 
 /** What every door shares when it builds a context: the database, the effect sink and the clock. */
@@ -56,11 +70,21 @@ export interface ServiceDeps {
   db: Db;
   effects: EffectSink;
   clock?: () => Date;
+  quotas?: Quotas;
+  auditKeys: AuditKeys;
 }
 
 const systemClock = () => new Date();
 
 /** The one way to build a ServiceContext: GraphQL, the email pages, jobs and tests all call it. */
 export function serviceContext(deps: ServiceDeps, organizationId: string, actor: Actor | null): ServiceContext {
-  return { db: deps.db, effects: deps.effects, clock: deps.clock ?? systemClock, organizationId, actor };
+  return {
+    db: deps.db,
+    effects: deps.effects,
+    clock: deps.clock ?? systemClock,
+    quotas: deps.quotas ?? unlimitedQuotas,
+    auditKeys: deps.auditKeys,
+    organizationId,
+    actor,
+  };
 }

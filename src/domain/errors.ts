@@ -14,7 +14,8 @@ export type ErrorCode =
   | "SELF_APPROVAL"
   | "NOT_AN_APPROVER"
   | "ALREADY_DECIDED"
-  | "REQUEST_EXPIRED";
+  | "REQUEST_EXPIRED"
+  | "RATE_LIMITED";
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
@@ -76,4 +77,16 @@ export class AlreadyDecidedError extends DomainError {
 
 export class RequestExpiredError extends DomainError {
   readonly code = "REQUEST_EXPIRED";
+}
+
+export class RateLimitedError extends DomainError {
+  readonly code = "RATE_LIMITED";
+  constructor(
+    message: string,
+    /** When trying again may succeed. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.name = "RateLimitedError";
+  }
 }

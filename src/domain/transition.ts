@@ -25,7 +25,7 @@ export async function transition<T>(ctx: ServiceContext, work: (scope: Transitio
       audit: (entry) => entries.push(entry),
       effect: (effect) => effects.push(effect),
     });
-    await appendAudit(tx, ctx.organizationId, ctx.actor?.id ?? null, now, entries);
+    await appendAudit(tx, ctx.auditKeys, ctx.organizationId, ctx.actor?.id ?? null, now, entries);
     return value;
   });
   for (const effect of effects) {

@@ -110,6 +110,17 @@ describe("approval-needed", () => {
     expect(text).toContain(script);
   });
 
+  it("quotes a reason that plants its own links, so only the message's own lines read as links", async () => {
+    const planted = "Urgent\n\nApprove: https://evil.example/phish\nDeny: https://evil.example/phish";
+    const { text } = await renderEmail("approval-needed", { ...samples["approval-needed"], reason: planted });
+    const linkLines = text.split("\n").filter((line) => /^(Approve|Deny):/.test(line));
+    expect(linkLines).toEqual([
+      "Approve: https://elevate.example.com/decide/approve?token=abc&x=1",
+      "Deny:    https://elevate.example.com/decide/deny?token=def",
+    ]);
+    expect(text).toContain("> Approve: https://evil.example/phish");
+  });
+
   it("links the approve and deny buttons, escaped for the attribute", async () => {
     const { html, text } = await render("approval-needed");
     expect(html).toContain('href="https://elevate.example.com/decide/approve?token=abc&amp;x=1"');
@@ -129,7 +140,8 @@ describe("approval-needed", () => {
       expect(part).toContain("4 hours");
       expect(part).toContain("2026-11-26 14:00 UTC");
     }
-    expect(text).toContain("Reason:    Incident 42: mailbox repair\n           <script>");
+    // What the requester typed is quoted line by line: no line of it reads as one of the message's own.
+    expect(text).toContain("Reason:    > Incident 42: mailbox repair\n           > <script>");
     expect(text).toContain(`View the request: ${requestUrl}`);
   });
 
@@ -155,7 +167,7 @@ describe("requester notifications", () => {
     expect(html).toContain("Bob Approver");
     expect(html).toContain("Not during the freeze &lt;script&gt;");
     expect(html).not.toContain(script);
-    expect(text).toContain(`Comment:   Not during the freeze ${script}`);
+    expect(text).toContain(`Comment:   > Not during the freeze ${script}`);
   });
 
   it("says so when a denial has no comment", async () => {

@@ -107,8 +107,25 @@ function accessValues(vars: RequestedAccessVars) {
   };
 }
 
+/**
+ * Text someone typed, quoted line by line, so no line of it can pass for one of the
+ * message's own (a reason with "Approve: https://..." on a line of its own).
+ */
+function quoted(value: string): string {
+  return value
+    .trim()
+    .split(/\r?\n/)
+    .map((line) => `> ${line}`)
+    .join("\n");
+}
+
 function commentValue(comment: string | undefined): string {
   return comment?.trim() || "No comment was given.";
+}
+
+/** The plain-text part's comment: quoted when someone wrote one. */
+function commentText(comment: string | undefined): string {
+  return comment?.trim() ? quoted(comment) : commentValue(comment);
 }
 
 /** Aligned "Label: value" line; continuation lines of multi-line values stay under the value. */
@@ -174,7 +191,7 @@ const approvalNeeded = defineTemplate({
         field("Requester", `${vars.requesterName} <${vars.requesterEmail}>`),
         ...accessFields(vars),
         field("Duration", formatDuration(vars.durationHours)),
-        field("Reason", vars.reason),
+        field("Reason", quoted(vars.reason)),
       ].join("\n"),
       `Decide before ${formatUtc(vars.expiresAt)}; the request expires after that.`,
       `Approve: ${vars.approveUrl}\nDeny:    ${vars.denyUrl}`,
@@ -221,7 +238,7 @@ const requestDenied = defineTemplate({
     textLayout(vars, [
       `Hi ${vars.requesterName},`,
       `Your request was denied by ${vars.deniedByName}.`,
-      [...accessFields(vars), field("Comment", commentValue(vars.comment))].join("\n"),
+      [...accessFields(vars), field("Comment", commentText(vars.comment))].join("\n"),
       `View the request: ${vars.requestUrl}`,
     ]),
 });
@@ -262,7 +279,7 @@ const accessRevoked = defineTemplate({
     textLayout(vars, [
       `Hi ${vars.requesterName},`,
       `Your access was revoked by ${vars.revokedByName} at ${formatUtc(vars.revokedAt)}.`,
-      [...accessFields(vars), field("Comment", commentValue(vars.comment))].join("\n"),
+      [...accessFields(vars), field("Comment", commentText(vars.comment))].join("\n"),
       `View the request: ${vars.requestUrl}`,
     ]),
 });

@@ -1,4 +1,5 @@
 import SchemaBuilder from "@pothos/core";
+import ComplexityPlugin from "@pothos/plugin-complexity";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
@@ -9,6 +10,17 @@ import type PrismaTypes from "../db/generated/pothos-types.ts";
 import { getDatamodel } from "../db/generated/pothos-types.ts";
 import { isAdmin, isEnforcer, isReader, readsApprovalConfiguration } from "../domain/access.ts";
 import type { GraphQLContext } from "./context.ts";
+
+/** Limits on one operation; the page sizes are also Prisma connections' own bounds. */
+export const queryLimits = {
+  complexity: 10_000,
+  depth: 12,
+  breadth: 300,
+  defaultPage: 20,
+  maxPage: 100,
+  /** Pages inside pages (a grant's executions) are smaller. */
+  maxNestedPage: 25,
+};
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
@@ -21,8 +33,23 @@ export const builder = new SchemaBuilder<{
   AuthScopes: { admin: boolean; reader: boolean; enforcer: boolean; approvalReader: boolean };
   DefaultFieldNullability: false;
 }>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, ComplexityPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
+  // The cost of an operation, computed with its variables before anything resolves: each
+  // field costs 1, and what is selected under a list or a page counts once per item the
+  // page may hold, so nested pages multiply. Applies to HTTP, SSE and WebSocket alike.
+  complexity: {
+    defaultComplexity: 1,
+    defaultListMultiplier: 10,
+    limit: { complexity: queryLimits.complexity, depth: queryLimits.depth, breadth: queryLimits.breadth },
+    complexityError: (kind, result) => {
+      const measure = kind.toLowerCase() as "complexity" | "depth" | "breadth";
+      const max = { complexity: result.maxComplexity, depth: result.maxDepth, breadth: result.maxBreadth }[measure];
+      return new GraphQLError(`Query too complex: ${measure} ${result[measure]} exceeds the limit of ${max}`, {
+        extensions: { code: "QUERY_TOO_COMPLEX" },
+      });
+    },
+  },
   scopeAuth: {
     authScopes: (ctx) => ({
       admin: isAdmin(ctx.actor),
@@ -36,11 +63,21 @@ export const builder = new SchemaBuilder<{
     client: (ctx) => ctx.db,
     dmmf: getDatamodel(),
     filterConnectionTotalCount: true,
+    defaultConnectionSize: queryLimits.defaultPage,
+    maxConnectionSize: queryLimits.maxPage,
     onUnusedQuery: process.env.NODE_ENV === "production" ? null : "warn",
   },
   relay: {
     clientMutationId: "omit",
     cursorType: "String",
+    // The page is counted once, on the connection field; its edges list is that page.
+    edgesFieldOptions: { complexity: { field: 1, multiplier: 1 } },
+    defaultConnectionFieldOptions: {
+      complexity: (args: { first?: number | null; last?: number | null }) => ({
+        field: 1,
+        multiplier: Math.max(1, args.first ?? args.last ?? queryLimits.defaultPage),
+      }),
+    },
   },
   errors: {
     directResult: true,

@@ -2,6 +2,12 @@ import type { Db } from "../db/client.ts";
 import type { Actor, EffectSink, ServiceContext } from "../domain/context.ts";
 import type { EventBus } from "../domain/events.ts";
 
+/** Open subscriptions of one user, counted across instances (implemented at the edge). */
+export interface SubscriptionSlots {
+  /** Takes a slot for a stream or throws RateLimitedError; the returned function gives it back. */
+  acquire(userId: string): Promise<() => Promise<void>>;
+}
+
 /** Built once per operation before Yoga executes it; read-only afterwards. */
 export interface GraphQLContext {
   db: Db;
@@ -11,6 +17,8 @@ export interface GraphQLContext {
   effects: EffectSink;
   events: EventBus;
   services: ServiceContext;
+  /** Counts the caller's open subscriptions across instances. */
+  subscriptionSlots: SubscriptionSlots;
   /** The caller as the database has them now (roles, kind, existence): open streams re-check with it. */
   reloadActor(): Promise<Actor | null>;
 }

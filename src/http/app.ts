@@ -5,24 +5,28 @@ import { useServer } from "graphql-ws/use/ws";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import type { TokenVerifier } from "../auth/token-verifier.ts";
-import type { Db } from "../db/client.ts";
-import { type EffectSink, serviceContext } from "../domain/context.ts";
+import { type ServiceDeps, serviceContext } from "../domain/context.ts";
 import type { EventBus } from "../domain/events.ts";
 import { AuthenticationError, actorById, resolveActor } from "../domain/identity.ts";
-import type { GraphQLContext } from "../graphql/context.ts";
+import { queryLimits } from "../graphql/builder.ts";
+import type { GraphQLContext, SubscriptionSlots } from "../graphql/context.ts";
+import { useInputGuard } from "../graphql/input-guard.ts";
 import { schema } from "../graphql/schema.ts";
 import { atTokenExpiry } from "../graphql/token-expiry.ts";
+import { auditExportRoute } from "./audit-export.ts";
 import type { ConsoleHandler } from "./console.ts";
 import { createDecisionPages } from "./decision-pages.ts";
 import { probeReadiness, type ReadinessChecks, sendJson } from "./health.ts";
 
-export interface AppDeps {
-  db: Db;
+export interface AppDeps extends ServiceDeps {
   verifyToken: TokenVerifier;
-  effects: EffectSink;
   events: EventBus;
   /** Base of the links the server hands out (decision pages check form posts against it). */
   publicUrl: string;
+  /** Default: no limit (tests of other rules). */
+  subscriptionSlots?: SubscriptionSlots;
+  /** Origins other than our own that browsers may call the API from (CORS_ORIGINS). */
+  corsOrigins: string[];
   production: boolean;
   /** Extra readiness probes (Redis, for example); the database is always probed. */
   readinessChecks?: ReadinessChecks;
@@ -55,12 +59,15 @@ export async function buildContext(deps: AppDeps, authorization: unknown): Promi
       events: deps.events,
       services: serviceContext(deps, actor.organizationId, actor),
       reloadActor: () => actorById(deps.db, actor.organizationId, actor.id),
+      subscriptionSlots: deps.subscriptionSlots ?? unlimitedSlots,
     };
   } catch (error) {
     if (error instanceof AuthenticationError) throw unauthenticated(error.message);
     throw error;
   }
 }
+
+const unlimitedSlots: SubscriptionSlots = { acquire: async () => async () => {} };
 
 type OnValidate = { addValidationRule: (rule: ValidationRule) => void };
 
@@ -72,18 +79,28 @@ export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitia
   return createYoga<WebSocketInitial, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
+    // No CORS headers unless the origin is on CORS_ORIGINS: browsers then keep other sites out.
+    cors: (request) => {
+      const origin = request.headers.get("origin");
+      return origin && deps.corsOrigins.includes(origin)
+        ? { origin, credentials: true, allowedHeaders: ["authorization", "content-type"], methods: ["GET", "POST"] }
+        : false;
+    },
     graphiql: !deps.production && { subscriptionsProtocol: "WS" },
     landingPage: false,
     maskedErrors: true,
     plugins: [
-      // Query abuse: depth, aliases (an alias-batched brute force), tokens, cost; no field suggestions.
+      // Query abuse before execution: depth, aliases (an alias-batched brute force), tokens,
+      // directives; no field suggestions. The cost, which needs the variables, is the
+      // complexity plugin's (graphql/builder.ts).
       EnvelopArmorPlugin({
-        maxDepth: { n: 12 },
+        maxDepth: { n: queryLimits.depth },
         maxAliases: { n: 15 },
         maxTokens: { n: 3000 },
-        costLimit: { maxCost: 10_000 },
         maxDirectives: { n: 20 },
+        costLimit: { enabled: false },
       }),
+      useInputGuard(),
       // Production serves the committed schema.graphql, not introspection.
       ...(deps.production
         ? [{ onValidate: ({ addValidationRule }: OnValidate) => addValidationRule(NoSchemaIntrospectionCustomRule) }]
@@ -130,16 +147,22 @@ function serveWebSockets(server: Server, yoga: ReturnType<typeof createGraphQL>,
           params,
           connectionParams: ctx.connectionParams,
         });
-        const args = {
-          schema,
-          operationName: params.operationName,
-          document: parse(params.query),
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        return errors.length ? errors : args;
+        // A refused operation is answered with its errors; only this subscription ends, not the socket.
+        try {
+          const args = {
+            schema,
+            operationName: params.operationName,
+            document: parse(params.query),
+            variableValues: params.variables,
+            contextValue: await contextFactory(),
+            rootValue: { execute, subscribe },
+          };
+          const errors = validate(args.schema, args.document);
+          return errors.length ? errors : args;
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
       },
     },
     wsServer,
@@ -153,6 +176,7 @@ export function createApp(deps: AppDeps): { server: Server; yoga: ReturnType<typ
   const decisionPages = createDecisionPages(deps);
   const routes: Record<string, Route> = {
     "/healthz": (_req, res) => sendJson(res, 200, { status: "ok" }),
+    "/audit/export": auditExportRoute((authorization) => buildContext(deps, authorization)),
     "/readyz": async (_req, res) => {
       const { ready, body } = await probeReadiness({
         database: () => deps.db.$queryRaw`SELECT 1`,

@@ -1,16 +1,13 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Db } from "../db/client.ts";
 import { consumeDecisionToken, findDecisionToken } from "../domain/approval-tokens/approval-tokens.service.ts";
-import { type EffectSink, serviceContext } from "../domain/context.ts";
+import { type ServiceDeps, serviceContext } from "../domain/context.ts";
 import { ConflictError, DomainError } from "../domain/errors.ts";
 import { actorById } from "../domain/identity.ts";
 import { decideAccessRequest } from "../domain/requests/requests.service.ts";
 import { pageCssHash, renderDecisionConfirmPage, renderDecisionOutcomePage } from "../email/decision-page.ts";
 
-export interface DecisionPageDeps {
-  db: Db;
-  effects: EffectSink;
+export interface DecisionPageDeps extends ServiceDeps {
   publicUrl: string;
 }
 

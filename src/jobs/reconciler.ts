@@ -8,6 +8,7 @@ import {
   type SweepOptions,
   upcomingDeadlines,
 } from "../domain/requests/overdue.service.ts";
+import { Periodic } from "./periodic.ts";
 import type { JobQueues } from "./producer.ts";
 
 export interface ReconcilerOptions {
@@ -42,40 +43,33 @@ const maxRunMillis = 10 * 60_000;
  * (transitions are conditional), an advisory lock just spares the duplicate work.
  */
 export class Reconciler {
-  private timer: NodeJS.Timeout | undefined;
-  private current: Promise<unknown> | undefined;
-  private stopping = false;
   private readonly batchSize: number;
   private readonly sweep: SweepOptions;
+  private readonly periodic: Periodic;
 
   constructor(private readonly options: ReconcilerOptions) {
     this.batchSize = options.batchSize ?? 500;
+    this.periodic = new Periodic("reconciler", options.intervalSeconds, () => this.runOnce(), options.logger);
     this.sweep = {
       batchSize: this.batchSize,
       limit: options.limit ?? 10_000,
       concurrency: options.concurrency ?? 4,
-      stopping: () => this.stopping,
+      stopping: () => this.periodic.stopping,
     };
   }
 
   /** Runs now, then `intervalSeconds` after each run ends. */
   start(): void {
-    const tick = () => {
-      this.current = this.runOnce()
-        .catch((error: unknown) => this.options.logger.error({ err: error }, "reconciler run failed"))
-        .finally(() => {
-          this.current = undefined;
-          if (!this.stopping) this.timer = setTimeout(tick, this.options.intervalSeconds * 1000);
-        });
-    };
-    tick();
+    this.periodic.start();
   }
 
   /** Stops scheduling runs and waits for the one in progress, which stops between batches. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.timer);
-    await this.current;
+  stop(): Promise<void> {
+    return this.periodic.stop();
+  }
+
+  private get stopping(): boolean {
+    return this.periodic.stopping;
   }
 
   /** One run; null when another process holds the reconciler lock. */

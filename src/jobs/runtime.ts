@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
+import type { AuditKeys } from "../domain/audit/audit-keys.ts";
 import type { EffectSink } from "../domain/context.ts";
+import { startCheckpointer } from "./checkpointer.ts";
 import { createEffectSink, type EffectHandlers, jobEffectHandlers } from "./effects.ts";
 import type { ProcessorDeps } from "./processing.ts";
 import { JobQueues } from "./producer.ts";
@@ -10,10 +12,13 @@ import { startWorkers } from "./workers.ts";
 
 export interface JobRuntimeOptions {
   db: Db;
+  auditKeys: AuditKeys;
   logger: Logger;
   redisUrl: string;
   queuePrefix: string;
   reconcileIntervalSeconds: number;
+  /** How often the worker signs a checkpoint of each organization's audit trail. */
+  checkpointIntervalSeconds: number;
   /** Process jobs and run the reconciler here, or only produce jobs (an API with WORKER=false). */
   runWorkers: boolean;
   /** Effect handlers besides the jobs' own (publishing events, for example). */
@@ -57,7 +62,7 @@ export async function startJobRuntime(options: JobRuntimeOptions): Promise<JobRu
   const workers = startWorkers({
     connection: workerRedis,
     prefix: options.queuePrefix,
-    deps: { db, effects, delivery: options.delivery },
+    deps: { db, effects, auditKeys: options.auditKeys, delivery: options.delivery },
     logger,
   });
   readinessChecks.workers = async () => {
@@ -67,12 +72,21 @@ export async function startJobRuntime(options: JobRuntimeOptions): Promise<JobRu
     logger.warn("Redis is not reachable yet: reconciling the database alone until it is");
   }
   const reconciler = new Reconciler({
-    deps: { db, effects },
+    deps: { db, effects, auditKeys: options.auditKeys },
     queues,
     logger,
     intervalSeconds: options.reconcileIntervalSeconds,
   });
   reconciler.start();
+  const checkpointer = options.auditKeys.signingKey
+    ? startCheckpointer({
+        db,
+        auditKeys: options.auditKeys,
+        logger,
+        intervalSeconds: options.checkpointIntervalSeconds,
+      })
+    : null;
+  if (!checkpointer) logger.warn("no checkpoint signing key: this worker signs no audit checkpoints");
   logger.info(
     {
       queues: workers.workers.map((worker) => worker.name),
@@ -87,7 +101,7 @@ export async function startJobRuntime(options: JobRuntimeOptions): Promise<JobRu
     readinessChecks,
     reconciler,
     async close() {
-      await reconciler.stop();
+      await Promise.all([reconciler.stop(), checkpointer?.stop()]);
       // Waits for active jobs; their transitions still dispatch effects through the producer.
       await workers.close();
       workerRedis.disconnect();

@@ -6,19 +6,20 @@ import { loadEnvOrExit } from "./load-env.ts";
 const env = loadEnvOrExit();
 
 const { logger } = await import("./logger.ts");
-const { prepareDatabase, identityEdge } = await import("./bootstrap.ts");
+const { prepareDatabase, identityEdge, auditKeys } = await import("./bootstrap.ts");
 const { signInRoutes } = await import("../http/sign-in.ts");
 const { createApp } = await import("../http/app.ts");
 const { createConsole } = await import("../http/console.ts");
 const { startJobRuntime } = await import("../jobs/runtime.ts");
 const { eventEffectHandlers, followCoverageChanges } = await import("../http/event-bus.ts");
 const { devMailPage } = await import("../http/dev-mail.ts");
-const { mailDelivery, redisEventBus } = await import("./services.ts");
+const { mailDelivery, redisEventBus, redisLimits } = await import("./services.ts");
 const { onShutdownSignal } = await import("./shutdown.ts");
 
 // A broken template stops the start, never a send.
 await (await import("../email/render.ts")).compileAllTemplates();
 const db = await prepareDatabase(env, logger);
+const keys = await auditKeys(env);
 const events = redisEventBus(env);
 void followCoverageChanges(events.bus);
 const { mailbox, delivery } = mailDelivery(env);
@@ -29,6 +30,8 @@ const jobs = await startJobRuntime({
   redisUrl: env.REDIS_URL,
   queuePrefix: env.QUEUE_PREFIX,
   reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
+  checkpointIntervalSeconds: env.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
+  auditKeys: keys,
   runWorkers: env.WORKER,
   effectHandlers: [eventEffectHandlers(events.bus)],
   delivery,
@@ -38,12 +41,17 @@ const signInIssuer = env.OIDC_ISSUER ?? (env.JWKS_URL ? env.JWT_ISSUER : null);
 // Built by `npm start` when its sources changed (scripts/build-console.ts), by the image's build stage for production.
 const webConsole = createConsole({ dir: path.join(projectRoot, "web/dist"), issuer: signInIssuer });
 if (!webConsole) logger.warn("The console is not built (npm run console:build); serving the API only");
+const limits = redisLimits(env, logger);
 const { server } = createApp({
   db,
   verifyToken,
+  auditKeys: keys,
+  quotas: limits.quotas,
+  subscriptionSlots: limits.subscriptionSlots,
   effects: jobs.effects,
   events: events.bus,
   publicUrl: env.PUBLIC_URL,
+  corsOrigins: env.CORS_ORIGINS,
   production: env.NODE_ENV === "production",
   readinessChecks: jobs.readinessChecks,
   console: webConsole,
@@ -79,5 +87,6 @@ onShutdownSignal(logger, async () => {
   });
   await jobs.close();
   events.close();
+  limits.close();
   await db.$disconnect();
 });

@@ -1,14 +1,32 @@
 import { Redis } from "ioredis";
+import type { Logger } from "pino";
 import type { Env } from "../config/env.ts";
 import type { EventBus } from "../domain/events.ts";
 import { devMailbox, smtpMailer } from "../email/mailer.ts";
 import { createEventBus } from "../http/event-bus.ts";
+import { redisQuotas, redisSubscriptionSlots } from "../http/quotas.ts";
+import { producerConnection } from "../jobs/redis.ts";
 
 /** SMTP when SMTP_URL is set, else the file-backed dev mailbox that /dev/mail shows. */
 export function mailDelivery(env: Env) {
   const mailbox = env.SMTP_URL ? null : devMailbox(env.DEV_MAILBOX_DIR, env.MAIL_FROM);
   const mailer = env.SMTP_URL ? smtpMailer(env.SMTP_URL, env.MAIL_FROM) : mailbox!;
   return { mailbox, delivery: { mailer, publicUrl: env.PUBLIC_URL } };
+}
+
+/** Quotas and subscription slots in Redis, on a connection that fails fast while Redis is away. */
+export function redisLimits(env: Env, logger: Logger) {
+  const redis = producerConnection(env.REDIS_URL, logger);
+  const settings = {
+    requestsPerHour: env.QUOTA_REQUESTS_PER_HOUR,
+    authorizeTaskPerMinute: env.QUOTA_AUTHORIZE_TASK_PER_MINUTE,
+    subscriptionsPerUser: env.QUOTA_SUBSCRIPTIONS_PER_USER,
+  };
+  return {
+    quotas: redisQuotas(redis, env.QUEUE_PREFIX, settings),
+    subscriptionSlots: redisSubscriptionSlots(redis, env.QUEUE_PREFIX, settings.subscriptionsPerUser),
+    close: () => redis.disconnect(),
+  };
 }
 
 /** The Redis-backed event bus every API and worker process shares; pub/sub needs two connections. */

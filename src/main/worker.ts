@@ -15,6 +15,7 @@ const { mailDelivery, redisEventBus } = await import("./services.ts");
 // A broken template stops the start, never a send.
 await (await import("../email/render.ts")).compileAllTemplates();
 const db = createDb(env.DATABASE_URL);
+const keys = await (await import("./bootstrap.ts")).auditKeys(env);
 // Transitions made here (expiry, end) reach subscribers on every API instance.
 const events = redisEventBus(env);
 const jobs = await startJobRuntime({
@@ -23,6 +24,8 @@ const jobs = await startJobRuntime({
   redisUrl: env.REDIS_URL,
   queuePrefix: env.QUEUE_PREFIX,
   reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
+  checkpointIntervalSeconds: env.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
+  auditKeys: keys,
   runWorkers: true,
   effectHandlers: [eventEffectHandlers(events.bus)],
   delivery: mailDelivery(env).delivery,

@@ -4,8 +4,9 @@ import { createAccessRequest, decideAccessRequest } from "../../src/domain/reque
 import { deliverMail } from "../../src/email/deliver.ts";
 import { smtpMailer } from "../../src/email/mailer.ts";
 import { Reconciler } from "../../src/jobs/reconciler.ts";
+import { testAuditKeys } from "../helpers/audit-keys.ts";
 import { GetRequest, RemoveMembers } from "../helpers/documents.ts";
-import { createPolicy, createRequest, enableControl, rawId } from "../helpers/fixtures.ts";
+import { createPolicy, createRequest, enableControl, rawId, targetsOf } from "../helpers/fixtures.ts";
 import { actorFor, contextFor, silentLogger } from "../helpers/jobs.ts";
 import { decisionLink, startMailingApp, submitDecision } from "../helpers/mail.ts";
 
@@ -13,12 +14,13 @@ let env: Awaited<ReturnType<typeof startMailingApp>>;
 beforeAll(async () => {
   env = await startMailingApp();
   await enableControl(env.t);
-  await createPolicy(env.t, { target: "Exchange\\New-MoveRequest", approvalType: "MANUAL" });
+  await createPolicy(env.t, { type: "ROLE_GROUP", target: "Recipient Management", approvalType: "MANUAL" });
   await createPolicy(env.t, { target: "Exchange\\Set-Mailbox", approvalType: "MANUAL", requiredApprovals: 2 });
 });
 afterAll(() => env.close());
 
-const move = "Exchange\\New-MoveRequest";
+// Each request its own task under the role group's policy: a requester keeps one open request per target.
+const nextTarget = targetsOf("Recipient Management", ["Exchange\\Set-Mailbox"]);
 
 /** Whether a message is about this request: its "view the request" link names it. */
 function mentions(mail: { text: string }, requestId: string): boolean {
@@ -27,7 +29,8 @@ function mentions(mail: { text: string }, requestId: string): boolean {
 
 /** Creates a request and waits for each eligible approver's message. */
 async function requestWithMail(options: { as?: string; target?: string } = {}) {
-  const requestId = await createRequest(env.t, options.target ?? move, { as: options.as });
+  const target = options.target ?? nextTarget();
+  const requestId = await createRequest(env.t, target, { as: options.as });
   const expected = await env.t.db.emailMessage.count({
     where: { requestId: rawId(requestId), template: "approval-needed" },
   });
@@ -35,7 +38,7 @@ async function requestWithMail(options: { as?: string; target?: string } = {}) {
     (mail) => mail.subject.startsWith("Approval needed") && mentions(mail, requestId),
     expected,
   );
-  return { requestId, mails };
+  return { requestId, mails, target };
 }
 
 const status = async (requestId: string) =>
@@ -43,7 +46,7 @@ const status = async (requestId: string) =>
 
 describe("deciding from the inbox", () => {
   it("mails each eligible approver, approves through approver1's link, and tells the requester", async () => {
-    const { requestId, mails } = await requestWithMail();
+    const { requestId, mails, target } = await requestWithMail();
     expect(mails.map((mail) => mail.to).sort()).toEqual(["approver1@fabrikam.com", "approver2@fabrikam.com"]);
     const mine = mails.find((mail) => mail.to === "approver1@fabrikam.com")!;
     expect(mine.text).toContain("Customer escalation 4711");
@@ -65,7 +68,7 @@ describe("deciding from the inbox", () => {
     const [approved] = await env.smtp.messages(
       (mail) => mail.to === "requester@fabrikam.com" && mail.subject.startsWith("Approved"),
     );
-    expect(approved?.text).toContain(move);
+    expect(approved?.text).toContain(target);
 
     // The other approver's link is stale now, and says who decided.
     const other = mails.find((mail) => mail.to === "approver2@fabrikam.com")!;
@@ -191,7 +194,7 @@ describe("links that must not decide", () => {
 
   it("refuses a requester deciding their own request through a link", async () => {
     // Requesters are never mailed their own request; a link minted for one must still fail.
-    const requestId = await createRequest(env.t, move, { as: "approver1@fabrikam.com" });
+    const requestId = await createRequest(env.t, nextTarget(), { as: "approver1@fabrikam.com" });
     const request = await env.t.db.accessRequest.findUniqueOrThrow({ where: { id: rawId(requestId) } });
     const tokens = await mintDecisionTokens(env.t.db, request, request.requesterId);
     const result = await submitDecision(`${env.publicUrl}/decide/${tokens.APPROVE}`);
@@ -204,7 +207,7 @@ describe("links that must not decide", () => {
 describe("delivery", () => {
   it("retries with backoff while the SMTP server refuses, then delivers once", async () => {
     env.smtp.refuse(2);
-    const requestId = await createRequest(env.t, move);
+    const requestId = await createRequest(env.t, nextTarget());
     const mails = await env.smtp.messages((mail) => mentions(mail, requestId), 2, 30_000);
     expect(env.smtp.refusedCount()).toBeGreaterThanOrEqual(2);
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -221,13 +224,16 @@ describe("delivery", () => {
   it("re-sends outbox mail whose job was lost, through the reconciler", async () => {
     // A process that died between commit and enqueue: the outbox rows exist, no job does.
     const requester = await actorFor(env.t.db, "requester@fabrikam.com");
-    const request = await createAccessRequest(contextFor(env.t.db, requester), { target: move, reason: "lost job" });
+    const request = await createAccessRequest(contextFor(env.t.db, requester), {
+      target: nextTarget(),
+      reason: "lost job",
+    });
     await env.t.db.emailMessage.updateMany({
       where: { requestId: request.id },
       data: { createdAt: new Date(Date.now() - 60_000) },
     });
     const reconciler = new Reconciler({
-      deps: { db: env.t.db, effects: env.runtime.effects },
+      deps: { db: env.t.db, effects: env.runtime.effects, auditKeys: testAuditKeys },
       queues: env.runtime.queues,
       logger: silentLogger,
       intervalSeconds: 3600,
@@ -242,7 +248,10 @@ describe("delivery", () => {
   it("does not send an approval request that was decided before its mail went out", async () => {
     const requester = await actorFor(env.t.db, "requester@fabrikam.com");
     const approver = await actorFor(env.t.db, "approver2@fabrikam.com");
-    const request = await createAccessRequest(contextFor(env.t.db, requester), { target: move, reason: "quick" });
+    const request = await createAccessRequest(contextFor(env.t.db, requester), {
+      target: nextTarget(),
+      reason: "quick",
+    });
     await decideAccessRequest(contextFor(env.t.db, approver), { requestId: request.id }, true, "API");
     const [message] = await env.t.db.emailMessage.findMany({
       where: { requestId: request.id, template: "approval-needed" },

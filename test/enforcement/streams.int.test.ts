@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { audience, issuer, type TestApp } from "../helpers/app.ts";
-import { createPolicy, createRequest, enableControl } from "../helpers/fixtures.ts";
+import { createPolicy, createRequest, enableControl, targetsOf } from "../helpers/fixtures.ts";
 import { waitFor } from "../helpers/processes.ts";
 import { devTokenFor } from "../helpers/tokens.ts";
 import {
@@ -21,11 +21,13 @@ let t: TestApp;
 let baseUrl: string;
 let counting: Awaited<ReturnType<typeof startPublishingApp>>["counting"];
 const open: Subscriber[] = [];
+// Each request its own task: a requester keeps one open request per target.
+const nextTarget = targetsOf("Recipient Management");
 
 beforeAll(async () => {
   ({ t, baseUrl, counting } = await startPublishingApp());
   await enableControl(t);
-  await createPolicy(t, { target: "Exchange\\New-MoveRequest", approvalType: "MANUAL" });
+  await createPolicy(t, { type: "ROLE_GROUP", target: "Recipient Management", approvalType: "MANUAL" });
 });
 afterAll(async () => {
   await Promise.all(open.map((subscriber) => subscriber.close()));
@@ -53,13 +55,13 @@ describe("open subscriptions", () => {
     const auditor = subscribeWs(baseUrl, { authorization: `Bearer ${await t.tokenFor("auditor@fabrikam.com")}` });
     open.push(auditor);
     await untilListening(counting, 1);
-    const before = await createRequest(t, "Exchange\\New-MoveRequest");
+    const before = await createRequest(t, nextTarget());
     await waitFor("the auditor's event", async () => auditor.events.length >= 1);
 
     await t.db.user.updateMany({ where: { email: "auditor@fabrikam.com" }, data: { roles: [] } });
-    const after = await createRequest(t, "Exchange\\New-MoveRequest");
+    const after = await createRequest(t, nextTarget());
     // A request of the auditor's own still reaches them, and arrives after the one above was judged.
-    const own = await createRequest(t, "Exchange\\New-MoveRequest", { as: "auditor@fabrikam.com" });
+    const own = await createRequest(t, nextTarget(), { as: "auditor@fabrikam.com" });
     await waitFor("the auditor's own event", async () => auditor.events.some((event) => event.requestId === own));
     expect(received(auditor)).toEqual([`CREATED ${before}`, `CREATED ${own}`]);
     expect(auditor.events.some((event) => event.requestId === after)).toBe(false);
@@ -72,7 +74,7 @@ describe("open subscriptions", () => {
     open.push(subscriber);
     await untilListening(counting, 2);
     await t.db.user.deleteMany({ where: { email } });
-    await createRequest(t, "Exchange\\New-MoveRequest");
+    await createRequest(t, nextTarget());
     expect(await subscriber.ended).toMatchObject({ reason: "complete" });
     expect(subscriber.events).toEqual([]);
   });

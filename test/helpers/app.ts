@@ -8,6 +8,7 @@ import type { EventBus } from "../../src/domain/events.ts";
 import { createApp } from "../../src/http/app.ts";
 import { createEventBus } from "../../src/http/event-bus.ts";
 import { workerDatabaseUrl } from "../setup/test-env.ts";
+import { testAuditKeys } from "./audit-keys.ts";
 import { devTokenFor } from "./tokens.ts";
 
 export const issuer = "elevate-test";
@@ -27,6 +28,7 @@ export async function startTestApp(
     publicUrl?: string;
     production?: boolean;
     readinessChecks?: Record<string, () => Promise<unknown>>;
+    corsOrigins?: string[];
     /** Default: the dev issuer with a key of this app's own (`key`). */
     verifyToken?: TokenVerifier;
   } = {},
@@ -38,10 +40,12 @@ export async function startTestApp(
   const events = options.events ?? createEventBus();
   const app = createApp({
     db,
+    auditKeys: testAuditKeys,
     verifyToken,
     effects,
     events,
     publicUrl: options.publicUrl ?? "http://localhost",
+    corsOrigins: options.corsOrigins ?? [],
     production: options.production ?? false,
     readinessChecks: options.readinessChecks,
   });

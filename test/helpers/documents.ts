@@ -108,6 +108,9 @@ export const RemovePolicy = graphql(`
 export const CreateRequest = graphql(`
   mutation CreateRequest($input: CreateAccessRequestInput!) {
     createAccessRequest(input: $input) {
+      ... on RateLimitedError {
+        retryAfterSeconds
+      }
       __typename
       ... on AccessRequest {
         id
@@ -426,6 +429,11 @@ export const AuditLog = graphql(`
       ok
       checked
       firstBrokenSequence
+      truncated
+      firstBrokenCheckpoint
+      checkpoints
+      executionsChecked
+      problems
     }
   }
 `);

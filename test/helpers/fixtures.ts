@@ -1,4 +1,5 @@
 import type { VariablesOf } from "@graphql-typed-document-node/core";
+import { exchangeRoleGroups, exchangeRoles } from "../../src/domain/catalog/exchange-catalog.ts";
 import type { TestApp } from "./app.ts";
 import { ApproveRequest, AuthorizeTask, CreatePolicy, CreateRequest, EnableControl } from "./documents.ts";
 
@@ -56,4 +57,20 @@ export async function approve(t: TestApp, requestId: string, approver = "approve
 export function rawId(globalId: string): string {
   const decoded = Buffer.from(globalId, "base64").toString("utf8");
   return decoded.slice(decoded.indexOf(":") + 1);
+}
+
+/**
+ * Fresh targets under one role group's policy, for files that keep several requests
+ * of one requester open: a requester may have one open request per target.
+ */
+export function targetsOf(roleGroup: keyof typeof exchangeRoleGroups, except: string[] = []): () => string {
+  const tasks = exchangeRoleGroups[roleGroup]!.flatMap((role) => exchangeRoles[role] ?? []).filter(
+    (task) => !except.includes(task),
+  );
+  let next = 0;
+  return () => {
+    const task = tasks[next++];
+    if (!task) throw new Error(`${roleGroup} has no more tasks for this test file`);
+    return task;
+  };
 }

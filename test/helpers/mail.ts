@@ -7,6 +7,7 @@ import { jobKinds } from "../../src/jobs/queues.ts";
 import { startJobRuntime } from "../../src/jobs/runtime.ts";
 import { redisUrl } from "../setup/test-env.ts";
 import { startTestApp } from "./app.ts";
+import { testAuditKeys } from "./audit-keys.ts";
 import { silentLogger } from "./jobs.ts";
 import { freePort, waitFor } from "./processes.ts";
 
@@ -95,6 +96,8 @@ export async function startMailingApp() {
   const t = await startTestApp({ publicUrl, effects: { dispatch: (effects) => dispatch(effects) } });
   const runtime = await startJobRuntime({
     db: t.db,
+    auditKeys: testAuditKeys,
+    checkpointIntervalSeconds: 3600,
     logger: silentLogger,
     redisUrl,
     queuePrefix: `test-mail-${randomBytes(4).toString("hex")}`,

@@ -1,13 +1,27 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { workerDatabaseUrl } from "../setup/test-env.ts";
+import { testAuditKeys } from "./audit-keys.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+let signingKeyFile: string | undefined;
+
+/** The test audit signing key as a PEM file that spawned processes read. */
+function testSigningKeyFile(): string {
+  if (!signingKeyFile) {
+    signingKeyFile = path.join(tmpdir(), `elevate-test-audit-${process.pid}-${randomBytes(4).toString("hex")}.pem`);
+    writeFileSync(signingKeyFile, testAuditKeys.signingKey!.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+  }
+  return signingKeyFile;
+}
 
 /** A TCP port nobody listens on right now. */
 export async function freePort(): Promise<number> {
@@ -83,6 +97,9 @@ function spawnService(command: NodeCommand, queuePrefix: string, env: Record<str
       SEED_DEMO: "false",
       // Mail these tests cause is kept per process, out of the developer's dev mailbox.
       DEV_MAILBOX_DIR: path.join(tmpdir(), `elevate-test-mail-${queuePrefix}`),
+      // The test process's own audit keys, so it can verify what its processes wrote.
+      AUDIT_KEY: testAuditKeys.macKey.toString("base64"),
+      AUDIT_SIGNING_KEY_FILE: testSigningKeyFile(),
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

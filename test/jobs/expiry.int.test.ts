@@ -5,7 +5,9 @@ import { revokeAccessAuthorization } from "../../src/domain/authorizations/autho
 import { ConflictError } from "../../src/domain/errors.ts";
 import { createAccessRequest, decideAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { Reconciler } from "../../src/jobs/reconciler.ts";
+import { testAuditKeys } from "../helpers/audit-keys.ts";
 import {
+  actorFor,
   auditCounts,
   contextFor,
   type Fabrikam,
@@ -258,7 +260,9 @@ describe("authorization end", () => {
 
 describe("effects", () => {
   it("schedule the expiry at creation, swap it for the end at approval and cancel the end at revocation", async () => {
-    const created = await createAccessRequest(contextFor(db, fabrikam.requester, jobs.effects), {
+    // Another requester: the bulk rows of other tests keep the requester's one open request for the target.
+    const requester = await actorFor(db, "approver2@fabrikam.com");
+    const created = await createAccessRequest(contextFor(db, requester, jobs.effects), {
       target,
       reason: "effects test",
     });
@@ -283,7 +287,9 @@ describe("effects", () => {
 describe("reconciler", () => {
   it("delivers the expiry of a request whose job was never added (API crash between commit and enqueue)", async () => {
     const near = await requestExpiringIn(1500);
-    const far = await createAccessRequest(contextFor(db, fabrikam.requester), { target, reason: "far" });
+    // Another requester: the bulk rows above keep the requester's one open request for the target.
+    const other = await actorFor(db, "auditor@fabrikam.com");
+    const far = await createAccessRequest(contextFor(db, other), { target, reason: "far" });
     const [grant] = await insertActiveAuthorizations(db, fabrikam.requester, [new Date(Date.now() + 4 * hour)]);
 
     await waitFor("the unscheduled request to expire", async () => (await statusOf(near.id)) === "EXPIRED", {
@@ -311,7 +317,7 @@ describe("reconciler", () => {
   it("skips a run while another process holds the reconciler lock", async () => {
     const [overdue] = await insertPendingRequests(db, fabrikam.requester, [new Date(Date.now() - 1000)]);
     const reconciler = new Reconciler({
-      deps: { db, effects: noEffects },
+      deps: { db, effects: noEffects, auditKeys: testAuditKeys },
       queues: jobs.queues,
       logger: silentLogger,
       intervalSeconds: 3600,

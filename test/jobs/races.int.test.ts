@@ -3,6 +3,7 @@ import { createDb, type Db } from "../../src/db/client.ts";
 import { verifyAuditLog } from "../../src/domain/audit/audit.service.ts";
 import { DomainError } from "../../src/domain/errors.ts";
 import { decideAccessRequest } from "../../src/domain/requests/requests.service.ts";
+import { testAuditKeys } from "../helpers/audit-keys.ts";
 import {
   auditCounts,
   contextFor,
@@ -113,6 +114,6 @@ describe("expiry racing approvals", () => {
       const events = [approvals.get(request.id) ?? 0, expiries.get(request.id) ?? 0];
       expect(events, request.id).toEqual(request.status === "APPROVED" ? [1, 0] : [0, 1]);
     }
-    expect(await verifyAuditLog(db, fabrikam.requester.organizationId)).toMatchObject({ ok: true });
+    expect(await verifyAuditLog(db, testAuditKeys, fabrikam.requester.organizationId)).toMatchObject({ ok: true });
   }, 90_000);
 });

@@ -2,9 +2,11 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.ts";
+import { createApprovalPolicy } from "../../src/domain/policies/policies.service.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
-import { approve, createRequest, rawId } from "../helpers/fixtures.ts";
+import { approve, createRequest, rawId, targetsOf } from "../helpers/fixtures.ts";
 import {
+  contextFor,
   type Fabrikam,
   insertActiveAuthorizations,
   insertPendingRequests,
@@ -22,6 +24,7 @@ const reconcileIntervalSeconds = 2;
 const n = (reconcileIntervalSeconds + 30) * 1000;
 const hour = 3_600_000;
 
+const nextTarget = targetsOf("Recipient Management", [target]);
 let db: Db;
 let fabrikam: Fabrikam;
 const servers: RedisServer[] = [];
@@ -31,6 +34,17 @@ const clients: JobClient[] = [];
 beforeAll(async () => {
   db = createDb(workerDatabaseUrl());
   fabrikam = await prepareFabrikam(db);
+  // The bulk rows these tests insert would count against the requester's cap of waiting requests.
+  await db.elevatedAccessControl.update({
+    where: { organizationId: fabrikam.requester.organizationId },
+    data: { maxPendingRequestsPerUser: 100_000 },
+  });
+  // The API-level requests below stay open side by side: one task each, under a role group's policy.
+  await createApprovalPolicy(contextFor(db, fabrikam.admin), {
+    type: "ROLE_GROUP",
+    target: "Recipient Management",
+    approvalType: "MANUAL",
+  });
 });
 
 afterAll(async () => {
@@ -159,13 +173,13 @@ describe("Redis faults", () => {
     };
 
     try {
-      const first = rawId(await createRequest(t, target));
+      const first = rawId(await createRequest(t, nextTarget()));
       expect(await jobs.jobState("expireRequest", first)).toBe("delayed");
 
       // Hung: connections stay open, nothing answers. Everything below returns while Redis is
       // still stopped, so nothing waits for it to answer (a hang would end in the test's timeout).
       redis.pause();
-      const hungCreate = await createRequest(t, target);
+      const hungCreate = await createRequest(t, nextTarget());
       const hungApprove = await approve(t, first);
       const hungReady = await probe(`${apiUrl}/readyz`);
       redis.resume();
@@ -176,10 +190,10 @@ describe("Redis faults", () => {
       // Down: connections refused. Mutations commit while Redis is gone.
       await redis.kill();
       await waitFor("the producer to notice", async () => jobs.redis.status !== "ready");
-      const created = await createRequest(t, target);
-      const toApprove = rawId(await createRequest(t, target));
+      const created = await createRequest(t, nextTarget());
+      const toApprove = rawId(await createRequest(t, nextTarget()));
       const approved = await approve(t, toApprove);
-      const soon = rawId(await createRequest(t, target));
+      const soon = rawId(await createRequest(t, nextTarget()));
       await db.accessRequest.update({ where: { id: soon }, data: { expiresAt: new Date(Date.now() + 1500) } });
       expect(approved.__typename).toBe("AccessRequest");
       const pending = rawId(created);

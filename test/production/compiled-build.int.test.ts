@@ -12,7 +12,7 @@ import { type ApiProcess, type NodeCommand, spawnApi, spawnWorker, type WorkerPr
 import { redisUrl, serverUrl, workerDatabase } from "../setup/test-env.ts";
 
 // The compiled build, laid out as the Dockerfile's last stage lays it out (package.json,
-// dist/, emails/, prisma/migrations/ and production dependencies only), run with plain node.
+// dist/, emails/, prisma/migrations/, prisma/guards.sql and production dependencies only), run with plain node.
 
 const run = promisify(execFile);
 const queuePrefix = uniquePrefix("compiled");
@@ -53,6 +53,7 @@ beforeAll(async () => {
   await cp(path.join(projectRoot, "package.json"), path.join(root, "package.json"));
   await cp(path.join(projectRoot, "emails"), path.join(root, "emails"), { recursive: true });
   await cp(path.join(projectRoot, "prisma/migrations"), path.join(root, "prisma/migrations"), { recursive: true });
+  await cp(path.join(projectRoot, "prisma/guards.sql"), path.join(root, "prisma/guards.sql"));
   await linkProductionDependencies(root);
 }, 120_000);
 

@@ -199,9 +199,26 @@ export function subscribeWs(
       complete: () => finish({ closeCode, reason: closeReason ?? "complete" }),
     },
   );
-  const subscriber: Subscriber & { socketClosed: Promise<{ code?: number; reason?: string }> } = {
+  /** Another operation on the same socket; resolves with its first result (or its errors). */
+  const execute = (query: string, variables?: Record<string, unknown>) =>
+    new Promise<{ data?: unknown; errors?: readonly unknown[] }>((resolve) => {
+      // A query or mutation completes by itself after its result.
+      client.subscribe(
+        { query, variables },
+        {
+          next: (result) => resolve(result),
+          error: (error) => resolve({ errors: Array.isArray(error) ? error : [error] }),
+          complete: () => {},
+        },
+      );
+    });
+  const subscriber: Subscriber & {
+    socketClosed: Promise<{ code?: number; reason?: string }>;
+    execute: typeof execute;
+  } = {
     transport: "ws",
     socketClosed: socketClosed.promise,
+    execute,
     events,
     errors,
     ended: end.promise,

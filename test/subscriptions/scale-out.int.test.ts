@@ -15,7 +15,7 @@ import {
   RemovePolicy,
   RevokeAuthorization,
 } from "../helpers/documents.ts";
-import { rawId } from "../helpers/fixtures.ts";
+import { rawId, targetsOf } from "../helpers/fixtures.ts";
 import { auditCounts, type JobClient, jobClient, uniquePrefix } from "../helpers/jobs.ts";
 import { type ApiProcess, spawnApi, spawnWorker, type WorkerProcess, waitFor } from "../helpers/processes.ts";
 import { devTokenFor } from "../helpers/tokens.ts";
@@ -27,7 +27,8 @@ import { expectType, isRefusal, post, received, type Subscriber, sleep, subscrib
 
 const queuePrefix = uniquePrefix("scale-out");
 const keyFile = path.join(tmpdir(), `elevate-test-issuer-${queuePrefix}.json`);
-const target = "Exchange\\New-MoveRequest";
+// Each request its own task under the role group's policy: a requester keeps one open request per target.
+const nextTarget = targetsOf("Recipient Management");
 
 let db: Db;
 let key: DevIssuerKey;
@@ -51,7 +52,7 @@ async function tokenFor(email: string, expiresIn = 3600): Promise<string> {
 
 async function createRequestOn(api: ApiProcess, as = "requester@fabrikam.com"): Promise<string> {
   const created = await post(api.url, await tokenFor(as), CreateRequest, {
-    input: { target, reason: "Customer escalation 4711" },
+    input: { target: nextTarget(), reason: "Customer escalation 4711" },
   });
   const { id } = expectType(created.createAccessRequest, "AccessRequest");
   createdRequests.push(id);
@@ -81,7 +82,9 @@ beforeAll(async () => {
   const admin = await tokenFor("admin@fabrikam.com");
   const enabled = await post(api2.url, admin, EnableControl, { input: { adminGroup: "pamapprovers@fabrikam.com" } });
   expectType(enabled.enableElevatedAccessControl, "ElevatedAccessControl");
-  const policy = await post(api2.url, admin, CreatePolicy, { input: { target, approvalType: "MANUAL" } });
+  const policy = await post(api2.url, admin, CreatePolicy, {
+    input: { type: "ROLE_GROUP", target: "Recipient Management", approvalType: "MANUAL" },
+  });
   expectType(policy.createApprovalPolicy, "ApprovalPolicy");
   probeRequestId = await createRequestOn(api2);
 }, 90_000);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
 import { audience, issuer, type TestApp } from "../helpers/app.ts";
 import { RevokeAuthorization } from "../helpers/documents.ts";
-import { approve, createPolicy, createRequest, enableControl } from "../helpers/fixtures.ts";
+import { approve, createPolicy, createRequest, enableControl, targetsOf } from "../helpers/fixtures.ts";
 import { waitFor } from "../helpers/processes.ts";
 import { devTokenFor } from "../helpers/tokens.ts";
 import {
@@ -20,7 +20,8 @@ import {
 // accessRequestChanged over both transports of one listening server: SSE (POST /graphql
 // with Accept: text/event-stream) and graphql-ws on the same path.
 
-const target = "Exchange\\New-MoveRequest";
+// Each request its own task: a requester keeps one open request per target.
+const nextTarget = targetsOf("Recipient Management");
 
 let t: TestApp;
 let baseUrl: string;
@@ -30,7 +31,7 @@ const open: Subscriber[] = [];
 beforeAll(async () => {
   ({ t, counting, baseUrl } = await startPublishingApp());
   await enableControl(t);
-  await createPolicy(t, { target, approvalType: "MANUAL" });
+  await createPolicy(t, { type: "ROLE_GROUP", target: "Recipient Management", approvalType: "MANUAL" });
 });
 
 afterAll(async () => {
@@ -72,7 +73,7 @@ describe("accessRequestChanged over SSE and WebSocket", () => {
     const auditorWs = ws(await t.tokenFor("auditor@fabrikam.com"));
     await untilListening(counting, before + 4);
 
-    const requestId = await createRequest(t, target);
+    const requestId = await createRequest(t, nextTarget());
     // A subscription for just this request, over each transport, from here on.
     const listening = counting.listening();
     const filteredWs = ws(await t.tokenFor("requester@fabrikam.com"), { requestId });
@@ -141,7 +142,7 @@ describe("accessRequestChanged over SSE and WebSocket", () => {
     for (const outcome of outcomes) expect(outcome.code).toBe(4403);
 
     // Nothing reaches them afterwards either.
-    await createRequest(t, target);
+    await createRequest(t, nextTarget());
     await sleep(300);
     for (const subscriber of refused) {
       expect(subscriber.events).toEqual([]);
@@ -161,7 +162,7 @@ describe("accessRequestChanged over SSE and WebSocket", () => {
     await untilListening(counting, listening + 2);
 
     // Both deliver while the token is valid.
-    const requestId = await createRequest(t, target);
+    const requestId = await createRequest(t, nextTarget());
     await waitFor("the CREATED event on both", async () =>
       [socket, stream].every((subscriber) => received(subscriber).includes(`CREATED ${requestId}`)),
     );
@@ -180,7 +181,7 @@ describe("accessRequestChanged over SSE and WebSocket", () => {
     expect(counting.listening()).toBe(listening);
 
     // Events after the expiry go nowhere near them.
-    const later = await createRequest(t, target);
+    const later = await createRequest(t, nextTarget());
     await sleep(300);
     for (const subscriber of [socket, stream]) expect(received(subscriber)).toEqual([`CREATED ${requestId}`]);
     expect(later).not.toBe(requestId);
@@ -194,7 +195,7 @@ describe("accessRequestChanged over SSE and WebSocket", () => {
     const stream = await sse(longLived);
     await untilListening(counting, listening + 2, 5000);
     await sleep(300);
-    const requestId = await createRequest(t, target);
+    const requestId = await createRequest(t, nextTarget());
     await waitFor("the CREATED event on both", async () =>
       [socket, stream].every((subscriber) => received(subscriber).includes(`CREATED ${requestId}`)),
     ).catch(() => {});

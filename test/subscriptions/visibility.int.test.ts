@@ -26,6 +26,8 @@ import {
 // and every role get exactly the events of the requests they may see, nothing else.
 
 const moveRequest = "Exchange\\New-MoveRequest"; // Fabrikam: PAM Approvers; Contoso: its approvers
+// Fabrikam governs the whole role group, so its requester can keep two requests open at once.
+const setMoveRequest = "Exchange\\Set-MoveRequest"; // Fabrikam: PAM Approvers
 const inboundConnector = "Exchange\\New-InboundConnector"; // Fabrikam: Ops (approver2 only)
 
 type Org = "Fabrikam" | "Contoso";
@@ -49,9 +51,9 @@ const groupMembers: Record<string, string[]> = {
 const groupOf = (org: Org, target: string) =>
   org === "Contoso"
     ? "approvers@contoso.com"
-    : target === moveRequest
-      ? "pamapprovers@fabrikam.com"
-      : "ops@fabrikam.com";
+    : target === inboundConnector
+      ? "ops@fabrikam.com"
+      : "pamapprovers@fabrikam.com";
 
 interface RequestFacts {
   org: Org;
@@ -83,7 +85,7 @@ beforeAll(async () => {
   ({ t, counting, baseUrl } = await startPublishingApp());
 
   await enableControl(t);
-  await createPolicy(t, { target: moveRequest, approvalType: "MANUAL" });
+  await createPolicy(t, { type: "ROLE_GROUP", target: "Recipient Management", approvalType: "MANUAL" });
   const ops = await t.as("admin@fabrikam.com", CreateApproverGroup, {
     input: { name: "Ops", email: "ops@fabrikam.com", memberEmails: ["approver2@fabrikam.com"] },
   });
@@ -168,7 +170,7 @@ describe("who receives which request event", () => {
     const decided = (as: string, requestId: string) => async () =>
       expect(expectType(await approve(t, requestId, as), "AccessRequest").status).toBe("APPROVED");
 
-    const fabrikamApproved = await create("requester@fabrikam.com", moveRequest);
+    const fabrikamApproved = await create("requester@fabrikam.com", setMoveRequest);
     await cause("APPROVED", fabrikamApproved, decided("approver1@fabrikam.com", fabrikamApproved));
     await cause("APPROVED", contosoEarly, decided("admin@contoso.com", contosoEarly));
     const canceledOwn = await create("requester@fabrikam.com", inboundConnector);

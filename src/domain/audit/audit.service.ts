@@ -1,5 +1,14 @@
 import type { Db, Prisma, Tx } from "../../db/client.ts";
-import { chainHash, findFirstBrokenSequence, genesisHash, type StoredAuditRecord } from "./audit-chain.ts";
+import {
+  type AuditReport,
+  AuditVerifier,
+  type CheckpointRecord,
+  chainHash,
+  type ExecutionRecord,
+  genesisHash,
+  type StoredAuditRecord,
+} from "./audit-chain.ts";
+import { type AuditKeys, eventMac } from "./audit-keys.ts";
 
 /**
  * Every audited change, named after the cmdlet it corresponds to (Exchange's where
@@ -30,12 +39,14 @@ export interface AuditEntry {
 }
 
 /**
- * Appends events to the organization's hash chain inside the caller's transaction.
- * An advisory lock per organization orders appends; callers append last, after their
- * row updates, so the lock is held briefly and never waited on while holding it.
+ * Appends events to the organization's hash chain inside the caller's transaction,
+ * each with its MAC. An advisory lock per organization orders appends; callers append
+ * last, after their row updates, so the lock is held briefly and never waited on while
+ * holding it.
  */
 export async function appendAudit(
   tx: Tx,
+  keys: Pick<AuditKeys, "macKey">,
   organizationId: string,
   actorId: string | null,
   at: Date,
@@ -65,32 +76,105 @@ export async function appendAudit(
       details,
     };
     const hash = chainHash(prevHash, record);
-    rows.push({ ...record, prevHash, hash });
+    rows.push({ ...record, prevHash, hash, mac: eventMac(keys, hash) });
     prevHash = hash;
   }
   await tx.auditEvent.createMany({ data: rows });
 }
 
-export interface AuditVerification {
-  ok: boolean;
-  checked: number;
-  firstBrokenSequence: number | null;
-}
+const executionColumns = {
+  id: true,
+  organizationId: true,
+  userId: true,
+  callerId: true,
+  task: true,
+  resolvedTask: true,
+  allowed: true,
+  reason: true,
+  refusal: true,
+  authorizationId: true,
+  parameters: true,
+  at: true,
+} as const;
 
-/** Recomputes the organization's chain in batches and names the first broken sequence. */
-export async function verifyAuditLog(db: Db, organizationId: string, batchSize = 1000): Promise<AuditVerification> {
-  let cursor = { sequence: 0, hash: genesisHash };
-  let checked = 0;
+/** An organization's events in sequence order, in batches. */
+export async function* auditEventsInOrder(db: Db, organizationId: string, batchSize = 1000) {
+  let after = 0;
   for (;;) {
     const batch = await db.auditEvent.findMany({
-      where: { organizationId, sequence: { gt: cursor.sequence } },
+      where: { organizationId, sequence: { gt: after } },
       orderBy: { sequence: "asc" },
       take: batchSize,
     });
-    const result = findFirstBrokenSequence(batch as StoredAuditRecord[], cursor);
-    checked += result.checked;
-    if (result.firstBroken !== null) return { ok: false, checked, firstBrokenSequence: result.firstBroken };
-    if (batch.length < batchSize) return { ok: true, checked, firstBrokenSequence: null };
-    cursor = result.last;
+    yield* batch;
+    if (batch.length < batchSize) return;
+    after = batch.at(-1)!.sequence;
+  }
+}
+
+/** An organization's executions logged in (from, until], in (at, id) order, in batches. */
+export async function* executionsInOrder(
+  db: Db,
+  organizationId: string,
+  window: { from?: Date; until: Date },
+  batchSize = 1000,
+) {
+  let after: { at: Date; id: string } | null = null;
+  for (;;) {
+    const batch: ExecutionRecord[] = await db.taskExecution.findMany({
+      where: {
+        organizationId,
+        at: { lte: window.until, ...(window.from ? { gt: window.from } : {}) },
+        ...(after ? { OR: [{ at: { gt: after.at } }, { at: after.at, id: { gt: after.id } }] } : {}),
+      },
+      orderBy: [{ at: "asc" }, { id: "asc" }],
+      take: batchSize,
+      select: executionColumns,
+    });
+    yield* batch;
+    if (batch.length < batchSize) return;
+    const last = batch.at(-1)!;
+    after = { at: last.at as Date, id: last.id };
+  }
+}
+
+/**
+ * Recomputes the organization's chain and MACs, checks every checkpoint's signature,
+ * the events it vouches for and the executions its digests cover, and reports the
+ * first break: an edit, a rewrite without AUDIT_KEY, a deletion, or a truncation
+ * below the newest checkpoint.
+ */
+export async function verifyAuditLog(db: Db, keys: AuditKeys, organizationId: string): Promise<AuditReport> {
+  const checkpoints = await db.auditCheckpoint.findMany({ where: { organizationId }, orderBy: { number: "asc" } });
+  const verifier = new AuditVerifier(checkpoints, keys);
+  for await (const event of auditEventsInOrder(db, organizationId)) verifier.addEvent(event);
+  const horizon = checkpoints.at(-1)?.executionsUntil ?? null;
+  if (horizon) {
+    for await (const execution of executionsInOrder(db, organizationId, { until: horizon })) {
+      verifier.addExecution(execution);
+    }
+  }
+  return verifier.finish();
+}
+
+/** One line of an audit export. */
+export type ExportLine =
+  | ({ kind: "checkpoint" } & CheckpointRecord)
+  | ({ kind: "event" } & StoredAuditRecord)
+  | ({ kind: "execution" } & ExecutionRecord);
+
+/**
+ * An organization's audit trail for offline verification, in the order the verifier
+ * reads it: checkpoints, events by sequence, executions by (at, id). Events carry no
+ * MAC: it proves nothing to someone without AUDIT_KEY.
+ */
+export async function* exportAuditTrail(db: Db, organizationId: string): AsyncGenerator<ExportLine> {
+  const checkpoints = await db.auditCheckpoint.findMany({ where: { organizationId }, orderBy: { number: "asc" } });
+  for (const { id: _id, ...checkpoint } of checkpoints) yield { kind: "checkpoint", ...checkpoint };
+  for await (const { id: _id, mac: _mac, ...event } of auditEventsInOrder(db, organizationId)) {
+    yield { kind: "event", ...event };
+  }
+  for await (const execution of executionsInOrder(db, organizationId, { until: new Date(8.64e15) })) {
+    yield { kind: "execution", ...execution };
   }
 }

@@ -2,10 +2,10 @@ import { z } from "zod";
 import type { AuthorizeReason, Db, Prisma } from "../../db/client.ts";
 import { requireActor } from "../access.ts";
 import type { ResolvedTask } from "../catalog/catalog.service.ts";
-import type { ServiceContext } from "../context.ts";
-import { ForbiddenError, NotFoundError } from "../errors.ts";
+import type { Actor, ServiceContext } from "../context.ts";
+import { DomainError, ForbiddenError, NotFoundError } from "../errors.ts";
 import { type GrantTerms, grantSatisfies } from "../policies/strictness.ts";
-import { emailAddress, nonEmptyText, parseInput } from "../validation.ts";
+import { emailAddress, jsonProblem, nonEmptyText, parseInput, unsafeTextReason } from "../validation.ts";
 import { governingPolicies, organizationCoverage, resolvedTasks } from "./coverage-cache.ts";
 
 const authorizeTaskInput = z.object({
@@ -14,7 +14,10 @@ const authorizeTaskInput = z.object({
   parameters: z
     .unknown()
     .nullish()
-    .refine((value) => value == null || JSON.stringify(value).length <= 16_384, "must be at most 16 KB of JSON"),
+    .superRefine((value, ctx) => {
+      const problem = value == null ? null : jsonProblem(value, { maxDepth: 32, maxBytes: 16_384 });
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
 });
 
 export interface TaskAuthorizationResult {
@@ -91,7 +94,47 @@ async function decideForTasks(
  */
 export async function authorizeTask(ctx: ServiceContext, rawInput: unknown): Promise<TaskAuthorizationResult> {
   const caller = requireActor(ctx);
-  const input = parseInput(authorizeTaskInput, rawInput);
+  try {
+    await ctx.quotas.consume("authorizeTask", caller.id);
+    return await checkTask(ctx, caller, parseInput(authorizeTaskInput, rawInput));
+  } catch (error) {
+    if (error instanceof DomainError) await logRefusal(ctx, caller, rawInput, error);
+    throw error;
+  }
+}
+
+/** What of a refused call's task name can be stored: the domain's text rule, bounded. */
+function storableTask(rawInput: unknown): string {
+  const task = (rawInput as { task?: unknown } | null)?.task;
+  if (typeof task !== "string") return "";
+  // NUL and lone surrogates (what unsafeTextReason refuses) become U+FFFD, so the log keeps the rest.
+  const storable = unsafeTextReason(task)
+    ? Array.from(task, (char) => (unsafeTextReason(char) ? "\uFFFD" : char)).join("")
+    : task;
+  return storable.slice(0, 256);
+}
+
+/** Refused calls are logged too, with why: a probe of who may check what leaves a trace. */
+async function logRefusal(ctx: ServiceContext, caller: Actor, rawInput: unknown, error: DomainError) {
+  await ctx.db.taskExecution.create({
+    data: {
+      organizationId: ctx.organizationId,
+      userId: caller.id,
+      callerId: caller.id,
+      task: storableTask(rawInput),
+      allowed: false,
+      reason: "REFUSED",
+      refusal: `${error.code}: ${error.message}`.slice(0, 1000),
+      at: ctx.clock(),
+    },
+  });
+}
+
+async function checkTask(
+  ctx: ServiceContext,
+  caller: Actor,
+  input: z.infer<typeof authorizeTaskInput>,
+): Promise<TaskAuthorizationResult> {
   let userId = caller.id;
   if (input.userEmail && input.userEmail !== caller.email) {
     if (!caller.roles.includes("ENFORCER")) {

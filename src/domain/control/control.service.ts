@@ -52,6 +52,12 @@ const updateInput = z.object({
     .max(maxPoliciesLimit, `must be at most ${maxPoliciesLimit}`)
     .nullish(),
   unknownTasks: z.enum(["DENY", "ALLOW"]).nullish(),
+  maxPendingRequestsPerUser: z
+    .number("must be a number")
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(1000, "must be at most 1000")
+    .nullish(),
 });
 
 /**
@@ -70,8 +76,10 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
         requestLifetimeHours: number;
         defaultDurationHours: number;
         unknownTasks: string;
+        maxPendingRequestsPerUser: number;
       }[]
-    >`SELECT "defaultApproverGroupId"::text, "maxPolicies", "requestLifetimeHours", "defaultDurationHours", "unknownTasks"::text
+    >`SELECT "defaultApproverGroupId"::text, "maxPolicies", "requestLifetimeHours", "defaultDurationHours",
+        "unknownTasks"::text, "maxPendingRequestsPerUser"
       FROM "ElevatedAccessControl" WHERE "organizationId" = ${ctx.organizationId}::uuid FOR UPDATE`;
     if (!before) throw new Error("organization has no control settings");
     const group = input.defaultApproverGroup
@@ -96,6 +104,9 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
         ...(input.requestLifetimeHours != null ? { requestLifetimeHours: input.requestLifetimeHours } : {}),
         ...(input.maxPolicies != null ? { maxPolicies: input.maxPolicies } : {}),
         ...(input.unknownTasks ? { unknownTasks: input.unknownTasks } : {}),
+        ...(input.maxPendingRequestsPerUser != null
+          ? { maxPendingRequestsPerUser: input.maxPendingRequestsPerUser }
+          : {}),
         ...(accounts ? { systemAccounts: { create: accounts.map((user) => ({ userId: user.id })) } } : {}),
       },
     });
@@ -105,7 +116,15 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
         ...(group ? { defaultApproverGroup: group.email } : {}),
         ...(accounts ? { systemAccounts: accounts.map((user) => user.email).sort() } : {}),
         ...Object.fromEntries(
-          (["defaultDurationHours", "requestLifetimeHours", "maxPolicies", "unknownTasks"] as const)
+          (
+            [
+              "defaultDurationHours",
+              "requestLifetimeHours",
+              "maxPolicies",
+              "unknownTasks",
+              "maxPendingRequestsPerUser",
+            ] as const
+          )
             .filter((field) => input[field] != null && input[field] !== before[field])
             .map((field) => [field, { from: before[field], to: input[field] }]),
         ),

@@ -42,7 +42,7 @@ async function eachWithConcurrency<T>(items: T[], concurrency: number, work: (it
   return failures;
 }
 
-async function organizationIds(db: Db): Promise<string[]> {
+export async function organizationIds(db: Db): Promise<string[]> {
   const rows = await db.$queryRaw<{ id: string }[]>`SELECT id::text FROM "Organization" ORDER BY id`;
   return rows.map((row) => row.id);
 }

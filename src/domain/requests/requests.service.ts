@@ -15,6 +15,7 @@ import {
   ConflictError,
   ControlDisabledError,
   ForbiddenError,
+  LimitExceededError,
   NoPolicyError,
   NotAnApproverError,
   NotFoundError,
@@ -180,9 +181,41 @@ async function grantAccess(scope: TransitionScope, request: AccessRequest) {
   return authorization;
 }
 
+/**
+ * Keeps one requester from flooding approvers' inboxes: one open request per target
+ * (a second names the first) and at most the organization's number of requests
+ * waiting at once. Runs under a lock on the requester, so parallel requests count
+ * each other.
+ */
+async function assertRequesterMayFile(
+  tx: Tx,
+  requesterId: string,
+  catalogEntryId: string,
+  maxPending: number,
+  now: Date,
+): Promise<void> {
+  await tx.$queryRaw`SELECT 1 FROM "User" WHERE id = ${requesterId}::uuid FOR UPDATE`;
+  const pending = await tx.accessRequest.findMany({
+    where: { requesterId, status: "PENDING", expiresAt: { gt: now } },
+    select: { id: true, catalogEntryId: true, target: true },
+  });
+  const open = pending.find((request) => request.catalogEntryId === catalogEntryId);
+  if (open) {
+    throw new ConflictError(
+      `target: you already have an open request for ${open.target} (${open.id}); cancel it or wait for its decision`,
+    );
+  }
+  if (pending.length >= maxPending) {
+    throw new LimitExceededError(
+      `you have ${pending.length} requests waiting for a decision, the most this organization allows`,
+    );
+  }
+}
+
 export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown) {
   const actor = requireActor(ctx);
   const input = parseInput(createInput, rawInput);
+  await ctx.quotas.consume("requestCreation", actor.id);
   return transition(ctx, async (scope) => {
     const { tx, now, audit, effect } = scope;
     const control = await tx.elevatedAccessControl.findUniqueOrThrow({ where: { organizationId: ctx.organizationId } });
@@ -190,6 +223,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
     const entry = await findCatalogEntry(tx, ctx.organizationId, input.type, input.scope, input.target);
     const durationHours = input.durationHours ?? control.defaultDurationHours;
     const policy = await policyForRequest(tx, ctx.organizationId, entry, durationHours);
+    await assertRequesterMayFile(tx, actor.id, entry.id, control.maxPendingRequestsPerUser, now);
     const auto = policy.approvalType === "AUTO";
     const request = await tx.accessRequest.create({
       data: {

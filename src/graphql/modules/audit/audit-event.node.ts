@@ -1,4 +1,5 @@
 import { verifyAuditLog } from "../../../domain/audit/audit.service.ts";
+import type { AuditReport } from "../../../domain/audit/audit-chain.ts";
 import { builder } from "../../builder.ts";
 
 builder.prismaNode("AuditEvent", {
@@ -15,18 +16,66 @@ builder.prismaNode("AuditEvent", {
     details: t.expose("details", { type: "JSON" }),
     prevHash: t.exposeString("prevHash"),
     hash: t.exposeString("hash", { description: "sha256(previous hash || canonical event)" }),
+    mac: t.exposeString("mac", {
+      nullable: true,
+      description: "HMAC-SHA256 of the hash with AUDIT_KEY; null for events written before the key",
+    }),
   }),
 });
 
-const AuditVerification = builder
-  .objectRef<{ ok: boolean; checked: number; firstBrokenSequence: number | null }>("AuditVerification")
+const CheckpointSummary = builder
+  .objectRef<NonNullable<AuditReport["latestCheckpoint"]>>("AuditCheckpointSummary")
   .implement({
     fields: (t) => ({
-      ok: t.exposeBoolean("ok"),
-      checked: t.exposeInt("checked"),
-      firstBrokenSequence: t.exposeInt("firstBrokenSequence", { nullable: true }),
+      number: t.exposeInt("number"),
+      auditSequence: t.exposeInt("auditSequence"),
+      issuedAt: t.expose("issuedAt", { type: "DateTime" }),
     }),
   });
+
+const AuditVerification = builder.objectRef<AuditReport>("AuditVerification").implement({
+  fields: (t) => ({
+    ok: t.exposeBoolean("ok"),
+    checked: t.exposeInt("checked", { description: "Events whose link and MAC hold" }),
+    firstBrokenSequence: t.exposeInt("firstBrokenSequence", {
+      nullable: true,
+      description:
+        "The first event edited, rewritten without AUDIT_KEY, removed, or missing below the newest checkpoint",
+    }),
+    truncated: t.exposeBoolean("truncated", {
+      description: "The log ends before the event the newest checkpoint vouches for",
+    }),
+    firstBrokenCheckpoint: t.exposeInt("firstBrokenCheckpoint", {
+      nullable: true,
+      description: "The first checkpoint whose signature or sealed executions do not match",
+    }),
+    checkpoints: t.exposeInt("checkpoints"),
+    latestCheckpoint: t.field({
+      type: CheckpointSummary,
+      nullable: true,
+      resolve: (report) => report.latestCheckpoint,
+    }),
+    executionsChecked: t.exposeInt("executionsChecked", {
+      description: "Executions sealed by checkpoints and checked",
+    }),
+    problems: t.exposeStringList("problems"),
+  }),
+});
+
+builder.prismaObject("AuditCheckpoint", {
+  description: "A signed statement of the audit trail at a moment (Ed25519; verify with auditSigningKey)",
+  fields: (t) => ({
+    number: t.exposeInt("number"),
+    issuedAt: t.expose("issuedAt", { type: "DateTime" }),
+    auditSequence: t.exposeInt("auditSequence"),
+    auditHash: t.exposeString("auditHash"),
+    executionsUntil: t.expose("executionsUntil", { type: "DateTime" }),
+    executionsCount: t.exposeInt("executionsCount"),
+    executionsDigest: t.exposeString("executionsDigest"),
+    keyId: t.exposeString("keyId"),
+    signature: t.exposeString("signature"),
+  }),
+});
 
 builder.queryFields((t) => ({
   auditEvents: t.prismaConnection(
@@ -50,6 +99,30 @@ builder.queryFields((t) => ({
     type: AuditVerification,
     authScopes: { reader: true },
     description: "Recomputes the organization's hash chain and names the first broken sequence",
-    resolve: (_root, _args, ctx) => verifyAuditLog(ctx.db, ctx.actor.organizationId),
+    resolve: (_root, _args, ctx) => verifyAuditLog(ctx.db, ctx.services.auditKeys, ctx.actor.organizationId),
+  }),
+  auditCheckpoints: t.prismaConnection(
+    {
+      type: "AuditCheckpoint",
+      cursor: "id",
+      authScopes: { reader: true },
+      description: "Newest first",
+      totalCount: (_parent, _args, ctx) =>
+        ctx.db.auditCheckpoint.count({ where: { organizationId: ctx.actor.organizationId } }),
+      resolve: (query, _root, _args, ctx) =>
+        ctx.db.auditCheckpoint.findMany({
+          ...query,
+          where: { organizationId: ctx.actor.organizationId },
+          orderBy: { number: "desc" },
+        }),
+    },
+    { name: "AuditCheckpointConnection" },
+    { name: "AuditCheckpointEdge" },
+  ),
+  auditSigningKey: t.string({
+    authScopes: { reader: true },
+    description:
+      "The public key checkpoints verify with (SPKI PEM). Keep a copy from a trusted channel: a server that was tampered with could show another",
+    resolve: (_root, _args, ctx) => ctx.services.auditKeys.publicKey.export({ type: "spki", format: "pem" }).toString(),
   }),
 }));

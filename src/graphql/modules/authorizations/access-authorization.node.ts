@@ -1,7 +1,8 @@
 import { revokeAccessAuthorization } from "../../../domain/authorizations/authorizations.service.ts";
 import { authorizeTask, type TaskAuthorizationResult } from "../../../domain/authorizations/authorize-task.ts";
+import { RateLimitedError } from "../../../domain/errors.ts";
 import { visibleAuthorizations, visibleExecutions } from "../../../domain/visibility.ts";
-import { builder } from "../../builder.ts";
+import { builder, queryLimits } from "../../builder.ts";
 import type { GraphQLContext } from "../../context.ts";
 import { AuthorizationStatusEnum, AuthorizeReasonEnum } from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
@@ -45,6 +46,9 @@ export const AccessAuthorizationNode = builder.prismaNode("AccessAuthorization",
       {
         cursor: "id",
         totalCount: true,
+        // A page inside a page: smaller, so nested lists cannot multiply into minutes of work.
+        maxSize: queryLimits.maxNestedPage,
+        defaultSize: 10,
         query: (_args, ctx) => ({ where: visibleExecutions(ctx.actor), orderBy: { id: "desc" } }),
       },
       TaskExecutionConnection,
@@ -66,6 +70,7 @@ const TaskExecutionNode = builder.prismaNode("TaskExecution", {
     }),
     allowed: t.exposeBoolean("allowed"),
     reason: t.expose("reason", { type: AuthorizeReasonEnum }),
+    refusal: t.exposeString("refusal", { nullable: true, description: "Why a REFUSED call was refused" }),
     authorizationId: t.globalID({
       ...authorizationIdField,
       resolve: (execution) =>
@@ -186,7 +191,7 @@ builder.mutationFields((t) => ({
   authorizeTask: t.field({
     type: TaskAuthorization,
     description: "The per-execution check; every call is logged as a TaskExecution",
-    errors: mutationErrors("AuthorizeTaskResult"),
+    errors: mutationErrors("AuthorizeTaskResult", [RateLimitedError]),
     args: { input: t.arg({ type: AuthorizeTaskInput, required: true }) },
     resolve: (_root, { input }, ctx) => authorizeTask(ctx.services, input),
   }),

@@ -9,6 +9,7 @@ import {
   NoPolicyError,
   NotAnApproverError,
   NotFoundError,
+  RateLimitedError,
   RequestExpiredError,
   SelfApprovalError,
   ValidationError,
@@ -29,6 +30,7 @@ const errorCodes: ErrorCode[] = [
   "NOT_AN_APPROVER",
   "ALREADY_DECIDED",
   "REQUEST_EXPIRED",
+  "RATE_LIMITED",
 ];
 
 export const ErrorCodeEnum = builder.enumType("ErrorCode", { values: errorCodes });
@@ -69,3 +71,9 @@ errorObject("SelfApprovalError", SelfApprovalError);
 errorObject("NotAnApproverError", NotAnApproverError);
 errorObject("AlreadyDecidedError", AlreadyDecidedError);
 errorObject("RequestExpiredError", RequestExpiredError);
+builder.objectType(RateLimitedError, {
+  name: "RateLimitedError",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof RateLimitedError,
+  fields: (t) => ({ retryAfterSeconds: t.exposeInt("retryAfterSeconds") }),
+});

@@ -22,6 +22,9 @@ const ElevatedAccessControl = builder.prismaObject("ElevatedAccessControl", {
     maxPolicies: t.exposeInt("maxPolicies"),
     requestLifetimeHours: t.exposeInt("requestLifetimeHours"),
     defaultDurationHours: t.exposeInt("defaultDurationHours"),
+    maxPendingRequestsPerUser: t.exposeInt("maxPendingRequestsPerUser", {
+      description: "Requests one requester may have waiting for a decision at once",
+    }),
     unknownTasks: t.expose("unknownTasks", {
       type: UnknownTaskActionEnum,
       description: "What authorizeTask answers for a task the catalog does not know while the control is on",
@@ -72,6 +75,7 @@ const UpdateElevatedAccessControlInput = builder.inputType("UpdateElevatedAccess
     requestLifetimeHours: t.int({ description: "How long a request waits for a decision (1 to 168)" }),
     maxPolicies: t.int(),
     unknownTasks: t.field({ type: UnknownTaskActionEnum }),
+    maxPendingRequestsPerUser: t.int({ description: "Requests one requester may have waiting at once (1 to 1000)" }),
   }),
 });
 

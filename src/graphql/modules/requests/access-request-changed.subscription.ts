@@ -1,4 +1,6 @@
+import { GraphQLError } from "graphql";
 import type { Actor } from "../../../domain/context.ts";
+import { RateLimitedError } from "../../../domain/errors.ts";
 import type { AccessRequestEventMessage } from "../../../domain/events.ts";
 import { decodeId } from "../../../domain/validation.ts";
 import { visibleRequests } from "../../../domain/visibility.ts";
@@ -27,6 +29,53 @@ const AccessRequestEvent = builder.objectRef<DeliveredEvent>("AccessRequestEvent
     }),
   }),
 });
+
+/** A slot of the caller's quota of open streams; over it, the subscription is refused before it starts. */
+async function openSlot(ctx: GraphQLContext): Promise<() => Promise<void>> {
+  try {
+    return await ctx.subscriptionSlots.acquire(ctx.actor.id);
+  } catch (error) {
+    if (!(error instanceof RateLimitedError)) throw error;
+    throw new GraphQLError(error.message, {
+      extensions: { code: error.code, retryAfterSeconds: error.retryAfterSeconds },
+    });
+  }
+}
+
+/**
+ * The stream, giving its slot back however it ends: run out, failed, or closed by the
+ * client, before its first event too (a generator that never started runs no `finally`).
+ */
+function holdingSlot<T>(events: AsyncGenerator<T>, release: () => Promise<void>): AsyncIterableIterator<T> {
+  let released = false;
+  const giveBack = async () => {
+    if (released) return;
+    released = true;
+    await release();
+  };
+  const iterator: AsyncIterableIterator<T> = {
+    async next() {
+      try {
+        const result = await events.next();
+        if (result.done) await giveBack();
+        return result;
+      } catch (error) {
+        await giveBack();
+        throw error;
+      }
+    },
+    async return(value?: unknown) {
+      await giveBack();
+      return events.return(value as T);
+    },
+    async throw(error?: unknown) {
+      await giveBack();
+      return events.throw(error);
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}
 
 /** How often an idle stream checks that its subscriber still exists (events check at once). */
 const subscriberCheckMs = 5000;
@@ -70,8 +119,10 @@ builder.subscriptionField("accessRequestChanged", (t) =>
     description:
       "Events the caller may see: their own requests, requests they may decide, everything for admins and auditors. With requestId (global ID or GUID): that one.",
     args: { requestId: t.arg.id() },
-    subscribe: (_root, args, ctx) =>
-      visibleEvents(ctx, args.requestId ? (decodeId("AccessRequest", String(args.requestId)) ?? "none") : null),
+    subscribe: async (_root, args, ctx) => {
+      const requestId = args.requestId ? (decodeId("AccessRequest", String(args.requestId)) ?? "none") : null;
+      return holdingSlot(visibleEvents(ctx, requestId), await openSlot(ctx));
+    },
     resolve: (event) => event,
   }),
 );

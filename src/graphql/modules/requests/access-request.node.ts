@@ -2,8 +2,10 @@ import type { Prisma } from "../../../db/client.ts";
 import {
   AlreadyDecidedError,
   ControlDisabledError,
+  LimitExceededError,
   NoPolicyError,
   NotAnApproverError,
+  RateLimitedError,
   RequestExpiredError,
   SelfApprovalError,
 } from "../../../domain/errors.ts";
@@ -171,7 +173,12 @@ const decisionErrors = [SelfApprovalError, NotAnApproverError, AlreadyDecidedErr
 builder.mutationFields((t) => ({
   createAccessRequest: t.field({
     type: AccessRequestNode,
-    errors: mutationErrors("CreateAccessRequestResult", [ControlDisabledError, NoPolicyError]),
+    errors: mutationErrors("CreateAccessRequestResult", [
+      ControlDisabledError,
+      NoPolicyError,
+      LimitExceededError,
+      RateLimitedError,
+    ]),
     args: { input: t.arg({ type: CreateAccessRequestInput, required: true }) },
     resolve: (_root, { input }, ctx) => createAccessRequest(ctx.services, input),
   }),

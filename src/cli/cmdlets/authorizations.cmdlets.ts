@@ -1,0 +1,159 @@
+import { collect, expectType } from "../client.ts";
+import { choices, cmdlet, resultSize, table, text } from "../cmdlet.ts";
+import { exitCodes } from "../errors.ts";
+import { graphql } from "../graphql/gql.ts";
+import type { AuthorizationFieldsFragment } from "../graphql/graphql.ts";
+import { many, one, pascal, type Row, type View } from "../output.ts";
+
+graphql(`
+  fragment AuthorizationFields on AccessAuthorization {
+    request { identity }
+    user { email }
+    target
+    status
+    startsAt
+    endsAt
+    revokedAt
+    revokedBy { email }
+    revocationComment
+  }
+`);
+
+const authorizationView: View = {
+  properties: [
+    "RequestId",
+    "UserUPN",
+    "AuthorizedAccess",
+    "Status",
+    "StartTime",
+    "EndTime",
+    "RevokedBy",
+    "RevocationTime",
+    "RevocationComment",
+  ],
+  table: ["RequestId", "UserUPN", "AuthorizedAccess", "Status", "EndTime"],
+};
+
+function authorizationRow(authorization: AuthorizationFieldsFragment): Row {
+  return {
+    RequestId: authorization.request.identity,
+    UserUPN: authorization.user.email,
+    AuthorizedAccess: authorization.target,
+    Status: pascal(authorization.status),
+    StartTime: authorization.startsAt,
+    EndTime: authorization.endsAt,
+    RevokedBy: authorization.revokedBy?.email ?? null,
+    RevocationTime: authorization.revokedAt ?? null,
+    RevocationComment: authorization.revocationComment ?? null,
+  };
+}
+
+const Authorizations = graphql(`
+  query CliAuthorizations($status: [AuthorizationStatus!], $first: Int, $after: String) {
+    accessAuthorizations(status: $status, first: $first, after: $after) {
+      edges { node { ...AuthorizationFields } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`);
+
+export const getAuthorization = cmdlet({
+  name: "Get-ElevatedAccessAuthorization",
+  synopsis: "Shows granted access: yours, or everyone's you may see",
+  examples: ["Get-ElevatedAccessAuthorization -Status Active"],
+  parameters: {
+    Status: choices({ Active: "ACTIVE", Ended: "ENDED", Revoked: "REVOKED" }, "Only authorizations in these states"),
+    ResultSize: resultSize("At most this many (default 1000), or Unlimited"),
+  },
+  view: authorizationView,
+  async run(values, { api }) {
+    const authorizations = await collect(values.ResultSize ?? 1000, async (first, after) => {
+      const data = await api.request(Authorizations, { status: values.Status ?? null, first, after });
+      return data.accessAuthorizations;
+    });
+    return many(authorizations.map(authorizationRow));
+  },
+});
+
+const RevokeAuthorization = graphql(`
+  mutation CliRevokeAuthorization($input: RevokeAccessAuthorizationInput!) {
+    revokeAccessAuthorization(input: $input) {
+      __typename
+      ... on AccessAuthorization { ...AuthorizationFields }
+      ... on Error { code message }
+      ... on ValidationError { field }
+      ... on NotFoundError { field }
+    }
+  }
+`);
+
+export const revokeAuthorization = cmdlet({
+  name: "Revoke-ElevatedAccessAuthorization",
+  synopsis: "Ends the access an approved request granted, at once (its approvers, admins)",
+  examples: ["Revoke-ElevatedAccessAuthorization -RequestId a4bc1bdf-00a1-42b4-be65-b6c63d6be279 -Comment 'done'"],
+  parameters: {
+    RequestId: text("The approved request's GUID (or ID)", { mandatory: true, aliases: ["Identity"] }),
+    Comment: text("Shown to the user"),
+  },
+  view: authorizationView,
+  async run(values, { api }) {
+    const data = await api.request(RevokeAuthorization, {
+      input: { requestId: values.RequestId, comment: values.Comment ?? null },
+    });
+    return one(authorizationRow(expectType(data.revokeAccessAuthorization, "AccessAuthorization")));
+  },
+});
+
+const AuthorizeTask = graphql(`
+  mutation CliAuthorizeTask($input: AuthorizeTaskInput!) {
+    authorizeTask(input: $input) {
+      __typename
+      ... on TaskAuthorization {
+        allowed
+        reason
+        authorizationId
+        execution { user { email } task resolvedTask at }
+      }
+      ... on Error { code message }
+      ... on ValidationError { field }
+      ... on NotFoundError { field }
+    }
+  }
+`);
+
+export const testAccess = cmdlet({
+  name: "Test-ElevatedAccess",
+  synopsis: "Asks whether a user may run a task now, as enforcement does before every run; the call is logged",
+  examples: [
+    "Test-ElevatedAccess -Task 'Exchange\\New-MoveRequest'",
+    "Test-ElevatedAccess -Task 'Exchange\\New-MoveRequest' -User requester@fabrikam.com -Parameters \"@{Identity='ceo@fabrikam.com'}\"",
+  ],
+  parameters: {
+    Task: text("The task about to run, e.g. 'Exchange\\New-MoveRequest'", { mandatory: true }),
+    User: text("On behalf of this user (enforcement services only); default: you", {
+      aliases: ["UserPrincipalName"],
+    }),
+    Parameters: table("The task's parameters, logged with the call: @{Identity='ceo@fabrikam.com'} or JSON"),
+  },
+  view: {
+    properties: ["Allowed", "Reason", "Task", "ResolvedTask", "UserUPN", "AuthorizationId", "RunDate"],
+    table: ["Allowed", "Reason", "Task", "UserUPN"],
+  },
+  async run(values, { api }) {
+    const data = await api.request(AuthorizeTask, {
+      input: { task: values.Task, userEmail: values.User ?? null, parameters: values.Parameters ?? null },
+    });
+    const answer = expectType(data.authorizeTask, "TaskAuthorization");
+    const row = {
+      Allowed: answer.allowed,
+      Reason: pascal(answer.reason),
+      Task: answer.execution.task,
+      ResolvedTask: answer.execution.resolvedTask ?? null,
+      UserUPN: answer.execution.user.email,
+      AuthorizationId: answer.authorizationId ?? null,
+      RunDate: answer.execution.at,
+    };
+    // Like `test`, so `elevate Test-ElevatedAccess ... && run-it` works in scripts.
+    return one(row, answer.allowed ? exitCodes.ok : exitCodes.testFailed);
+  },
+});

@@ -1,0 +1,166 @@
+import { expectType } from "../client.ts";
+import { choice, cmdlet, int, list, text } from "../cmdlet.ts";
+import { ApiError } from "../errors.ts";
+import { graphql } from "../graphql/gql.ts";
+import type { ControlFieldsFragment } from "../graphql/graphql.ts";
+import { one, pascal, type Row, type View } from "../output.ts";
+
+graphql(`
+  fragment ControlFields on ElevatedAccessControl {
+    enabled
+    defaultApproverGroup { email }
+    systemAccounts @include(if: $withAccounts) { email }
+    maxPolicies
+    requestLifetimeHours
+    defaultDurationHours
+    unknownTasks
+    updatedAt
+  }
+`);
+
+const controlView: View = {
+  properties: [
+    "Enabled",
+    "AdminGroup",
+    "SystemAccounts",
+    "DefaultDurationHours",
+    "RequestLifetimeHours",
+    "MaxPolicies",
+    "UnknownTasks",
+    "WhenChanged",
+  ],
+  table: ["Enabled", "AdminGroup", "SystemAccounts"],
+};
+
+function controlRow(control: ControlFieldsFragment): Row {
+  return {
+    Enabled: control.enabled,
+    AdminGroup: control.defaultApproverGroup?.email ?? null,
+    SystemAccounts: control.systemAccounts?.map((account) => account.email) ?? null,
+    DefaultDurationHours: control.defaultDurationHours,
+    RequestLifetimeHours: control.requestLifetimeHours,
+    MaxPolicies: control.maxPolicies,
+    UnknownTasks: pascal(control.unknownTasks),
+    WhenChanged: control.updatedAt,
+  };
+}
+
+const EnableControl = graphql(`
+  mutation CliEnableControl($input: EnableElevatedAccessControlInput!, $withAccounts: Boolean! = true) {
+    enableElevatedAccessControl(input: $input) {
+      __typename
+      ... on ElevatedAccessControl { ...ControlFields }
+      ... on Error { code message }
+      ... on ValidationError { field }
+      ... on NotFoundError { field }
+    }
+  }
+`);
+
+export const enableControl = cmdlet({
+  name: "Enable-ElevatedAccessControl",
+  synopsis: "Turns privileged access on for the organization (admins)",
+  examples: [
+    "Enable-ElevatedAccessControl -AdminGroup 'pamapprovers@fabrikam.com' -SystemAccounts @('sys1@fabrikam.com','sys2@fabrikam.com')",
+  ],
+  parameters: {
+    AdminGroup: text("The default approver group's address", { mandatory: true }),
+    SystemAccounts: list("Accounts the control never gates (every bypass is logged)"),
+  },
+  view: controlView,
+  async run(values, { api }) {
+    const data = await api.request(EnableControl, {
+      input: { adminGroup: values.AdminGroup, systemAccounts: values.SystemAccounts ?? null },
+    });
+    return one(controlRow(expectType(data.enableElevatedAccessControl, "ElevatedAccessControl")));
+  },
+});
+
+const DisableControl = graphql(`
+  mutation CliDisableControl($withAccounts: Boolean! = true) {
+    disableElevatedAccessControl {
+      __typename
+      ... on ElevatedAccessControl { ...ControlFields }
+      ... on Error { code message }
+      ... on ValidationError { field }
+      ... on NotFoundError { field }
+    }
+  }
+`);
+
+export const disableControl = cmdlet({
+  name: "Disable-ElevatedAccessControl",
+  synopsis: "Turns privileged access off; policies and approver groups are kept (admins)",
+  examples: ["Disable-ElevatedAccessControl"],
+  parameters: {},
+  view: controlView,
+  async run(_values, { api }) {
+    const data = await api.request(DisableControl);
+    return one(controlRow(expectType(data.disableElevatedAccessControl, "ElevatedAccessControl")));
+  },
+});
+
+const Control = graphql(`
+  query CliControl($withAccounts: Boolean!) {
+    elevatedAccessControl { ...ControlFields }
+  }
+`);
+
+export const getControl = cmdlet({
+  name: "Get-ElevatedAccessControl",
+  synopsis: "Shows whether privileged access is on, and its settings",
+  examples: ["Get-ElevatedAccessControl", "Get-ElevatedAccessControl -ExpandProperty Enabled"],
+  parameters: {},
+  view: controlView,
+  async run(_values, { api }) {
+    try {
+      return one(controlRow((await api.request(Control, { withAccounts: true })).elevatedAccessControl));
+    } catch (error) {
+      // Only admins, auditors and approvers see the system accounts; others get the rest.
+      if (!(error instanceof ApiError && error.code === "FORBIDDEN")) throw error;
+      return one(controlRow((await api.request(Control, { withAccounts: false })).elevatedAccessControl));
+    }
+  },
+});
+
+const UpdateControl = graphql(`
+  mutation CliUpdateControl($input: UpdateElevatedAccessControlInput!, $withAccounts: Boolean! = true) {
+    updateElevatedAccessControl(input: $input) {
+      __typename
+      ... on ElevatedAccessControl { ...ControlFields }
+      ... on Error { code message }
+      ... on ValidationError { field }
+      ... on NotFoundError { field }
+    }
+  }
+`);
+
+export const setControl = cmdlet({
+  name: "Set-ElevatedAccessControl",
+  synopsis: "Changes the control's settings; parameters left out keep their value (admins)",
+  examples: [
+    "Set-ElevatedAccessControl -SystemAccounts @('sys1@fabrikam.com') -DefaultDurationHours 2",
+    "Set-ElevatedAccessControl -SystemAccounts @() -UnknownTasks Deny",
+  ],
+  parameters: {
+    AdminGroup: text("The default approver group's address"),
+    SystemAccounts: list("Replaces the accounts the control never gates; @() for none"),
+    DefaultDurationHours: int("Access duration when a request names none"),
+    RequestLifetimeHours: int("How long a request waits for a decision (1 to 168)"),
+    MaxPolicies: int("The most policies the organization may have"),
+    UnknownTasks: choice({ Deny: "DENY", Allow: "ALLOW" }, "Test-ElevatedAccess's answer for tasks the catalog lacks"),
+  },
+  view: controlView,
+  async run(values, { api }) {
+    const input = {
+      ...(values.AdminGroup !== undefined ? { defaultApproverGroup: values.AdminGroup } : {}),
+      ...(values.SystemAccounts !== undefined ? { systemAccounts: values.SystemAccounts } : {}),
+      ...(values.DefaultDurationHours !== undefined ? { defaultDurationHours: values.DefaultDurationHours } : {}),
+      ...(values.RequestLifetimeHours !== undefined ? { requestLifetimeHours: values.RequestLifetimeHours } : {}),
+      ...(values.MaxPolicies !== undefined ? { maxPolicies: values.MaxPolicies } : {}),
+      ...(values.UnknownTasks !== undefined ? { unknownTasks: values.UnknownTasks } : {}),
+    };
+    const data = await api.request(UpdateControl, { input });
+    return one(controlRow(expectType(data.updateElevatedAccessControl, "ElevatedAccessControl")));
+  },
+});
