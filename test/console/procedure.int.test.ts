@@ -167,7 +167,15 @@ it("an admin adds a policy from the catalog with search", async () => {
   await checkScreen(admin, "configure-policies");
 });
 
-it("a requester files a request; a rule the API enforces shows next to its field", async () => {
+it("a requester files a request, which appears live on an approver's open list; a rule the API enforces shows next to its field", async () => {
+  // An approver in a browser of their own watches the requests awaiting their decision.
+  approver = await openConsole(browser, api.url);
+  await signInAs(approver, "approver1@fabrikam.com");
+  // The switch drives the URL (?awaiting=me): its state follows a navigation, so wait for it.
+  await approver.getByRole("switch", { name: "Awaiting my decision" }).click();
+  await approver.getByRole("switch", { name: "Awaiting my decision", checked: true }).waitFor();
+  await approver.getByText("0 requests.", { exact: false }).waitFor();
+
   requester = await openConsole(browser, api.url);
   await signInAs(requester, "requester@fabrikam.com", "/requests/new");
   await requester.getByRole("heading", { name: "New request" }).waitFor();
@@ -188,16 +196,12 @@ it("a requester files a request; a rule the API enforces shows next to its field
   requestPath = new URL(requester.url()).pathname;
   expect(requestPath).toMatch(/^\/requests\/[0-9a-f-]{36}$/);
   await checkScreen(requester, "request-pending");
-});
-
-it("an approver in a second browser approves with a comment; the requester's open page shows it live", async () => {
-  approver = await openConsole(browser, api.url);
-  await signInAs(approver, "approver1@fabrikam.com");
-  // The switch drives the URL (?awaiting=me): its state follows a navigation, so wait for it.
-  await approver.getByRole("switch", { name: "Awaiting my decision" }).click();
-  await approver.getByRole("switch", { name: "Awaiting my decision", checked: true }).waitFor();
+  // Never reloaded, the approver's list shows the new request.
   await approver.getByRole("link", { name: task }).waitFor();
   await checkScreen(approver, "requests-awaiting-my-decision");
+});
+
+it("the approver approves with a comment; the requester's open page shows it live", async () => {
   await approver.getByRole("link", { name: task }).click();
   await approver.getByRole("button", { name: "Approve" }).waitFor();
   await approver.getByRole("textbox", { name: "Comment" }).fill("Approved for tonight's migration window");
@@ -262,6 +266,13 @@ it("the remaining screens pass the same checks", async () => {
   await navigate(admin, "Profile");
   await admin.getByText("admin@fabrikam.com").waitFor();
   await checkScreen(admin, "profile");
+  // Keyboard: the first Tab stop skips the header and the navigation.
+  await admin.reload();
+  await admin.getByRole("heading", { name: "Profile" }).waitFor();
+  await admin.keyboard.press("Tab");
+  expect(await admin.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+  await admin.keyboard.press("Enter");
+  await admin.waitForFunction(() => document.activeElement?.id === "main");
   await navigate(admin, "Access requests");
   await admin.getByText("All", { exact: true }).click();
   await admin.getByRole("link", { name: task }).waitFor();

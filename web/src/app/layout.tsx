@@ -40,6 +40,10 @@ export function Layout() {
       padding="md"
     >
       <AppShell.Header>
+        {/* The first stop of the Tab key: past the header and the navigation to the screen itself. */}
+        <a href="#main" className="skip-link">
+          Skip to content
+        </a>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Navigation" />
@@ -75,7 +79,7 @@ export function Layout() {
             ))}
         </ScrollArea>
       </AppShell.Navbar>
-      <AppShell.Main>
+      <AppShell.Main id="main" tabIndex={-1}>
         <LiveUpdates />
         <Outlet />
       </AppShell.Main>
