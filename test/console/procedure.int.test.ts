@@ -260,6 +260,24 @@ it("the auditor sees every step in the audit log and a verified chain", async ()
   await checkScreen(auditor, "privileged-access-auditor");
 });
 
+it("an admin removes a policy after confirming", async () => {
+  const other = "Exchange\\Set-Mailbox";
+  await navigate(admin, "Access policies");
+  await admin.getByRole("link", { name: "Add a policy" }).click();
+  await choose(admin, "Policy name", other, "Set-Mailbox");
+  await admin.getByText("Auto", { exact: true }).click();
+  await admin.getByRole("button", { name: "Create", exact: true }).click();
+  await admin.getByRole("cell", { name: other, exact: true }).waitFor();
+
+  await admin.getByRole("button", { name: `Remove Policy ${other}` }).click();
+  const dialog = admin.getByRole("dialog", { name: "Remove Policy" });
+  await dialog.getByText("Its pending requests are canceled").waitFor();
+  await checkScreen(admin, "remove-policy");
+  await dialog.getByRole("button", { name: "Remove Policy" }).click();
+  await admin.getByRole("cell", { name: other, exact: true }).waitFor({ state: "detached" });
+  await admin.getByRole("cell", { name: task, exact: true }).waitFor();
+});
+
 it("the remaining screens pass the same checks", async () => {
   await navigate(admin, "Task executions");
   await checkScreen(admin, "task-executions");

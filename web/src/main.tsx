@@ -1,6 +1,7 @@
 import "@mantine/core/styles.css";
 import "./styles.css";
 import { createTheme, MantineProvider } from "@mantine/core";
+import { setNonce } from "get-nonce";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router";
@@ -10,8 +11,10 @@ import { App } from "./app.tsx";
 const theme = createTheme({ primaryShade: 8, autoContrast: true });
 
 // The server's Content-Security-Policy admits <style> elements with this response's
-// nonce only; Vite writes it into index.html and Mantine puts it on the ones it adds.
+// nonce only. Vite writes it into index.html; Mantine puts it on the <style> elements it
+// adds, and get-nonce hands it to react-remove-scroll's (modals lock the page's scroll).
 const styleNonce = document.querySelector<HTMLMetaElement>("meta[property=csp-nonce]")?.nonce ?? "";
+setNonce(styleNonce);
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

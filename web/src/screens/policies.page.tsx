@@ -83,7 +83,7 @@ function RemovePolicyDialog({ policy, onClose }: { policy: Policy | null; onClos
     onClose();
   };
   return (
-    <Modal opened={policy !== null} onClose={close} title="Remove Policy">
+    <Modal opened={policy !== null} onClose={close} title="Remove Policy" closeButtonProps={{ "aria-label": "Close" }}>
       {policy && (
         <Stack>
           <Text>
