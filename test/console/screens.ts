@@ -65,6 +65,16 @@ let shots = 0;
 export async function checkScreen(page: Page & Problems, name: string): Promise<void> {
   await page.getByRole("heading", { level: 1 }).first().waitFor();
   await page.locator('[aria-label^="Loading"]').first().waitFor({ state: "detached" });
+  // Transitions (a modal fading in) finish first, so the picture and the contrast checks see the end state.
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((animation) => animation.effect?.getComputedTiming().iterations !== Number.POSITIVE_INFINITY)
+        // A transition that another replaces is canceled, which rejects `finished`: that one is over too.
+        .map((animation) => animation.finished.catch(() => undefined)),
+    ),
+  );
   await mkdir(artifactsDir, { recursive: true });
   shots += 1;
   await page.screenshot({
