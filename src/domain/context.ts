@@ -34,6 +34,19 @@ export type AccessRequestEventType =
   | "REVOKED"
   | "ENDED";
 
+/** What a deadline transition (a request's expiry, a grant's end) did when its moment was asked for. */
+export type DeadlineOutcome =
+  | { kind: "done" }
+  /** Not due yet by this host's clock: try again at `at`. */
+  | { kind: "notDue"; at: Date }
+  /** Decided, canceled, revoked, ended or gone meanwhile: nothing left to do. */
+  | { kind: "settled" };
+
+/** What to do after commit for each kind of effect; kinds without a handler are ignored. */
+export type EffectHandlers = {
+  [K in Effect["kind"]]?: (effect: Extract<Effect, { kind: K }>) => Promise<void>;
+};
+
 /**
  * Carries effects out after commit. Failing here never undoes a transition: the
  * reconciler re-creates lost jobs from the database, which holds the truth.
@@ -76,12 +89,17 @@ export interface ServiceDeps {
 
 const systemClock = () => new Date();
 
+/** The clock a door's contexts read. */
+export function clockOf(deps: Pick<ServiceDeps, "clock">): () => Date {
+  return deps.clock ?? systemClock;
+}
+
 /** The one way to build a ServiceContext: GraphQL, the email pages, jobs and tests all call it. */
 export function serviceContext(deps: ServiceDeps, organizationId: string, actor: Actor | null): ServiceContext {
   return {
     db: deps.db,
     effects: deps.effects,
-    clock: deps.clock ?? systemClock,
+    clock: clockOf(deps),
     quotas: deps.quotas ?? unlimitedQuotas,
     auditKeys: deps.auditKeys,
     organizationId,

@@ -1,8 +1,8 @@
 import type { Db } from "../db/client.ts";
 import { mintDecisionTokens } from "../domain/approval-tokens/approval-tokens.service.ts";
+import { isMailTemplate } from "../domain/notifications/notifications.service.ts";
 import type { Mailer } from "./mailer.ts";
 import { renderEmail } from "./render.ts";
-import type { TemplateName } from "./templates.ts";
 
 export interface DeliveryDeps {
   db: Db;
@@ -44,7 +44,8 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
     requesterName: request.requester.displayName,
     requestUrl: requestUrl(publicUrl, request.id),
   };
-  const template = message.template as TemplateName;
+  const template = message.template;
+  if (!isMailTemplate(template)) throw new Error(`unknown mail template ${template}`);
 
   let rendered: Awaited<ReturnType<typeof renderEmail>>;
   switch (template) {
@@ -97,8 +98,6 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
       if (!authorization) return markSkipped(db, messageId);
       rendered = await renderEmail(template, { ...common, endedAt: authorization.endedAt ?? authorization.endsAt });
       break;
-    default:
-      throw new Error(`unknown mail template ${template}`);
   }
 
   await deps.mailer.send({ to: recipient.email, messageId, ...rendered });

@@ -1,8 +1,9 @@
 import type { Logger } from "pino";
+import { exclusively } from "../db/advisory-lock.ts";
 import type { Db } from "../db/client.ts";
 import type { AuditKeys } from "../domain/audit/audit-keys.ts";
 import { issueCheckpoint } from "../domain/audit/checkpoints.service.ts";
-import { exclusively, organizationIds } from "../domain/requests/overdue.service.ts";
+import { organizationIds } from "../domain/organizations.service.ts";
 import { Periodic } from "./periodic.ts";
 
 /** Longest a run may hold the checkpointer lock. */

@@ -1,11 +1,6 @@
 import type { Logger } from "pino";
-import type { Effect, EffectSink } from "../domain/context.ts";
+import type { Effect, EffectHandlers, EffectSink } from "../domain/context.ts";
 import type { JobQueues } from "./producer.ts";
-
-/** What to do after commit for each kind of effect; kinds without a handler are ignored. */
-export type EffectHandlers = {
-  [K in Effect["kind"]]?: (effect: Extract<Effect, { kind: K }>) => Promise<void>;
-};
 
 /** Wakes the worker at a request's expiry and an authorization's end, cancels pointless wake-ups, sends mail. */
 export function jobEffectHandlers(queues: JobQueues): EffectHandlers {

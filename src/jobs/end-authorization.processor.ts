@@ -1,6 +1,5 @@
 import { endAccessAuthorization } from "../domain/authorizations/authorizations.service.ts";
 import { serviceContext } from "../domain/context.ts";
-import { activeAuthorizationEnd } from "../domain/requests/overdue.service.ts";
 import { type JobProcessor, type ProcessorDeps, payloadOf, sleepUntil } from "./processing.ts";
 
 /**
@@ -10,10 +9,8 @@ import { type JobProcessor, type ProcessorDeps, payloadOf, sleepUntil } from "./
 export function endAuthorizationProcessor(deps: ProcessorDeps): JobProcessor {
   return async (job, token) => {
     const { authorizationId, organizationId } = payloadOf("endAuthorization", job);
-    if (await endAccessAuthorization(serviceContext(deps, organizationId, null), authorizationId))
-      return { ended: true };
-    const endsAt = await activeAuthorizationEnd(deps.db, organizationId, authorizationId);
-    if (endsAt) return sleepUntil(job, token, endsAt);
-    return { ended: false };
+    const outcome = await endAccessAuthorization(serviceContext(deps, organizationId, null), authorizationId);
+    if (outcome.kind === "notDue") return sleepUntil(job, token, outcome.at);
+    return { ended: outcome.kind === "done" };
   };
 }

@@ -1,5 +1,4 @@
 import { serviceContext } from "../domain/context.ts";
-import { pendingRequestExpiry } from "../domain/requests/overdue.service.ts";
 import { expireAccessRequest } from "../domain/requests/requests.service.ts";
 import { type JobProcessor, type ProcessorDeps, payloadOf, sleepUntil } from "./processing.ts";
 
@@ -10,9 +9,8 @@ import { type JobProcessor, type ProcessorDeps, payloadOf, sleepUntil } from "./
 export function expireRequestProcessor(deps: ProcessorDeps): JobProcessor {
   return async (job, token) => {
     const { requestId, organizationId } = payloadOf("expireRequest", job);
-    if (await expireAccessRequest(serviceContext(deps, organizationId, null), requestId)) return { expired: true };
-    const expiresAt = await pendingRequestExpiry(deps.db, organizationId, requestId);
-    if (expiresAt) return sleepUntil(job, token, expiresAt);
-    return { expired: false };
+    const outcome = await expireAccessRequest(serviceContext(deps, organizationId, null), requestId);
+    if (outcome.kind === "notDue") return sleepUntil(job, token, outcome.at);
+    return { expired: outcome.kind === "done" };
   };
 }

@@ -1,9 +1,9 @@
 import type { Logger } from "pino";
+import { exclusively } from "../db/advisory-lock.ts";
 import type { ServiceDeps } from "../domain/context.ts";
 import { queuedMail } from "../domain/notifications/notifications.service.ts";
 import {
   endOverdueAuthorizations,
-  exclusively,
   expireOverdueRequests,
   type SweepOptions,
   upcomingDeadlines,

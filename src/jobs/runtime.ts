@@ -1,9 +1,9 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
 import type { AuditKeys } from "../domain/audit/audit-keys.ts";
-import type { EffectSink } from "../domain/context.ts";
+import type { EffectHandlers, EffectSink } from "../domain/context.ts";
 import { startCheckpointer } from "./checkpointer.ts";
-import { createEffectSink, type EffectHandlers, jobEffectHandlers } from "./effects.ts";
+import { createEffectSink, jobEffectHandlers } from "./effects.ts";
 import type { ProcessorDeps } from "./processing.ts";
 import { JobQueues } from "./producer.ts";
 import { Reconciler } from "./reconciler.ts";

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Env } from "../config/env.ts";
 import type { EventBus } from "../domain/events.ts";
 import { devMailbox, smtpMailer } from "../email/mailer.ts";
-import { createEventBus } from "../http/event-bus.ts";
+import { createEventBus } from "../events/event-bus.ts";
 import { redisQuotas, redisSubscriptionSlots } from "../http/quotas.ts";
 import { producerConnection } from "../jobs/redis.ts";
 

@@ -8,7 +8,7 @@ const { createDb } = await import("../db/client.ts");
 const { startJobRuntime } = await import("../jobs/runtime.ts");
 const { createHealthServer } = await import("../http/health.ts");
 const { onShutdownSignal } = await import("./shutdown.ts");
-const { eventEffectHandlers } = await import("../http/event-bus.ts");
+const { eventEffectHandlers } = await import("../events/event-bus.ts");
 const { mailDelivery, redisEventBus } = await import("./services.ts");
 
 // The worker runs no migrations: the API applies them at its start.

@@ -5,8 +5,8 @@ import { createTokenVerifier, type TokenVerifier } from "../../src/auth/token-ve
 import { createDb, type Db } from "../../src/db/client.ts";
 import type { EffectSink } from "../../src/domain/context.ts";
 import type { EventBus } from "../../src/domain/events.ts";
+import { createEventBus } from "../../src/events/event-bus.ts";
 import { createApp } from "../../src/http/app.ts";
-import { createEventBus } from "../../src/http/event-bus.ts";
 import { workerDatabaseUrl } from "../setup/test-env.ts";
 import { testAuditKeys } from "./audit-keys.ts";
 import { devTokenFor } from "./tokens.ts";

@@ -5,7 +5,7 @@ import { print } from "graphql";
 import { type Client, createClient } from "graphql-ws";
 import { WebSocket } from "ws";
 import type { EventBus } from "../../src/domain/events.ts";
-import { createEventBus, eventEffectHandlers } from "../../src/http/event-bus.ts";
+import { createEventBus, eventEffectHandlers } from "../../src/events/event-bus.ts";
 import { createEffectSink } from "../../src/jobs/effects.ts";
 import { graphql } from "../graphql/index.ts";
 import { startTestApp } from "../helpers/app.ts";

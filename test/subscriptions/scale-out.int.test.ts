@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevIssuerKey, loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
 import { createDb, type Db } from "../../src/db/client.ts";
-import { createEventBus } from "../../src/http/event-bus.ts";
+import { createEventBus } from "../../src/events/event-bus.ts";
 import {
   ApproveRequest,
   AuthorizeTask,

@@ -1,13 +1,14 @@
 import { z } from "zod";
 import type { AuthorizationStatus, Prisma, Tx } from "../../db/client.ts";
 import { isAdmin, requireActor } from "../access.ts";
-import type { ServiceContext } from "../context.ts";
+import { isEligibleApprover } from "../approver-groups/eligibility.ts";
+import type { DeadlineOutcome, ServiceContext } from "../context.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors.ts";
 import { queueMail } from "../notifications/notifications.service.ts";
-import { assertTransition, authorizationTransitions } from "../requests/request-states.ts";
-import { isEligibleApprover } from "../requests/requests.service.ts";
+import { assertTransition } from "../requests/request-states.ts";
 import { transition } from "../transition.ts";
 import { entityId, optionalText, parseInput } from "../validation.ts";
+import { authorizationTransitions } from "./authorization-states.ts";
 
 async function moveAuthorization(
   tx: Tx,
@@ -78,16 +79,19 @@ export async function revokeAccessAuthorization(ctx: ServiceContext, rawInput: u
   });
 }
 
-/** Ends an ACTIVE authorization whose endsAt has passed; false when revoked, ended or not due. */
-export async function endAccessAuthorization(ctx: ServiceContext, authorizationId: string): Promise<boolean> {
+/** Ends an ACTIVE authorization whose endsAt has passed; says so, or when it is due, or that it moved on. */
+export async function endAccessAuthorization(ctx: ServiceContext, authorizationId: string): Promise<DeadlineOutcome> {
   return transition(ctx, async ({ tx, now, audit, effect }) => {
     const authorization = await tx.accessAuthorization.findFirst({
       where: { id: authorizationId, organizationId: ctx.organizationId },
-      select: { requestId: true, userId: true },
+      select: { requestId: true, userId: true, status: true, endsAt: true },
     });
-    if (!authorization) return false;
+    if (!authorization) return { kind: "settled" };
     const ended = await moveAuthorization(tx, authorizationId, "ENDED", { endedAt: now }, { endsAt: { lte: now } });
-    if (!ended) return false;
+    if (!ended)
+      return authorization.status === "ACTIVE" && authorization.endsAt > now
+        ? { kind: "notDue", at: authorization.endsAt }
+        : { kind: "settled" };
     await queueMail({ tx, effect }, ctx.organizationId, [
       {
         template: "access-ended",
@@ -108,6 +112,6 @@ export async function endAccessAuthorization(ctx: ServiceContext, authorizationI
       type: "ENDED",
       at: now,
     });
-    return true;
+    return { kind: "done" };
   });
 }

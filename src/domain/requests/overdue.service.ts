@@ -1,6 +1,7 @@
 import type { Db } from "../../db/client.ts";
 import { endAccessAuthorization } from "../authorizations/authorizations.service.ts";
 import { type ServiceDeps, serviceContext } from "../context.ts";
+import { organizationIds } from "../organizations.service.ts";
 import { expireAccessRequest } from "./requests.service.ts";
 
 /** A row that is waiting for a moment in time: a request's expiry or an authorization's end. */
@@ -40,11 +41,6 @@ async function eachWithConcurrency<T>(items: T[], concurrency: number, work: (it
   });
   await Promise.all(lanes);
   return failures;
-}
-
-export async function organizationIds(db: Db): Promise<string[]> {
-  const rows = await db.$queryRaw<{ id: string }[]>`SELECT id::text FROM "Organization" ORDER BY id`;
-  return rows.map((row) => row.id);
 }
 
 /**
@@ -88,7 +84,7 @@ export function expireOverdueRequests(deps: ServiceDeps, options: SweepOptions):
       SELECT id::text, "organizationId"::text, "expiresAt" AS at FROM "AccessRequest"
       WHERE "organizationId" = ${organizationId}::uuid AND status = 'PENDING' AND "expiresAt" <= now()
       ORDER BY "expiresAt", id LIMIT ${limit}`,
-    (row) => expireAccessRequest(serviceContext(deps, row.organizationId, null), row.id),
+    async (row) => (await expireAccessRequest(serviceContext(deps, row.organizationId, null), row.id)).kind === "done",
   );
 }
 
@@ -101,7 +97,8 @@ export function endOverdueAuthorizations(deps: ServiceDeps, options: SweepOption
       SELECT id::text, "organizationId"::text, "endsAt" AS at FROM "AccessAuthorization"
       WHERE "organizationId" = ${organizationId}::uuid AND status = 'ACTIVE' AND "endsAt" <= now()
       ORDER BY "endsAt", id LIMIT ${limit}`,
-    (row) => endAccessAuthorization(serviceContext(deps, row.organizationId, null), row.id),
+    async (row) =>
+      (await endAccessAuthorization(serviceContext(deps, row.organizationId, null), row.id)).kind === "done",
   );
 }
 
@@ -136,48 +133,4 @@ export async function* upcomingDeadlines(
       after = rows[rows.length - 1]!;
     }
   }
-}
-
-/** The expiry of a request that is still PENDING, or null when it moved on or is gone. */
-export async function pendingRequestExpiry(db: Db, organizationId: string, requestId: string): Promise<Date | null> {
-  const request = await db.accessRequest.findFirst({
-    where: { id: requestId, organizationId, status: "PENDING" },
-    select: { expiresAt: true },
-  });
-  return request?.expiresAt ?? null;
-}
-
-/** The end of an authorization that is still ACTIVE, or null when it ended, was revoked or is gone. */
-export async function activeAuthorizationEnd(
-  db: Db,
-  organizationId: string,
-  authorizationId: string,
-): Promise<Date | null> {
-  const authorization = await db.accessAuthorization.findFirst({
-    where: { id: authorizationId, organizationId, status: "ACTIVE" },
-    select: { endsAt: true },
-  });
-  return authorization?.endsAt ?? null;
-}
-
-/**
- * Runs `work` only if no other process is running it under the same name: a
- * transaction-scoped advisory lock, released on commit, rollback or a dead connection.
- * Returns `skipped` when another holder has it.
- */
-export async function exclusively<T>(
-  db: Db,
-  name: string,
-  maxMillis: number,
-  work: () => Promise<T>,
-): Promise<{ skipped: true } | { skipped: false; value: T }> {
-  return db.$transaction(
-    async (tx) => {
-      const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`
-        SELECT pg_try_advisory_xact_lock(hashtext('elevate:exclusive'), hashtext(${name})) AS locked`;
-      if (!lock?.locked) return { skipped: true as const };
-      return { skipped: false as const, value: await work() };
-    },
-    { maxWait: 10_000, timeout: maxMillis },
-  );
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { assertTransition, authorizationTransitions, requestTransitions } from "./request-states.ts";
+import { authorizationTransitions } from "../authorizations/authorization-states.ts";
+import { assertTransition, requestTransitions } from "./request-states.ts";
 
 describe("state machines", () => {
   it("lets a PENDING request end in exactly one of the terminal states", () => {

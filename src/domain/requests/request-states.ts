@@ -1,4 +1,4 @@
-import type { AccessRequestStatus, AuthorizationStatus } from "../../db/client.ts";
+import type { AccessRequestStatus } from "../../db/client.ts";
 
 /** The request state machine: PENDING moves once, terminal states never change. */
 export const requestTransitions: Record<AccessRequestStatus, readonly AccessRequestStatus[]> = {
@@ -7,12 +7,6 @@ export const requestTransitions: Record<AccessRequestStatus, readonly AccessRequ
   DENIED: [],
   EXPIRED: [],
   CANCELED: [],
-};
-
-export const authorizationTransitions: Record<AuthorizationStatus, readonly AuthorizationStatus[]> = {
-  ACTIVE: ["ENDED", "REVOKED"],
-  ENDED: [],
-  REVOKED: [],
 };
 
 export function assertTransition<S extends string>(table: Record<S, readonly S[]>, from: S, to: S): void {

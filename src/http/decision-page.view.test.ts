@@ -6,7 +6,7 @@ import {
   pageCssHash,
   renderDecisionConfirmPage,
   renderDecisionOutcomePage,
-} from "./decision-page.ts";
+} from "./decision-page.view.ts";
 
 const script = "<script>alert(1)</script>";
 

@@ -3,8 +3,8 @@ import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub } from "graphql-yoga";
 import type { Redis } from "ioredis";
 import { invalidateCoverage } from "../domain/authorizations/coverage-cache.ts";
+import type { EffectHandlers } from "../domain/context.ts";
 import type { AccessRequestEventMessage, EventBus } from "../domain/events.ts";
-import type { EffectHandlers } from "../jobs/effects.ts";
 
 type Topics = {
   [topic: `${string}access-request:${string}`]: [AccessRequestEventMessage];

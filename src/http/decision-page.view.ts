@@ -7,7 +7,7 @@ import {
   type RequestType,
   requestScopeLabel,
   requestTypeLabel,
-} from "./format.ts";
+} from "../email/format.ts";
 
 export type Decision = "APPROVE" | "DENY";
 
