@@ -9,7 +9,7 @@ import { startTestIdp, type TestIdp } from "../helpers/idp.ts";
 import { type JobClient, jobClient, uniquePrefix } from "../helpers/jobs.ts";
 import { type ApiProcess, spawnApi, waitFor } from "../helpers/processes.ts";
 import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
-import { checkScreen, openConsole } from "./screens.ts";
+import { checkScreen, openConsole, recordSocketInits } from "./screens.ts";
 
 // The console signing in at a real OpenID Connect provider (the in-process oidc-provider)
 // with authorization code + PKCE, the API verifying its tokens by JWKS as in production:
@@ -88,7 +88,7 @@ it("signs in with code + PKCE at the identity provider, renews with the refresh 
   // Everything the browser sends to the API: each request's URL, body and Authorization header,
   // and the WebSocket's connection_init.
   const toApi: { url: string; body: string; authorization: string | undefined }[] = [];
-  const socketInits: string[] = [];
+  const socketInits = recordSocketInits(page);
   const authorizeUrls: URL[] = [];
   page.on("request", (request) => {
     const url = new URL(request.url());
@@ -100,12 +100,6 @@ it("signs in with code + PKCE at the identity provider, renews with the refresh 
       });
     if (url.origin === idp.issuer && url.pathname === "/auth") authorizeUrls.push(url);
   });
-  page.on("websocket", (socket) =>
-    socket.on("framesent", ({ payload }) => {
-      const message = JSON.parse(String(payload)) as { type: string; payload?: { authorization?: string } };
-      if (message.type === "connection_init") socketInits.push(message.payload?.authorization ?? "");
-    }),
-  );
 
   await page.goto("/requests");
   await page.getByRole("button", { name: "Sign in with your organization account" }).waitFor();

@@ -7,7 +7,7 @@ import { launchChromium } from "../helpers/chromium.ts";
 import { type JobClient, jobClient, uniquePrefix } from "../helpers/jobs.ts";
 import { type ApiProcess, spawnApi, waitFor } from "../helpers/processes.ts";
 import { redisUrl } from "../setup/test-env.ts";
-import { artifactsDir, checkScreen, openConsole, signInAs } from "./screens.ts";
+import { artifactsDir, checkScreen, openConsole, recordSocketInits, signInAs } from "./screens.ts";
 
 // The seed's procedure through the console alone, in Chromium against a real API
 // process that serves the production build: an admin creates an approver group,
@@ -342,16 +342,10 @@ it("renews a dev sign-in's token before it runs out, and reopens the live socket
   const page = await openConsole(browser, api.url);
   await page.clock.install();
   let mints = 0;
-  const socketInits: string[] = [];
+  const socketInits = recordSocketInits(page);
   page.on("request", (request) => {
     if (new URL(request.url()).pathname === "/dev/token") mints += 1;
   });
-  page.on("websocket", (socket) =>
-    socket.on("framesent", ({ payload }) => {
-      const message = JSON.parse(String(payload)) as { type: string; payload?: { authorization?: string } };
-      if (message.type === "connection_init") socketInits.push(message.payload?.authorization ?? "");
-    }),
-  );
   await signInAs(page, "auditor@fabrikam.com");
   await waitFor("the live socket", async () => socketInits.length === 1);
   expect(mints).toBe(1);

@@ -49,6 +49,18 @@ export async function openConsole(
   return page;
 }
 
+/** The `authorization` of every graphql-ws connection_init the page sends, in order. */
+export function recordSocketInits(page: Page): string[] {
+  const inits: string[] = [];
+  page.on("websocket", (socket) =>
+    socket.on("framesent", ({ payload }) => {
+      const message = JSON.parse(String(payload)) as { type: string; payload?: { authorization?: string } };
+      if (message.type === "connection_init") inits.push(message.payload?.authorization ?? "");
+    }),
+  );
+  return inits;
+}
+
 /** Signs in through the console's "sign in as" list (the dev issuer) and waits for the app. */
 export async function signInAs(page: Page, email: string, path = "/"): Promise<void> {
   await page.goto(path);

@@ -1,4 +1,20 @@
 import type { CombinedError } from "urql";
+import { graphql } from "../gql/index.ts";
+
+// How every mutation asks for the API's typed errors (`...MutationError` in its result
+// union); codegen adds this definition to each document that spreads it.
+graphql(`
+  fragment MutationError on Error {
+    code
+    message
+    ... on ValidationError {
+      field
+    }
+    ... on NotFoundError {
+      field
+    }
+  }
+`);
 
 /** One of the API's typed errors (the `Error` interface; ValidationError and NotFoundError add `field`). */
 export interface ApiError {

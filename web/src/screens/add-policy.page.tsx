@@ -21,16 +21,7 @@ const CreatePolicy = graphql(`
       ... on ApprovalPolicy {
         id
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
-      ... on NotFoundError {
-        field
-      }
+      ...MutationError
     }
   }
 `);

@@ -40,16 +40,7 @@ const AddMembers = graphql(`
       ... on ApproverGroup {
         id
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
-      ... on NotFoundError {
-        field
-      }
+      ...MutationError
     }
   }
 `);
@@ -61,16 +52,7 @@ const RemoveMembers = graphql(`
       ... on ApproverGroup {
         id
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
-      ... on NotFoundError {
-        field
-      }
+      ...MutationError
     }
   }
 `);

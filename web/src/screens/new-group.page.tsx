@@ -16,16 +16,7 @@ const CreateGroup = graphql(`
       ... on ApproverGroup {
         id
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
-      ... on NotFoundError {
-        field
-      }
+      ...MutationError
     }
   }
 `);

@@ -37,16 +37,7 @@ const CreateRequest = graphql(`
         identity
         status
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
-      ... on NotFoundError {
-        field
-      }
+      ...MutationError
     }
   }
 `);

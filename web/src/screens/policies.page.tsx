@@ -57,16 +57,7 @@ const RemovePolicy = graphql(`
       ... on ApprovalPolicy {
         id
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
-      ... on NotFoundError {
-        field
-      }
+      ...MutationError
     }
   }
 `);

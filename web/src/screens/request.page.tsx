@@ -73,16 +73,7 @@ const ApproveRequest = graphql(`
         id
         status
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
-      ... on NotFoundError {
-        field
-      }
+      ...MutationError
     }
   }
 `);
@@ -95,16 +86,7 @@ const DenyRequest = graphql(`
         id
         status
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
-      ... on NotFoundError {
-        field
-      }
+      ...MutationError
     }
   }
 `);
@@ -117,16 +99,7 @@ const CancelRequest = graphql(`
         id
         status
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
-      ... on NotFoundError {
-        field
-      }
+      ...MutationError
     }
   }
 `);
@@ -142,16 +115,7 @@ const RevokeAuthorization = graphql(`
           id
         }
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
-      ... on NotFoundError {
-        field
-      }
+      ...MutationError
     }
   }
 `);

@@ -41,16 +41,7 @@ const EnableControl = graphql(`
         enabled
         updatedAt
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
-      ... on NotFoundError {
-        field
-      }
+      ...MutationError
     }
   }
 `);
@@ -63,10 +54,7 @@ const DisableControl = graphql(`
         enabled
         updatedAt
       }
-      ... on Error {
-        code
-        message
-      }
+      ...MutationError
     }
   }
 `);
@@ -79,16 +67,7 @@ const UpdateControl = graphql(`
         enabled
         updatedAt
       }
-      ... on Error {
-        code
-        message
-      }
-      ... on ValidationError {
-        field
-      }
-      ... on NotFoundError {
-        field
-      }
+      ...MutationError
     }
   }
 `);
