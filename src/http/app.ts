@@ -14,6 +14,7 @@ import { useInputGuard } from "../graphql/input-guard.ts";
 import { schema } from "../graphql/schema.ts";
 import { atTokenExpiry } from "../graphql/token-expiry.ts";
 import { auditExportRoute } from "./audit-export.ts";
+import type { ConsoleHandler } from "./console.ts";
 import { createDecisionPages } from "./decision-pages.ts";
 import { probeReadiness, type ReadinessChecks, sendJson } from "./health.ts";
 
@@ -31,6 +32,8 @@ export interface AppDeps extends ServiceDeps {
   readinessChecks?: ReadinessChecks;
   /** Extra routes by exact path (the dev mailbox, for example). */
   routes?: Record<string, Route>;
+  /** The web console: GET and HEAD outside the API's paths. */
+  console?: ConsoleHandler | null;
 }
 
 export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -167,7 +170,7 @@ function serveWebSockets(server: Server, yoga: ReturnType<typeof createGraphQL>,
   return wsServer;
 }
 
-/** Builds the HTTP app (GraphQL over HTTP, SSE and WebSocket, decision pages, health); never listens. */
+/** Builds the HTTP app (GraphQL over HTTP, SSE and WebSocket, decision pages, health, console); never listens. */
 export function createApp(deps: AppDeps): { server: Server; yoga: ReturnType<typeof createGraphQL> } {
   const yoga = createGraphQL(deps);
   const decisionPages = createDecisionPages(deps);
@@ -185,7 +188,10 @@ export function createApp(deps: AppDeps): { server: Server; yoga: ReturnType<typ
   };
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    const route = routes[path] ?? (path.startsWith("/decide/") ? decisionPages : undefined);
+    const route =
+      routes[path] ??
+      (path.startsWith("/decide/") ? decisionPages : undefined) ??
+      deps.console?.routeFor(req.method, path);
     if (route) {
       Promise.resolve(route(req, res)).catch((error: unknown) => {
         console.error(error);

@@ -1,3 +1,5 @@
+import path from "node:path";
+import { projectRoot } from "../config/project-root.ts";
 import { loadEnvOrExit } from "./load-env.ts";
 
 // Parsed before anything else is imported, so a bad variable never half-starts the process.
@@ -7,6 +9,7 @@ const { logger } = await import("./logger.ts");
 const { prepareDatabase, identityEdge, auditKeys } = await import("./bootstrap.ts");
 const { signInRoutes } = await import("../http/sign-in.ts");
 const { createApp } = await import("../http/app.ts");
+const { createConsole } = await import("../http/console.ts");
 const { startJobRuntime } = await import("../jobs/runtime.ts");
 const { eventEffectHandlers, followCoverageChanges } = await import("../events/event-bus.ts");
 const { devMailPage } = await import("../http/dev-mail.ts");
@@ -34,6 +37,10 @@ const jobs = await startJobRuntime({
   delivery,
 });
 const { verifyToken, devKey } = await identityEdge(env);
+const signInIssuer = env.OIDC_ISSUER ?? (env.JWKS_URL ? env.JWT_ISSUER : null);
+// Built by `npm start` when its sources changed (scripts/build-console.ts), by the image's build stage for production.
+const webConsole = createConsole({ dir: path.join(projectRoot, "web/dist"), issuer: signInIssuer });
+if (!webConsole) logger.warn("The console is not built (npm run console:build); serving the API only");
 const limits = redisLimits(env, logger);
 const { server } = createApp({
   db,
@@ -47,13 +54,15 @@ const { server } = createApp({
   corsOrigins: env.CORS_ORIGINS,
   production: env.NODE_ENV === "production",
   readinessChecks: jobs.readinessChecks,
+  console: webConsole,
   routes: {
     ...(mailbox ? { "/dev/mail": devMailPage(() => mailbox.list()) } : {}),
     ...signInRoutes(
       {
-        issuer: env.OIDC_ISSUER ?? (env.JWKS_URL ? env.JWT_ISSUER : null),
+        issuer: signInIssuer,
         clientId: env.OIDC_CLIENT_ID ?? null,
         scopes: env.OIDC_SCOPES,
+        prompt: env.OIDC_PROMPT ?? null,
         devSignIn: devKey !== null,
       },
       devKey && { db, key: devKey, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
@@ -62,6 +71,7 @@ const { server } = createApp({
 });
 
 server.listen(env.PORT, () => {
+  if (webConsole) logger.info(`Console at http://localhost:${env.PORT}/`);
   logger.info(`GraphQL (with GraphiQL) at http://localhost:${env.PORT}/graphql`);
   if (mailbox) logger.info(`Mail is kept, not sent (SMTP_URL is unset): http://localhost:${env.PORT}/dev/mail`);
   if (!env.JWKS_URL) {

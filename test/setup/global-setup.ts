@@ -1,5 +1,6 @@
 import pg from "pg";
 import { seedDemo } from "../../prisma/seed.ts";
+import { buildConsoleIfStale } from "../../scripts/build-console.ts";
 import { createDb } from "../../src/db/client.ts";
 import { createDatabase, dropDatabase } from "../../src/db/database.ts";
 import { applyMigrations } from "../../src/db/schema-engine.ts";
@@ -8,6 +9,8 @@ import { serverUrl, templateDatabase } from "./test-env.ts";
 
 // One migrated, seeded template per run; each test file clones it (test/setup/database.ts).
 export default async function setup(): Promise<() => Promise<void>> {
+  // The console tests drive the production build that the API serves.
+  buildConsoleIfStale();
   await dropDatabase(serverUrl, templateDatabase);
   const url = await createDatabase(serverUrl, templateDatabase);
   await applyMigrations(url);
