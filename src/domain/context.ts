@@ -42,9 +42,14 @@ export type DeadlineOutcome =
   /** Decided, canceled, revoked, ended or gone meanwhile: nothing left to do. */
   | { kind: "settled" };
 
+/** What caused a batch of effects: the request id of the HTTP request (or job) behind it, if any. */
+export interface EffectOrigin {
+  correlationId: string | null;
+}
+
 /** What to do after commit for each kind of effect; kinds without a handler are ignored. */
 export type EffectHandlers = {
-  [K in Effect["kind"]]?: (effect: Extract<Effect, { kind: K }>) => Promise<void>;
+  [K in Effect["kind"]]?: (effect: Extract<Effect, { kind: K }>, origin: EffectOrigin) => Promise<void>;
 };
 
 /**
@@ -52,7 +57,7 @@ export type EffectHandlers = {
  * reconciler re-creates lost jobs from the database, which holds the truth.
  */
 export interface EffectSink {
-  dispatch(effects: Effect[]): Promise<void>;
+  dispatch(effects: Effect[], origin?: EffectOrigin): Promise<void>;
 }
 
 /** What a user may do how often, across every API instance (kept in Redis at the edge). */
@@ -76,6 +81,11 @@ export interface ServiceContext {
   clock: () => Date;
   quotas: Quotas;
   auditKeys: AuditKeys;
+  /**
+   * The request id (x-request-id) of the HTTP request this operation serves, or of the
+   * one that caused the job running it: carried into the jobs, mail and webhooks it causes.
+   */
+  correlationId: string | null;
 }
 
 /** What every door shares when it builds a context: the database, the effect sink and the clock. */
@@ -90,8 +100,14 @@ export interface ServiceDeps {
 const systemClock = () => new Date();
 
 /** The one way to build a ServiceContext: GraphQL, the email pages, jobs and tests all call it. */
-export function serviceContext(deps: ServiceDeps, organizationId: string, actor: Actor | null): ServiceContext {
+export function serviceContext(
+  deps: ServiceDeps,
+  organizationId: string,
+  actor: Actor | null,
+  correlationId: string | null = null,
+): ServiceContext {
   return {
+    correlationId,
     db: deps.db,
     effects: deps.effects,
     clock: deps.clock ?? systemClock,

@@ -6,6 +6,8 @@ import type { Effect, ServiceContext } from "./context.ts";
 export interface TransitionScope {
   tx: Tx;
   now: Date;
+  /** The request id behind this change, recorded on the mail and webhooks it queues. */
+  correlationId: string | null;
   audit(entry: AuditEntry): void;
   effect(effect: Effect): void;
 }
@@ -22,6 +24,7 @@ export async function transition<T>(ctx: ServiceContext, work: (scope: Transitio
     const value = await work({
       tx,
       now,
+      correlationId: ctx.correlationId,
       audit: (entry) => entries.push(entry),
       effect: (effect) => effects.push(effect),
     });
@@ -31,6 +34,6 @@ export async function transition<T>(ctx: ServiceContext, work: (scope: Transitio
   for (const effect of effects) {
     if (effect.kind === "coverageChanged") invalidateCoverage(effect.organizationId);
   }
-  await ctx.effects.dispatch(effects);
+  await ctx.effects.dispatch(effects, { correlationId: ctx.correlationId });
   return result;
 }

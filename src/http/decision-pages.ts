@@ -5,6 +5,7 @@ import { type ServiceDeps, serviceContext } from "../domain/context.ts";
 import { ConflictError, DomainError } from "../domain/errors.ts";
 import { actorById } from "../domain/identity.ts";
 import { decideAccessRequest } from "../domain/requests/requests.service.ts";
+import { currentRequestId } from "../observability/request-context.ts";
 import { pageCssHash, renderDecisionConfirmPage, renderDecisionOutcomePage } from "./decision-page.view.ts";
 
 export interface DecisionPageDeps extends ServiceDeps {
@@ -154,7 +155,7 @@ export function createDecisionPages(deps: DecisionPageDeps) {
     const approved = token.decision === "APPROVE";
     try {
       const request = await decideAccessRequest(
-        serviceContext(deps, token.organizationId, actor),
+        serviceContext(deps, token.organizationId, actor, currentRequestId()),
         { requestId: token.requestId, comment: form.get("comment") },
         approved,
         "EMAIL",

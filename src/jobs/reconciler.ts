@@ -136,15 +136,20 @@ export class Reconciler {
       }
       for await (const rows of queuedMail(deps.db, this.batchSize)) {
         if (this.stopping) break;
-        const missing = await queues.missing(
-          "sendMail",
-          rows.map((row) => row.id),
+        const missing = new Set(
+          await queues.missing(
+            "sendMail",
+            rows.map((row) => row.id),
+          ),
         );
-        await queues.schedule(
-          "sendMail",
-          missing.map((messageId) => ({ payload: { messageId }, at: new Date() })),
-        );
-        requeued.mail += missing.length;
+        const wakeups = rows
+          .filter((row) => missing.has(row.id))
+          .map((row) => ({
+            payload: { messageId: row.id, ...(row.correlationId ? { correlationId: row.correlationId } : {}) },
+            at: new Date(),
+          }));
+        await queues.schedule("sendMail", wakeups);
+        requeued.mail += wakeups.length;
       }
       return requeued;
     } catch (error) {

@@ -1,6 +1,7 @@
 import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { isRequestId, withRequestId } from "../observability/request-context.ts";
 import { endAuthorizationProcessor } from "./end-authorization.processor.ts";
 import { expireRequestProcessor } from "./expire-request.processor.ts";
 import type { JobProcessor, ProcessorDeps } from "./processing.ts";
@@ -41,7 +42,9 @@ export function startWorkers({ connection, prefix, deps, logger }: WorkerOptions
   const tracked =
     (processor: JobProcessor): JobProcessor =>
     (job, token) => {
-      const work = processor(job, token);
+      // The job's log lines (and what its transition causes) carry the request id that caused it.
+      const correlationId = (job.data as { correlationId?: unknown } | undefined)?.correlationId;
+      const work = withRequestId(isRequestId(correlationId) ? correlationId : null, () => processor(job, token));
       inFlight.add(work);
       work.then(
         () => inFlight.delete(work),

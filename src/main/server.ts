@@ -37,6 +37,7 @@ const { verifyToken, devKey } = await identityEdge(env);
 const limits = redisLimits(env, logger);
 const { server } = createApp({
   db,
+  logger,
   verifyToken,
   auditKeys: keys,
   quotas: limits.quotas,

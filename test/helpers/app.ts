@@ -1,5 +1,6 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
+import { type Logger, pino } from "pino";
 import { generateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
 import { createTokenVerifier, type TokenVerifier } from "../../src/auth/token-verifier.ts";
 import { createDb, type Db } from "../../src/db/client.ts";
@@ -31,6 +32,8 @@ export async function startTestApp(
     corsOrigins?: string[];
     /** Default: the dev issuer with a key of this app's own (`key`). */
     verifyToken?: TokenVerifier;
+    /** Default: silent. */
+    logger?: Logger;
   } = {},
 ) {
   const db: Db = createDb(workerDatabaseUrl());
@@ -40,6 +43,7 @@ export async function startTestApp(
   const events = options.events ?? createEventBus();
   const app = createApp({
     db,
+    logger: options.logger ?? pino({ level: "silent" }),
     auditKeys: testAuditKeys,
     verifyToken,
     effects,

@@ -60,7 +60,7 @@ export async function revokeAccessAuthorization(ctx: ServiceContext, rawInput: u
       details: { requestId: input.requestId, comment: input.comment },
     });
     effect({ kind: "authorizationSettled", authorizationId: authorization.id });
-    await queueMail({ tx, effect }, ctx.organizationId, [
+    await queueMail({ tx, effect, correlationId: ctx.correlationId }, ctx.organizationId, [
       {
         template: "access-revoked",
         recipientId: authorization.userId,
@@ -92,7 +92,7 @@ export async function endAccessAuthorization(ctx: ServiceContext, authorizationI
       return authorization.status === "ACTIVE" && authorization.endsAt > now
         ? { kind: "notDue", at: authorization.endsAt }
         : { kind: "settled" };
-    await queueMail({ tx, effect }, ctx.organizationId, [
+    await queueMail({ tx, effect, correlationId: ctx.correlationId }, ctx.organizationId, [
       {
         template: "access-ended",
         recipientId: authorization.userId,

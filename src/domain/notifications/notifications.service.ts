@@ -1,7 +1,7 @@
 import type { Db } from "../../db/client.ts";
 import type { TransitionScope } from "../transition.ts";
 
-export type MailTemplate =
+export type RequestMailTemplate =
   | "approval-needed"
   | "request-approved"
   | "request-denied"
@@ -9,32 +9,40 @@ export type MailTemplate =
   | "access-revoked"
   | "access-ended";
 
-export interface OutgoingMail {
-  template: MailTemplate;
-  recipientId: string;
-  requestId: string;
-  authorizationId?: string;
+export type OutgoingMail =
+  | { template: RequestMailTemplate; recipientId: string; requestId: string; authorizationId?: string }
+  /** To an admin: `occasion` tells one disabling of the endpoint from a later one. */
+  | { template: "webhook-disabled"; recipientId: string; webhookEndpointId: string; occasion: string };
+
+function rowOf(organizationId: string, correlationId: string | null, mail: OutgoingMail) {
+  const common = { organizationId, template: mail.template, recipientId: mail.recipientId, correlationId };
+  if (mail.template === "webhook-disabled") {
+    return {
+      ...common,
+      webhookEndpointId: mail.webhookEndpointId,
+      dedupeKey: `${mail.template}:${mail.webhookEndpointId}:${mail.occasion}:${mail.recipientId}`,
+    };
+  }
+  return {
+    ...common,
+    requestId: mail.requestId,
+    authorizationId: mail.authorizationId ?? null,
+    dedupeKey: `${mail.template}:${mail.requestId}:${mail.recipientId}`,
+  };
 }
 
 /**
  * Records notification mail in the outbox inside the transition's transaction.
- * The dedupe key (template, request, recipient) makes one message per transition
+ * The dedupe key (template, subject, recipient) makes one message per transition
  * and recipient, however often a transition's follow-up work is retried.
  */
 export async function queueMail(
-  { tx, effect }: Pick<TransitionScope, "tx" | "effect">,
+  { tx, effect, correlationId }: Pick<TransitionScope, "tx" | "effect" | "correlationId">,
   organizationId: string,
   mails: OutgoingMail[],
 ): Promise<void> {
   if (mails.length === 0) return;
-  const rows = mails.map((mail) => ({
-    organizationId,
-    template: mail.template,
-    recipientId: mail.recipientId,
-    requestId: mail.requestId,
-    authorizationId: mail.authorizationId ?? null,
-    dedupeKey: `${mail.template}:${mail.requestId}:${mail.recipientId}`,
-  }));
+  const rows = mails.map((mail) => rowOf(organizationId, correlationId, mail));
   await tx.emailMessage.createMany({ data: rows, skipDuplicates: true });
   const queued = await tx.emailMessage.findMany({
     where: { dedupeKey: { in: rows.map((row) => row.dedupeKey) }, status: "QUEUED" },
@@ -61,7 +69,11 @@ export async function eligibleApproverIds(
  * their jobs when Redis lost them. Fresh rows are left to the transition that
  * queued them, which adds their job right after commit.
  */
-export async function* queuedMail(db: Db, batchSize: number, olderThanMs = 10_000): AsyncGenerator<{ id: string }[]> {
+export async function* queuedMail(
+  db: Db,
+  batchSize: number,
+  olderThanMs = 10_000,
+): AsyncGenerator<{ id: string; correlationId: string | null }[]> {
   const before = new Date(Date.now() - olderThanMs);
   let cursor: string | undefined;
   for (;;) {
@@ -69,7 +81,7 @@ export async function* queuedMail(db: Db, batchSize: number, olderThanMs = 10_00
       where: { status: "QUEUED", createdAt: { lt: before }, ...(cursor ? { id: { gt: cursor } } : {}) },
       orderBy: { id: "asc" },
       take: batchSize,
-      select: { id: true },
+      select: { id: true, correlationId: true },
     });
     if (rows.length === 0) return;
     yield rows;
