@@ -22,7 +22,9 @@ export type Effect =
   | { kind: "authorizationSettled"; authorizationId: string }
   | { kind: "mailQueued"; messageIds: string[] }
   | { kind: "requestEvent"; requestId: string; organizationId: string; type: AccessRequestEventType; at: Date }
-  | { kind: "coverageChanged"; organizationId: string };
+  | { kind: "coverageChanged"; organizationId: string }
+  /** Webhook deliveries recorded (or replayed) in the transaction: each `replay` runs as a job of its own. */
+  | { kind: "webhooksQueued"; deliveries: { deliveryId: string; replay: number }[] };
 
 export type AccessRequestEventType =
   | "CREATED"
@@ -86,7 +88,18 @@ export interface ServiceContext {
    * one that caused the job running it: carried into the jobs, mail and webhooks it causes.
    */
   correlationId: string | null;
+  webhookSettings: WebhookSettings;
 }
+
+/** The operator's rules for webhooks (WEBHOOKS_ALLOW_PRIVATE, WEBHOOK_FAILURES_TO_DISABLE). */
+export interface WebhookSettings {
+  /** Deliveries to this host and private networks, and plain http://, are allowed (tests, closed networks). */
+  allowPrivateAddresses: boolean;
+  /** Deliveries in a row that fail for good before an endpoint is disabled. */
+  failuresToDisable: number;
+}
+
+export const defaultWebhookSettings: WebhookSettings = { allowPrivateAddresses: false, failuresToDisable: 5 };
 
 /** What every door shares when it builds a context: the database, the effect sink and the clock. */
 export interface ServiceDeps {
@@ -95,6 +108,7 @@ export interface ServiceDeps {
   clock?: () => Date;
   quotas?: Quotas;
   auditKeys: AuditKeys;
+  webhookSettings?: WebhookSettings;
 }
 
 const systemClock = () => new Date();
@@ -113,6 +127,7 @@ export function serviceContext(
     clock: deps.clock ?? systemClock,
     quotas: deps.quotas ?? unlimitedQuotas,
     auditKeys: deps.auditKeys,
+    webhookSettings: deps.webhookSettings ?? defaultWebhookSettings,
     organizationId,
     actor,
   };

@@ -2,6 +2,7 @@ import type { Tx } from "../db/client.ts";
 import { type AuditEntry, appendAudit } from "./audit/audit.service.ts";
 import { invalidateCoverage } from "./authorizations/coverage-cache.ts";
 import type { Effect, ServiceContext } from "./context.ts";
+import { recordWebhookDeliveries } from "./webhooks/fan-out.ts";
 
 export interface TransitionScope {
   tx: Tx;
@@ -13,8 +14,9 @@ export interface TransitionScope {
 }
 
 /**
- * Runs a state change in one transaction with its audit events; the effects it
- * records (jobs, events, mail) are dispatched only after commit.
+ * Runs a state change in one transaction with its audit events and the webhook
+ * deliveries of its request events; the effects it records (jobs, events, mail) are
+ * dispatched only after commit.
  */
 export async function transition<T>(ctx: ServiceContext, work: (scope: TransitionScope) => Promise<T>): Promise<T> {
   const effects: Effect[] = [];
@@ -28,6 +30,13 @@ export async function transition<T>(ctx: ServiceContext, work: (scope: Transitio
       audit: (entry) => entries.push(entry),
       effect: (effect) => effects.push(effect),
     });
+    const requestEvents = effects.filter((effect) => effect.kind === "requestEvent");
+    const deliveries = await recordWebhookDeliveries(
+      { tx, correlationId: ctx.correlationId },
+      ctx.organizationId,
+      requestEvents,
+    );
+    if (deliveries.length > 0) effects.push({ kind: "webhooksQueued", deliveries });
     await appendAudit(tx, ctx.auditKeys, ctx.organizationId, ctx.actor?.id ?? null, now, entries);
     return value;
   });

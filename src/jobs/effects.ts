@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Effect, EffectHandlers, EffectOrigin, EffectSink } from "../domain/context.ts";
 import type { JobQueues } from "./producer.ts";
 
-/** Wakes the worker at a request's expiry and an authorization's end, cancels pointless wake-ups, sends mail. */
+/** Wakes the worker at a request's expiry and an authorization's end, cancels pointless wake-ups, sends mail and webhooks. */
 export function jobEffectHandlers(queues: JobQueues): EffectHandlers {
   const from = (origin: EffectOrigin) => (origin.correlationId ? { correlationId: origin.correlationId } : {});
   return {
@@ -22,6 +22,14 @@ export function jobEffectHandlers(queues: JobQueues): EffectHandlers {
       queues.schedule(
         "sendMail",
         messageIds.map((messageId) => ({ payload: { messageId, ...from(origin) }, at: new Date() })),
+      ),
+    webhooksQueued: ({ deliveries }, origin) =>
+      queues.schedule(
+        "deliverWebhook",
+        deliveries.map(({ deliveryId, replay }) => ({
+          payload: { deliveryId, replay, ...from(origin) },
+          at: new Date(),
+        })),
       ),
   };
 }

@@ -70,6 +70,16 @@ export const jobTable = {
     // An SMTP server refusing for a while: retry with backoff for about an hour.
     options: { ...transitionJobOptions, attempts: 12, backoff: { type: "exponential", delay: 2000 } },
   }),
+  deliverWebhook: defineJob({
+    queue: "webhooks",
+    // Each replay of a delivery is a job of its own, with its own retries.
+    payload: z.object({ deliveryId: z.uuid(), replay: z.number().int().min(0), ...origin }),
+    subjectId: (payload) => `${payload.deliveryId}-${payload.replay}`,
+    jobId: (subject) => `webhook-${subject}`,
+    concurrency: 10,
+    // Attempts and backoff come from WEBHOOK_ATTEMPTS and WEBHOOK_RETRY_SECONDS (jobOptions of JobQueues).
+    options: { ...transitionJobOptions, attempts: 8, backoff: { type: "exponential", delay: 30_000 } },
+  }),
 };
 
 export type JobKind = keyof typeof jobTable;

@@ -8,6 +8,7 @@ import {
   type SweepOptions,
   upcomingDeadlines,
 } from "../domain/requests/overdue.service.ts";
+import { pendingWebhookDeliveries } from "../domain/webhooks/webhooks.service.ts";
 import { Periodic } from "./periodic.ts";
 import type { JobQueues } from "./producer.ts";
 
@@ -28,7 +29,7 @@ export interface ReconcileReport {
   expiredRequests: number;
   endedAuthorizations: number;
   /** Jobs added because Redis had none; null when Redis could not be reached. */
-  requeued: { requestExpiry: number; authorizationEnd: number; mail: number } | null;
+  requeued: { requestExpiry: number; authorizationEnd: number; mail: number; webhooks: number } | null;
 }
 
 /** Longest a run may hold the reconciler lock: Prisma then ends the lock's transaction (the run goes on unlocked). */
@@ -97,14 +98,18 @@ export class Reconciler {
       report.expiredRequests > 0 ||
       report.endedAuthorizations > 0 ||
       (report.requeued !== null &&
-        report.requeued.requestExpiry + report.requeued.authorizationEnd + report.requeued.mail > 0);
+        report.requeued.requestExpiry +
+          report.requeued.authorizationEnd +
+          report.requeued.mail +
+          report.requeued.webhooks >
+          0);
     logger[busy ? "info" : "debug"](report, "reconciler run");
     return report;
   }
 
   private async requeueMissing(): Promise<ReconcileReport["requeued"]> {
     const { deps, queues, logger } = this.options;
-    const requeued = { requestExpiry: 0, authorizationEnd: 0, mail: 0 };
+    const requeued = { requestExpiry: 0, authorizationEnd: 0, mail: 0, webhooks: 0 };
     try {
       for await (const rows of upcomingDeadlines(deps.db, "requestExpiry", this.batchSize)) {
         if (this.stopping) break;
@@ -150,6 +155,23 @@ export class Reconciler {
           }));
         await queues.schedule("sendMail", wakeups);
         requeued.mail += wakeups.length;
+      }
+      for await (const rows of pendingWebhookDeliveries(deps.db, this.batchSize)) {
+        if (this.stopping) break;
+        const subject = (row: { id: string; replays: number }) => `${row.id}-${row.replays}`;
+        const missing = new Set(await queues.missing("deliverWebhook", rows.map(subject)));
+        const wakeups = rows
+          .filter((row) => missing.has(subject(row)))
+          .map((row) => ({
+            payload: {
+              deliveryId: row.id,
+              replay: row.replays,
+              ...(row.correlationId ? { correlationId: row.correlationId } : {}),
+            },
+            at: new Date(),
+          }));
+        await queues.schedule("deliverWebhook", wakeups);
+        requeued.webhooks += wakeups.length;
       }
       return requeued;
     } catch (error) {

@@ -1,7 +1,8 @@
+import type { JobsOptions } from "bullmq";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
 import type { AuditKeys } from "../domain/audit/audit-keys.ts";
-import type { EffectHandlers, EffectSink } from "../domain/context.ts";
+import type { EffectHandlers, EffectSink, WebhookSettings } from "../domain/context.ts";
 import { startCheckpointer } from "./checkpointer.ts";
 import { createEffectSink, jobEffectHandlers } from "./effects.ts";
 import type { ProcessorDeps } from "./processing.ts";
@@ -25,6 +26,10 @@ export interface JobRuntimeOptions {
   effectHandlers?: EffectHandlers[];
   /** How processed mail is delivered. */
   delivery: ProcessorDeps["delivery"];
+  /** How webhooks are sent, and the operator's rules for them. */
+  webhooks: ProcessorDeps["webhooks"] & { settings: WebhookSettings };
+  /** The operator's job options over the job table's (webhook retries). */
+  jobOptions?: ConstructorParameters<typeof JobQueues>[3];
 }
 
 export interface JobRuntime {
@@ -45,7 +50,7 @@ const startupRedisWaitMs = 3000;
 export async function startJobRuntime(options: JobRuntimeOptions): Promise<JobRuntime> {
   const { db, logger } = options;
   const producer = producerConnection(options.redisUrl, logger);
-  const queues = new JobQueues(producer, options.queuePrefix, logger);
+  const queues = new JobQueues(producer, options.queuePrefix, logger, options.jobOptions);
   const effects = createEffectSink([jobEffectHandlers(queues), ...(options.effectHandlers ?? [])], logger);
   const readinessChecks: JobRuntime["readinessChecks"] = { redis: () => queues.ping() };
   producer.once("ready", () => void warnUnlessNoeviction(producer, logger));
@@ -62,7 +67,14 @@ export async function startJobRuntime(options: JobRuntimeOptions): Promise<JobRu
   const workers = startWorkers({
     connection: workerRedis,
     prefix: options.queuePrefix,
-    deps: { db, effects, auditKeys: options.auditKeys, delivery: options.delivery },
+    deps: {
+      db,
+      effects,
+      auditKeys: options.auditKeys,
+      webhookSettings: options.webhooks.settings,
+      delivery: options.delivery,
+      webhooks: options.webhooks,
+    },
     logger,
   });
   readinessChecks.workers = async () => {
@@ -72,7 +84,7 @@ export async function startJobRuntime(options: JobRuntimeOptions): Promise<JobRu
     logger.warn("Redis is not reachable yet: reconciling the database alone until it is");
   }
   const reconciler = new Reconciler({
-    deps: { db, effects, auditKeys: options.auditKeys },
+    deps: { db, effects, auditKeys: options.auditKeys, webhookSettings: options.webhooks.settings },
     queues,
     logger,
     intervalSeconds: options.reconcileIntervalSeconds,

@@ -2,6 +2,7 @@ import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { isRequestId, withRequestId } from "../observability/request-context.ts";
+import { deliverWebhookProcessor } from "./deliver-webhook.processor.ts";
 import { endAuthorizationProcessor } from "./end-authorization.processor.ts";
 import { expireRequestProcessor } from "./expire-request.processor.ts";
 import type { JobProcessor, ProcessorDeps } from "./processing.ts";
@@ -14,6 +15,7 @@ const processors: { [K in JobKind]: (deps: ProcessorDeps) => JobProcessor } = {
   expireRequest: expireRequestProcessor,
   endAuthorization: endAuthorizationProcessor,
   sendMail: sendMailProcessor,
+  deliverWebhook: deliverWebhookProcessor,
 };
 
 export interface WorkerOptions {

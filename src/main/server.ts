@@ -10,7 +10,7 @@ const { createApp } = await import("../http/app.ts");
 const { startJobRuntime } = await import("../jobs/runtime.ts");
 const { eventEffectHandlers, followCoverageChanges } = await import("../events/event-bus.ts");
 const { devMailPage } = await import("../http/dev-mail.ts");
-const { mailDelivery, redisEventBus, redisLimits } = await import("./services.ts");
+const { mailDelivery, redisEventBus, redisLimits, webhookDelivery } = await import("./services.ts");
 const { onShutdownSignal } = await import("./shutdown.ts");
 
 // A broken template stops the start, never a send.
@@ -20,6 +20,7 @@ const keys = await auditKeys(env);
 const events = redisEventBus(env);
 void followCoverageChanges(events.bus);
 const { mailbox, delivery } = mailDelivery(env);
+const webhooks = webhookDelivery(env);
 // With WORKER=false this process only adds jobs; `npm run worker` processes them.
 const jobs = await startJobRuntime({
   db,
@@ -32,12 +33,14 @@ const jobs = await startJobRuntime({
   runWorkers: env.WORKER,
   effectHandlers: [eventEffectHandlers(events.bus)],
   delivery,
+  ...webhooks,
 });
 const { verifyToken, devKey } = await identityEdge(env);
 const limits = redisLimits(env, logger);
 const { server } = createApp({
   db,
   logger,
+  webhookSettings: webhooks.webhooks.settings,
   verifyToken,
   auditKeys: keys,
   quotas: limits.quotas,

@@ -9,7 +9,7 @@ const { startJobRuntime } = await import("../jobs/runtime.ts");
 const { createHealthServer } = await import("../http/health.ts");
 const { onShutdownSignal } = await import("./shutdown.ts");
 const { eventEffectHandlers } = await import("../events/event-bus.ts");
-const { mailDelivery, redisEventBus } = await import("./services.ts");
+const { mailDelivery, redisEventBus, webhookDelivery } = await import("./services.ts");
 
 // The worker runs no migrations: the API applies them at its start.
 // A broken template stops the start, never a send.
@@ -29,6 +29,7 @@ const jobs = await startJobRuntime({
   runWorkers: true,
   effectHandlers: [eventEffectHandlers(events.bus)],
   delivery: mailDelivery(env).delivery,
+  ...webhookDelivery(env),
 });
 
 // /healthz: liveness (the process answers). /readyz: readiness (database, Redis, job workers).

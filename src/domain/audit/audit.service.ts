@@ -30,7 +30,14 @@ export type AuditAction =
   | "Cancel-ElevatedAccessRequest"
   | "Expire-ElevatedAccessRequest"
   | "Revoke-ElevatedAccessAuthorization"
-  | "End-ElevatedAccessAuthorization";
+  | "End-ElevatedAccessAuthorization"
+  | "New-ElevatedAccessWebhook"
+  | "Set-ElevatedAccessWebhook"
+  | "Reset-ElevatedAccessWebhookSecret"
+  | "Remove-ElevatedAccessWebhook"
+  | "Send-ElevatedAccessWebhookDelivery"
+  /** By the system: a run of failed deliveries. */
+  | "Disable-ElevatedAccessWebhook";
 
 export interface AuditEntry {
   action: AuditAction;
