@@ -14,9 +14,11 @@ import type { GraphQLContext, SubscriptionSlots } from "../graphql/context.ts";
 import { useInputGuard } from "../graphql/input-guard.ts";
 import { schema } from "../graphql/schema.ts";
 import { atTokenExpiry } from "../graphql/token-expiry.ts";
+import { type Metrics, metricsRoute } from "../observability/metrics.ts";
 import { currentRequestId, requestIdFrom, withRequestId } from "../observability/request-context.ts";
 import { auditExportRoute } from "./audit-export.ts";
 import { createDecisionPages } from "./decision-pages.ts";
+import { useOperationMetrics } from "./graphql-metrics.ts";
 import { probeReadiness, type ReadinessChecks, sendJson } from "./health.ts";
 
 export interface AppDeps extends ServiceDeps {
@@ -35,6 +37,9 @@ export interface AppDeps extends ServiceDeps {
   readinessChecks?: ReadinessChecks;
   /** Extra routes by exact path (the dev mailbox, for example). */
   routes?: Record<string, Route>;
+  /** This process's metrics; /metrics serves them when `metricsToken` is set. */
+  metrics?: Metrics;
+  metricsToken?: string;
 }
 
 export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -63,6 +68,7 @@ export async function buildContext(
       effects: deps.effects,
       events: deps.events,
       services: serviceContext(deps, actor.organizationId, actor, requestId),
+      metrics: deps.metrics ?? null,
       reloadActor: () => actorById(deps.db, actor.organizationId, actor.id),
       subscriptionSlots: deps.subscriptionSlots ?? unlimitedSlots,
     };
@@ -124,6 +130,7 @@ export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitia
         costLimit: { enabled: false },
       }),
       useInputGuard(),
+      ...(deps.metrics ? [useOperationMetrics(deps.metrics)] : []),
       // Production serves the committed schema.graphql, not introspection.
       ...(deps.production
         ? [{ onValidate: ({ addValidationRule }: OnValidate) => addValidationRule(NoSchemaIntrospectionCustomRule) }]
@@ -222,6 +229,7 @@ export function createApp(deps: AppDeps): { server: Server; yoga: ReturnType<typ
       });
       sendJson(res, ready ? 200 : 503, body);
     },
+    ...(deps.metrics && deps.metricsToken ? { "/metrics": metricsRoute(deps.metrics, deps.metricsToken) } : {}),
     ...deps.routes,
   };
   const server = createServer((req, res) => {
@@ -237,10 +245,11 @@ export function createApp(deps: AppDeps): { server: Server; yoga: ReturnType<typ
       res.once("finish", () => {
         // The route's name, never the path: decision links carry their token in it.
         const name = routes[path] ? path : route ? "/decide/:token" : path === yoga.graphqlEndpoint ? path : "other";
-        deps.logger.debug(
-          { method: req.method, route: name, status: res.statusCode, ms: Math.round(performance.now() - started) },
-          "request",
-        );
+        const seconds = (performance.now() - started) / 1000;
+        const method = req.method ?? "GET";
+        deps.metrics?.httpRequests.inc({ method, route: name, status: res.statusCode });
+        deps.metrics?.httpDuration.observe({ method, route: name }, seconds);
+        deps.logger.debug({ method, route: name, status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
       });
       if (route) {
         Promise.resolve(route(req, res)).catch((error: unknown) => {

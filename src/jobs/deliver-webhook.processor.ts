@@ -20,7 +20,10 @@ export function deliverWebhookProcessor(deps: ProcessorDeps): JobProcessor {
   return async (job) => {
     const { deliveryId, replay, correlationId } = payloadOf("deliverWebhook", job);
     const delivery = await dueWebhookDelivery(deps.db, deliveryId, replay);
-    if (!delivery) return { outcome: "skipped" };
+    if (!delivery) {
+      deps.metrics?.webhooks.inc({ outcome: "skipped" });
+      return { outcome: "skipped" };
+    }
     const at = new Date();
     const started = performance.now();
     let responseStatus: number | null = null;
@@ -44,6 +47,7 @@ export function deliverWebhookProcessor(deps: ProcessorDeps): JobProcessor {
       serviceContext(deps, delivery.organizationId, null, correlationId ?? delivery.correlationId),
       { deliveryId, replay, at, durationMs: performance.now() - started, responseStatus, error, final },
     );
+    deps.metrics?.webhooks.inc({ outcome });
     if (error === null) return { outcome, responseStatus };
     if (refused) throw new UnrecoverableError(error);
     throw new Error(error);

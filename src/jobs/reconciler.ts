@@ -9,6 +9,7 @@ import {
   upcomingDeadlines,
 } from "../domain/requests/overdue.service.ts";
 import { pendingWebhookDeliveries } from "../domain/webhooks/webhooks.service.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import { Periodic } from "./periodic.ts";
 import type { JobQueues } from "./producer.ts";
 
@@ -23,6 +24,7 @@ export interface ReconcilerOptions {
   limit?: number;
   /** Overdue transitions in flight at once. */
   concurrency?: number;
+  metrics?: Metrics;
 }
 
 export interface ReconcileReport {
@@ -104,7 +106,20 @@ export class Reconciler {
           report.requeued.webhooks >
           0);
     logger[busy ? "info" : "debug"](report, "reconciler run");
+    this.count(report);
     return report;
+  }
+
+  private count(report: ReconcileReport): void {
+    const repairs = this.options.metrics?.reconcilerRepairs;
+    if (!repairs) return;
+    repairs.inc({ kind: "expired_request" }, report.expiredRequests);
+    repairs.inc({ kind: "ended_authorization" }, report.endedAuthorizations);
+    if (!report.requeued) return;
+    repairs.inc({ kind: "requeued_request_expiry" }, report.requeued.requestExpiry);
+    repairs.inc({ kind: "requeued_authorization_end" }, report.requeued.authorizationEnd);
+    repairs.inc({ kind: "requeued_mail" }, report.requeued.mail);
+    repairs.inc({ kind: "requeued_webhook" }, report.requeued.webhooks);
   }
 
   private async requeueMissing(): Promise<ReconcileReport["requeued"]> {

@@ -12,6 +12,7 @@ const { eventEffectHandlers, followCoverageChanges } = await import("../events/e
 const { devMailPage } = await import("../http/dev-mail.ts");
 const { mailDelivery, redisEventBus, redisLimits, webhookDelivery } = await import("./services.ts");
 const { onShutdownSignal } = await import("./shutdown.ts");
+const { createMetrics } = await import("../observability/metrics.ts");
 
 // A broken template stops the start, never a send.
 await (await import("../email/render.ts")).compileAllTemplates();
@@ -21,6 +22,8 @@ const events = redisEventBus(env);
 void followCoverageChanges(events.bus);
 const { mailbox, delivery } = mailDelivery(env);
 const webhooks = webhookDelivery(env);
+// Kept always (cheap); served at /metrics only to a scraper with METRICS_TOKEN.
+const metrics = createMetrics();
 // With WORKER=false this process only adds jobs; `npm run worker` processes them.
 const jobs = await startJobRuntime({
   db,
@@ -34,6 +37,7 @@ const jobs = await startJobRuntime({
   effectHandlers: [eventEffectHandlers(events.bus)],
   delivery,
   ...webhooks,
+  metrics,
 });
 const { verifyToken, devKey } = await identityEdge(env);
 const limits = redisLimits(env, logger);
@@ -41,6 +45,8 @@ const { server } = createApp({
   db,
   logger,
   webhookSettings: webhooks.webhooks.settings,
+  metrics,
+  metricsToken: env.METRICS_TOKEN,
   verifyToken,
   auditKeys: keys,
   quotas: limits.quotas,
