@@ -20,6 +20,7 @@ import { auditExportRoute } from "./audit-export.ts";
 import { createDecisionPages } from "./decision-pages.ts";
 import { useOperationMetrics } from "./graphql-metrics.ts";
 import { probeReadiness, type ReadinessChecks, sendJson } from "./health.ts";
+import { type QueueDashboardDeps, queueDashboard, queueDashboardPath } from "./queue-dashboard.ts";
 
 export interface AppDeps extends ServiceDeps {
   verifyToken: TokenVerifier;
@@ -40,6 +41,8 @@ export interface AppDeps extends ServiceDeps {
   /** This process's metrics; /metrics serves them when `metricsToken` is set. */
   metrics?: Metrics;
   metricsToken?: string;
+  /** Bull Board at /admin/queues for administrators (QUEUE_DASHBOARD); absent: not served. */
+  queueDashboard?: Pick<QueueDashboardDeps, "queues" | "organization">;
 }
 
 export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -219,6 +222,14 @@ function serveWebSockets(server: Server, yoga: ReturnType<typeof createGraphQL>,
 export function createApp(deps: AppDeps): { server: Server; yoga: ReturnType<typeof createGraphQL> } {
   const yoga = createGraphQL(deps);
   const decisionPages = createDecisionPages(deps);
+  const dashboard = deps.queueDashboard && queueDashboard({ ...deps, ...deps.queueDashboard });
+  const prefixRoute = (path: string): [string, Route] | undefined => {
+    if (path.startsWith("/decide/")) return ["/decide/:token", decisionPages];
+    if (dashboard && (path === queueDashboardPath || path.startsWith(`${queueDashboardPath}/`))) {
+      return [queueDashboardPath, dashboard];
+    }
+    return undefined;
+  };
   const routes: Record<string, Route> = {
     "/healthz": (_req, res) => sendJson(res, 200, { status: "ok" }),
     "/audit/export": auditExportRoute((authorization) => buildContext(deps, authorization)),
@@ -240,11 +251,12 @@ export function createApp(deps: AppDeps): { server: Server; yoga: ReturnType<typ
     res.setHeader("x-request-id", requestId);
     withRequestId(requestId, () => {
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
-      const route = routes[path] ?? (path.startsWith("/decide/") ? decisionPages : undefined);
+      const prefixed = routes[path] ? undefined : prefixRoute(path);
+      const route = routes[path] ?? prefixed?.[1];
       const started = performance.now();
       res.once("finish", () => {
         // The route's name, never the path: decision links carry their token in it.
-        const name = routes[path] ? path : route ? "/decide/:token" : path === yoga.graphqlEndpoint ? path : "other";
+        const name = routes[path] ? path : (prefixed?.[0] ?? (path === yoga.graphqlEndpoint ? path : "other"));
         const seconds = (performance.now() - started) / 1000;
         const method = req.method ?? "GET";
         deps.metrics?.httpRequests.inc({ method, route: name, status: res.statusCode });

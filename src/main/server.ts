@@ -13,6 +13,7 @@ const { devMailPage } = await import("../http/dev-mail.ts");
 const { mailDelivery, redisEventBus, redisLimits, webhookDelivery } = await import("./services.ts");
 const { onShutdownSignal } = await import("./shutdown.ts");
 const { createMetrics } = await import("../observability/metrics.ts");
+const { jobKinds } = await import("../jobs/queues.ts");
 
 // A broken template stops the start, never a send.
 await (await import("../email/render.ts")).compileAllTemplates();
@@ -47,6 +48,9 @@ const { server } = createApp({
   webhookSettings: webhooks.webhooks.settings,
   metrics,
   metricsToken: env.METRICS_TOKEN,
+  queueDashboard: env.QUEUE_DASHBOARD
+    ? { queues: jobKinds.map((kind) => jobs.queues.queue(kind)), organization: env.QUEUE_DASHBOARD_ORGANIZATION }
+    : undefined,
   verifyToken,
   auditKeys: keys,
   quotas: limits.quotas,
@@ -74,6 +78,7 @@ const { server } = createApp({
 server.listen(env.PORT, () => {
   logger.info(`GraphQL (with GraphiQL) at http://localhost:${env.PORT}/graphql`);
   if (mailbox) logger.info(`Mail is kept, not sent (SMTP_URL is unset): http://localhost:${env.PORT}/dev/mail`);
+  if (env.QUEUE_DASHBOARD) logger.info(`Queue dashboard (administrators): http://localhost:${env.PORT}/admin/queues`);
   if (!env.JWKS_URL) {
     logger.info("Get a dev token: npm run token -- --as requester@fabrikam.com");
   }

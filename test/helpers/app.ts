@@ -7,7 +7,7 @@ import { createDb, type Db } from "../../src/db/client.ts";
 import type { EffectSink, WebhookSettings } from "../../src/domain/context.ts";
 import type { EventBus } from "../../src/domain/events.ts";
 import { createEventBus } from "../../src/events/event-bus.ts";
-import { createApp } from "../../src/http/app.ts";
+import { type AppDeps, createApp } from "../../src/http/app.ts";
 import { workerDatabaseUrl } from "../setup/test-env.ts";
 import { testAuditKeys } from "./audit-keys.ts";
 import { devTokenFor } from "./tokens.ts";
@@ -35,6 +35,7 @@ export async function startTestApp(
     verifyToken?: TokenVerifier;
     /** Default: silent. */
     logger?: Logger;
+    queueDashboard?: AppDeps["queueDashboard"];
     /** Default: private addresses allowed (test receivers listen on 127.0.0.1). */
     webhookSettings?: WebhookSettings;
   } = {},
@@ -48,6 +49,7 @@ export async function startTestApp(
     db,
     logger: options.logger ?? pino({ level: "silent" }),
     webhookSettings: options.webhookSettings ?? testWebhooks.settings,
+    queueDashboard: options.queueDashboard,
     auditKeys: testAuditKeys,
     verifyToken,
     effects,
