@@ -1,3 +1,4 @@
+import { type MailTemplate, mailTemplates } from "../domain/notifications/notifications.service.ts";
 import {
   formatDuration,
   formatUtc,
@@ -74,7 +75,8 @@ export interface WebhookDisabledVars extends BrandingVars {
   lastError: string;
 }
 
-interface TemplateVarsByName {
+/** One set of values per notification of the domain's list: a missing or extra one does not compile. */
+interface TemplateVarsByName extends Record<MailTemplate, BrandingVars> {
   "approval-needed": ApprovalNeededVars;
   "request-approved": RequestApprovedVars;
   "request-denied": RequestDeniedVars;
@@ -84,7 +86,7 @@ interface TemplateVarsByName {
   "webhook-disabled": WebhookDisabledVars;
 }
 
-export type TemplateName = keyof TemplateVarsByName;
+export type TemplateName = MailTemplate;
 export type TemplateVars<N extends TemplateName> = TemplateVarsByName[N];
 
 export interface TemplateDefinition<V, P extends string = string> {
@@ -347,4 +349,4 @@ export const templates: { readonly [N in TemplateName]: TemplateDefinition<Templ
   "webhook-disabled": webhookDisabled,
 };
 
-export const templateNames = Object.keys(templates) as readonly TemplateName[];
+export const templateNames = mailTemplates;
