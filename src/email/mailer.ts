@@ -9,6 +9,8 @@ export interface OutgoingMessage {
   text: string;
   /** Stable per outbox row, so a receiver can spot a duplicate. */
   messageId: string;
+  /** The request id of the HTTP request that caused the message, sent as X-Request-Id. */
+  requestId?: string | null;
 }
 
 export interface Mailer {
@@ -20,8 +22,13 @@ export interface Mailer {
 export function smtpMailer(smtpUrl: string, from: string): Mailer {
   const transport = nodemailer.createTransport(smtpUrl);
   return {
-    async send(message) {
-      await transport.sendMail({ from, ...message, messageId: `<${message.messageId}@elevate>` });
+    async send({ requestId, ...message }) {
+      await transport.sendMail({
+        from,
+        ...message,
+        messageId: `<${message.messageId}@elevate>`,
+        ...(requestId ? { headers: { "X-Request-Id": requestId } } : {}),
+      });
     },
     close: () => transport.close(),
   };
