@@ -57,4 +57,18 @@ describe("parseEnv", () => {
     });
     expect(env.NODE_ENV).toBe("production");
   });
+
+  it("reads the role mapping and the guest claim, naming a pair it cannot read", () => {
+    const env = parseEnv({
+      ROLE_CLAIM_MAPPING: "PAM.Admins=ADMIN, Elevate.Auditor = AUDITOR",
+      GUEST_CLAIM: "userType=Guest",
+    });
+    expect(env.ROLE_CLAIM_MAPPING).toEqual({ "PAM.Admins": "ADMIN", "Elevate.Auditor": "AUDITOR" });
+    expect(env.GUEST_CLAIM).toEqual({ claim: "userType", value: "Guest" });
+    expect(parseEnv({}).ROLE_CLAIM_MAPPING).toBeUndefined();
+    expect(() => parseEnv({ ROLE_CLAIM_MAPPING: "Elevate.Admin=ADMIN,Elevate.Owner=OWNER" })).toThrow(
+      /ROLE_CLAIM_MAPPING: must be comma-separated AppRole=ROLE pairs .*"Elevate.Owner=OWNER" is not/,
+    );
+    expect(() => parseEnv({ GUEST_CLAIM: "acct" })).toThrow(/GUEST_CLAIM: must be claim=value/);
+  });
 });

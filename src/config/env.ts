@@ -12,6 +12,36 @@ const redisUrl = z
   .url({ message: "must be a URL" })
   .refine((value) => /^rediss?:\/\//.test(value), "must be a redis:// or rediss:// URL");
 
+const elevateRoles = ["ADMIN", "AUDITOR", "ENFORCER"] as const;
+
+/** `Elevate.Admin=ADMIN,Elevate.Auditor=AUDITOR`: the token's app role values and the Elevate role each grants. */
+const roleClaimMapping = z.string().transform((value, ctx) => {
+  const mapping: Record<string, (typeof elevateRoles)[number]> = {};
+  for (const pair of value.split(",").map((item) => item.trim())) {
+    const [appRole, role, ...rest] = pair.split("=").map((part) => part.trim());
+    const known = elevateRoles.find((candidate) => candidate === role);
+    if (!appRole || !known || rest.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be comma-separated AppRole=ROLE pairs with ROLE one of ${elevateRoles.join(", ")}; "${pair}" is not`,
+      });
+      return z.NEVER;
+    }
+    mapping[appRole] = known;
+  }
+  return mapping;
+});
+
+/** `acct=1`: the claim, and its value, that mark a guest. */
+const guestClaim = z.string().transform((value, ctx) => {
+  const [claim, claimValue, ...rest] = value.split("=").map((part) => part.trim());
+  if (!claim || claimValue === undefined || claimValue === "" || rest.length > 0) {
+    ctx.addIssue({ code: "custom", message: "must be claim=value, e.g. acct=1" });
+    return z.NEVER;
+  }
+  return { claim, value: claimValue };
+});
+
 export const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -47,6 +77,9 @@ export const envSchema = z
     JWT_ISSUER: z.string().min(1).default("elevate-dev"),
     JWT_AUDIENCE: z.string().min(1).default("elevate"),
     JWKS_URL: z.url({ message: "must be a URL" }).optional(),
+    // How tokens' claims map to roles and guests; unset: Elevate.Admin/Auditor/Enforcer and Entra's acct=1.
+    ROLE_CLAIM_MAPPING: roleClaimMapping.optional(),
+    GUEST_CLAIM: guestClaim.optional(),
     // Where the console and the command line sign in (OpenID Connect); default: JWT_ISSUER with JWKS_URL.
     OIDC_ISSUER: z.url({ message: "must be a URL" }).optional(),
     OIDC_CLIENT_ID: z.string().min(1).optional(),
@@ -70,6 +103,7 @@ export const envSchema = z
     // Quotas per user, kept in Redis and shared by every API instance.
     QUOTA_REQUESTS_PER_HOUR: z.coerce.number({ message: "must be a number" }).int().min(1).default(30),
     QUOTA_AUTHORIZE_TASK_PER_MINUTE: z.coerce.number({ message: "must be a number" }).int().min(1).default(6000),
+    QUOTA_SCIM_REQUESTS_PER_MINUTE: z.coerce.number({ message: "must be a number" }).int().min(1).default(1200),
     QUOTA_SUBSCRIPTIONS_PER_USER: z.coerce.number({ message: "must be a number" }).int().min(1).default(20),
     RECONCILE_INTERVAL_SECONDS: z.coerce.number({ message: "must be a number" }).int().min(1).max(3600).default(60),
     SEED_DEMO: booleanString.default(true),

@@ -2,7 +2,12 @@ import type { Logger } from "pino";
 import { seedDemo } from "../../prisma/seed.ts";
 import { loadAuditKeys } from "../auth/audit-keys.ts";
 import { type DevIssuerKey, loadOrCreateDevIssuerKey } from "../auth/dev-issuer.ts";
-import { createTokenVerifier, type TokenVerifier } from "../auth/token-verifier.ts";
+import {
+  type ClaimMapping,
+  createTokenVerifier,
+  defaultClaimMapping,
+  type TokenVerifier,
+} from "../auth/token-verifier.ts";
 import type { Env } from "../config/env.ts";
 import { createDb, type Db } from "../db/client.ts";
 import { ensureDatabase } from "../db/database.ts";
@@ -34,9 +39,18 @@ export function auditKeys(env: Env): Promise<AuditKeys> {
 
 /** Token verification against the identity provider (JWKS_URL), or the built-in dev issuer and its key. */
 export async function identityEdge(env: Env): Promise<{ verifyToken: TokenVerifier; devKey: DevIssuerKey | null }> {
+  const claims: ClaimMapping = {
+    roles: env.ROLE_CLAIM_MAPPING ?? defaultClaimMapping.roles,
+    guest: env.GUEST_CLAIM ?? defaultClaimMapping.guest,
+  };
   if (env.JWKS_URL) {
     return {
-      verifyToken: createTokenVerifier({ issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, jwksUrl: env.JWKS_URL }),
+      verifyToken: createTokenVerifier({
+        issuer: env.JWT_ISSUER,
+        audience: env.JWT_AUDIENCE,
+        jwksUrl: env.JWKS_URL,
+        claims,
+      }),
       devKey: null,
     };
   }
@@ -46,6 +60,7 @@ export async function identityEdge(env: Env): Promise<{ verifyToken: TokenVerifi
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
       devPublicKey: devKey.publicKey,
+      claims,
     }),
     devKey,
   };
