@@ -22,6 +22,7 @@ export function redisLimits(env: Env, logger: Logger) {
   const settings = {
     requestsPerHour: env.QUOTA_REQUESTS_PER_HOUR,
     authorizeTaskPerMinute: env.QUOTA_AUTHORIZE_TASK_PER_MINUTE,
+    scimRequestsPerMinute: env.QUOTA_SCIM_REQUESTS_PER_MINUTE,
     subscriptionsPerUser: env.QUOTA_SUBSCRIPTIONS_PER_USER,
   };
   return {
