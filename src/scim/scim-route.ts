@@ -60,6 +60,14 @@ function send(res: ServerResponse, { status, body, location }: ScimAnswer, heade
   res.end(body === undefined ? undefined : JSON.stringify(body));
 }
 
+function decodedParts(parts: string[], pathname: string): string[] {
+  try {
+    return parts.map((part) => decodeURIComponent(part));
+  } catch {
+    throw new ScimError(404, null, `no SCIM endpoint at ${pathname}`);
+  }
+}
+
 function notAllowed(method: string, path: string): ScimError {
   return new ScimError(405, null, `${method} is not supported on ${path}`);
 }
@@ -104,14 +112,7 @@ export function scimRoute(deps: ScimDeps) {
     const parts = url.pathname.slice(scimPath.length).split("/").filter(Boolean);
     const resourceKind = (parts[0] ?? "").toLowerCase() as keyof typeof resourceTypes;
     try {
-      let kind: string;
-      let id: string | undefined;
-      let rest: string[];
-      try {
-        [kind = "", id, ...rest] = parts.map((part) => decodeURIComponent(part));
-      } catch {
-        throw new ScimError(404, null, `no SCIM endpoint at ${url.pathname}`);
-      }
+      const [kind = "", id, ...rest] = decodedParts(parts, url.pathname);
       const secret = req.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
       if (!secret) throw new ScimError(401, null, "the organization's SCIM secret is required as a bearer token");
       const ctx = await directoryContext(deps, secret, currentRequestId());
@@ -126,10 +127,10 @@ export function scimRoute(deps: ScimDeps) {
         if (method !== "GET") throw notAllowed(method, url.pathname);
         return send(res, discovery(kind.toLowerCase(), id, base));
       }
-      const resource = resourceTypes[resourceKind];
       if (!Object.hasOwn(resourceTypes, resourceKind)) {
         throw new ScimError(404, null, `no SCIM endpoint at ${url.pathname}`);
       }
+      const resource = resourceTypes[resourceKind];
       const call: ScimCall = {
         ctx,
         db: deps.db,

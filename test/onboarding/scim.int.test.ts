@@ -1,10 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenVerifier } from "../../src/auth/token-verifier.ts";
+import type { Actor } from "../../src/domain/context.ts";
+import { createAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { graphql } from "../graphql/index.ts";
 import { ApproveRequest, CreatePolicy, CreateRequest, EnableControl } from "../helpers/documents.ts";
 import { rawId } from "../helpers/fixtures.ts";
 import { startTestIdp, type TestIdp } from "../helpers/idp.ts";
+import { contextFor } from "../helpers/jobs.ts";
 import { startMailingApp } from "../helpers/mail.ts";
 import { runOrgCommand, waitFor } from "../helpers/processes.ts";
 
@@ -495,6 +498,25 @@ describe("SCIM Groups are approver groups, and who approves follows them", () =>
     const refused = await m.t.request(ritaToken, Me);
     expect(refused.status).toBe(401);
     await m.smtp.messages((mail) => mail.to === "rita@fabrikam.com" && mail.subject.startsWith("Revoked:"));
+  });
+
+  it("refuses a request whose requester was deactivated after their token was checked", async () => {
+    // A request authenticated while Rita was active, running after her deactivation committed.
+    const row = await m.t.db.user.findUniqueOrThrow({ where: { id: rita.id }, include: { organization: true } });
+    const actor: Actor = {
+      id: row.id,
+      organizationId: row.organizationId,
+      organizationName: row.organization.name,
+      email: row.email,
+      displayName: row.displayName,
+      kind: row.kind,
+      roles: row.roles,
+      approver: false,
+    };
+    await expect(
+      createAccessRequest(contextFor(m.t.db, actor), { target: "Exchange\\New-MoveRequest", reason: "Too late" }),
+    ).rejects.toThrow(/^requester: the user is deactivated$/);
+    expect(await m.t.db.accessRequest.count({ where: { requesterId: rita.id, status: "PENDING" } })).toBe(0);
   });
 
   it("writes every change to the audit chain with the provisioning principal as actor", async () => {

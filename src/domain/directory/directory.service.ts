@@ -20,8 +20,8 @@ import { derivedGroupAddress } from "./group-address.ts";
 // as its actor, so the audit log and a revoked grant name the directory as who did it.
 
 /**
- * The provisioning principal's address: `.invalid` (RFC 2606) can be no one's
- * mailbox, so no directory user or token can ever carry it.
+ * The provisioning principal's address: `.invalid` (RFC 2606) is no one's mailbox,
+ * and while the principal holds it no directory user can take it.
  */
 export const provisionerEmail = "scim-provisioning@directory.invalid";
 
@@ -55,8 +55,8 @@ export async function directoryContext(
         ),
       );
     } catch (error) {
-      // Two first calls raced; the other one created it.
-      if ((error as { code?: string }).code !== "P2002") throw error;
+      // Two first calls raced (a unique violation, or the address already taken): the other one created it.
+      if (!(await deps.db.user.count({ where }))) throw error;
     }
     provisioner = await deps.db.user.findFirstOrThrow({ where });
   }
