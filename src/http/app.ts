@@ -15,6 +15,7 @@ import { schema } from "../graphql/schema.ts";
 import { atTokenExpiry } from "../graphql/token-expiry.ts";
 import { auditExportRoute } from "./audit-export.ts";
 import { createDecisionPages } from "./decision-pages.ts";
+import { type DevTokenMinter, graphiqlOptions, renderOfflineGraphiQL } from "./graphiql.ts";
 import { probeReadiness, type ReadinessChecks, sendJson } from "./health.ts";
 
 export interface AppDeps extends ServiceDeps {
@@ -29,6 +30,8 @@ export interface AppDeps extends ServiceDeps {
   production: boolean;
   /** Extra readiness probes (Redis, for example); the database is always probed. */
   readinessChecks?: ReadinessChecks;
+  /** The dev issuer, when it is on: GraphiQL starts with a token for a demo user. */
+  devToken?: DevTokenMinter | null;
   /** Extra routes by exact path (the dev mailbox, for example). */
   routes?: Record<string, Route>;
 }
@@ -83,7 +86,8 @@ export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitia
         ? { origin, credentials: true, allowedHeaders: ["authorization", "content-type"], methods: ["GET", "POST"] }
         : false;
     },
-    graphiql: !deps.production && { subscriptionsProtocol: "WS" },
+    graphiql: !deps.production && graphiqlOptions(deps.devToken ?? null),
+    renderGraphiQL: renderOfflineGraphiQL,
     landingPage: false,
     maskedErrors: true,
     plugins: [

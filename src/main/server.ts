@@ -5,7 +5,8 @@ const env = loadEnvOrExit();
 
 const { logger } = await import("./logger.ts");
 const { prepareDatabase, identityEdge, auditKeys } = await import("./bootstrap.ts");
-const { signInRoutes } = await import("../http/sign-in.ts");
+const { mintDevTokenFor, signInRoutes } = await import("../http/sign-in.ts");
+const { graphiqlTokenSeconds } = await import("../http/graphiql.ts");
 const { createApp } = await import("../http/app.ts");
 const { startJobRuntime } = await import("../jobs/runtime.ts");
 const { eventEffectHandlers, followCoverageChanges } = await import("../events/event-bus.ts");
@@ -35,6 +36,7 @@ const jobs = await startJobRuntime({
 });
 const { verifyToken, devKey } = await identityEdge(env);
 const limits = redisLimits(env, logger);
+const devSignIn = devKey && { db, key: devKey, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE };
 const { server } = createApp({
   db,
   verifyToken,
@@ -47,6 +49,7 @@ const { server } = createApp({
   corsOrigins: env.CORS_ORIGINS,
   production: env.NODE_ENV === "production",
   readinessChecks: jobs.readinessChecks,
+  devToken: devSignIn && ((email) => mintDevTokenFor(devSignIn, email, { expiresIn: graphiqlTokenSeconds })),
   routes: {
     ...(mailbox ? { "/dev/mail": devMailPage(() => mailbox.list()) } : {}),
     ...signInRoutes(
@@ -56,7 +59,7 @@ const { server } = createApp({
         scopes: env.OIDC_SCOPES,
         devSignIn: devKey !== null,
       },
-      devKey && { db, key: devKey, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
+      devSignIn,
     ),
   },
 });

@@ -1,5 +1,6 @@
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { launchChromium } from "../helpers/browser.ts";
 import { createPolicy, createRequest, enableControl, rawId } from "../helpers/fixtures.ts";
 import { decisionLink, startMailingApp } from "../helpers/mail.ts";
 
@@ -9,18 +10,7 @@ beforeAll(async () => {
   env = await startMailingApp();
   await enableControl(env.t);
   await createPolicy(env.t, { target: "Exchange\\New-MoveRequest", approvalType: "MANUAL" });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
