@@ -5,7 +5,12 @@ import { type ServiceDeps, serviceContext } from "../domain/context.ts";
 import { ConflictError, DomainError } from "../domain/errors.ts";
 import { actorById } from "../domain/identity.ts";
 import { decideAccessRequest } from "../domain/requests/requests.service.ts";
-import { pageCssHash, renderDecisionConfirmPage, renderDecisionOutcomePage } from "./decision-page.view.ts";
+import {
+  pageCssHash,
+  renderDecisionConfirmPage,
+  renderDecisionDonePage,
+  renderDecisionOutcomePage,
+} from "./decision-page.view.ts";
 
 export interface DecisionPageDeps extends ServiceDeps {
   publicUrl: string;
@@ -162,14 +167,23 @@ export function createDecisionPages(deps: DecisionPageDeps) {
           if (!(await consumeDecisionToken(tx, token.id, now))) throw new ConflictError("this link was already used");
         },
       );
-      const title = approved
-        ? request.status === "APPROVED"
-          ? "Request approved"
-          : "Approval recorded"
-        : "Request denied";
-      const message =
-        approved && request.status === "PENDING" ? "More approvals are needed before access starts." : "Thank you.";
-      send(req, res, 200, outcome(orgName, title, message, [{ label: "Request", value: request.target }]));
+      const [approvals, access] = await Promise.all([
+        deps.db.accessDecision.count({ where: { requestId: request.id, approved: true } }),
+        deps.db.accessAuthorization.findUnique({
+          where: { requestId: request.id },
+          select: { startsAt: true, endsAt: true },
+        }),
+      ]);
+      const page = renderDecisionDonePage({
+        orgName,
+        target: request.target,
+        requesterName: token.request.requester.displayName,
+        requesterEmail: token.request.requester.email,
+        status: request.status === "APPROVED" || request.status === "DENIED" ? request.status : "PENDING",
+        approvals: { given: approvals, required: request.requiredApprovals },
+        access,
+      });
+      send(req, res, 200, page);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       // What happened meanwhile (another approver decided, the link was used) is the better answer.
