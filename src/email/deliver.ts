@@ -104,7 +104,12 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
       throw new Error(`unknown mail template ${template}`);
   }
 
-  await deps.mailer.send({ to: recipient.email, messageId, ...rendered });
+  await deps.mailer.send({
+    to: recipient.email,
+    messageId,
+    ...rendered,
+    about: { target: request.target, reason: request.reason, requestedAt: request.createdAt },
+  });
   await db.emailMessage.update({ where: { id: messageId }, data: { status: "SENT", sentAt: new Date() } });
   return "sent";
 }

@@ -20,7 +20,7 @@ const db = await prepareDatabase(env, logger);
 const keys = await auditKeys(env);
 const events = redisEventBus(env);
 void followCoverageChanges(events.bus);
-const { mailbox, delivery } = mailDelivery(env);
+const { mailbox, delivery } = mailDelivery(env, db);
 // With WORKER=false this process only adds jobs; `npm run worker` processes them.
 const jobs = await startJobRuntime({
   db,
@@ -51,7 +51,7 @@ const { server } = createApp({
   readinessChecks: jobs.readinessChecks,
   devToken: devSignIn && ((email) => mintDevTokenFor(devSignIn, email, { expiresIn: graphiqlTokenSeconds })),
   routes: {
-    ...(mailbox ? { "/dev/mail": devMailPage(() => mailbox.list()) } : {}),
+    ...(mailbox ? { "/dev/mail": devMailPage(mailbox) } : {}),
     ...signInRoutes(
       {
         issuer: env.OIDC_ISSUER ?? (env.JWKS_URL ? env.JWT_ISSUER : null),

@@ -1,15 +1,28 @@
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Env } from "../config/env.ts";
+import type { Db } from "../db/client.ts";
 import type { EventBus } from "../domain/events.ts";
 import { devMailbox, smtpMailer } from "../email/mailer.ts";
 import { createEventBus } from "../events/event-bus.ts";
 import { redisQuotas, redisSubscriptionSlots } from "../http/quotas.ts";
 import { producerConnection } from "../jobs/redis.ts";
 
+/**
+ * What tells this database from an earlier one under the same name: the first
+ * organization's ID, a random UUID made when the database was seeded or registered.
+ */
+async function databaseIdentity(db: Db): Promise<string> {
+  const first = await db.organization.findFirst({
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    select: { id: true },
+  });
+  return first?.id ?? "empty";
+}
+
 /** SMTP when SMTP_URL is set, else the file-backed dev mailbox that /dev/mail shows. */
-export function mailDelivery(env: Env) {
-  const mailbox = env.SMTP_URL ? null : devMailbox(env.DEV_MAILBOX_DIR, env.MAIL_FROM);
+export function mailDelivery(env: Env, db: Db) {
+  const mailbox = env.SMTP_URL ? null : devMailbox(env.DEV_MAILBOX_DIR, env.MAIL_FROM, () => databaseIdentity(db));
   const mailer = env.SMTP_URL ? smtpMailer(env.SMTP_URL, env.MAIL_FROM) : mailbox!;
   return { mailbox, delivery: { mailer, publicUrl: env.PUBLIC_URL } };
 }

@@ -28,7 +28,7 @@ const jobs = await startJobRuntime({
   auditKeys: keys,
   runWorkers: true,
   effectHandlers: [eventEffectHandlers(events.bus)],
-  delivery: mailDelivery(env).delivery,
+  delivery: mailDelivery(env, db).delivery,
 });
 
 // /healthz: liveness (the process answers). /readyz: readiness (database, Redis, job workers).
