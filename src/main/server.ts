@@ -6,7 +6,7 @@ const env = loadEnvOrExit();
 const { logger } = await import("./logger.ts");
 const { prepareDatabase, identityEdge, auditKeys } = await import("./bootstrap.ts");
 const { mintDevTokenFor, signInRoutes } = await import("../http/sign-in.ts");
-const { graphiqlTokenSeconds } = await import("../http/graphiql.ts");
+const { graphiqlDefaultUser, graphiqlTokenSeconds } = await import("../http/graphiql.ts");
 const { createApp } = await import("../http/app.ts");
 const { startJobRuntime } = await import("../jobs/runtime.ts");
 const { eventEffectHandlers, followCoverageChanges } = await import("../events/event-bus.ts");
@@ -65,7 +65,13 @@ const { server } = createApp({
 });
 
 server.listen(env.PORT, () => {
-  logger.info(`GraphQL (with GraphiQL) at http://localhost:${env.PORT}/graphql`);
+  logger.info(
+    env.NODE_ENV === "production"
+      ? `GraphQL at http://localhost:${env.PORT}/graphql`
+      : devSignIn
+        ? `GraphQL and GraphiQL at http://localhost:${env.PORT}/graphql (signed in as ${graphiqlDefaultUser}; ?as=<email> for another demo user)`
+        : `GraphQL (with GraphiQL) at http://localhost:${env.PORT}/graphql`,
+  );
   if (mailbox) logger.info(`Mail is kept, not sent (SMTP_URL is unset): http://localhost:${env.PORT}/dev/mail`);
   if (!env.JWKS_URL) {
     logger.info("Get a dev token: npm run token -- --as requester@fabrikam.com");
