@@ -1,5 +1,6 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeGlobalId } from "../src/domain/global-id.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import {
   AddMembers,
@@ -24,8 +25,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const unknownRequest = Buffer.from("AccessRequest:0193a0c4-0000-7000-8000-00000000beef").toString("base64");
-const unknownPolicy = Buffer.from("ApprovalPolicy:0193a0c4-0000-7000-8000-00000000beef").toString("base64");
+const unknownRequest = encodeGlobalId("AccessRequest", "0193a0c4-0000-7000-8000-00000000beef");
+const unknownPolicy = encodeGlobalId("ApprovalPolicy", "0193a0c4-0000-7000-8000-00000000beef");
 const hugeReason = "x".repeat(100 * 1024);
 
 /**

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeGlobalId } from "../src/domain/global-id.ts";
 import { graphql } from "./graphql/index.ts";
 import { audience, issuer, startTestApp, type TestApp } from "./helpers/app.ts";
 import { devTokenFor } from "./helpers/tokens.ts";
@@ -86,7 +87,7 @@ describe("tenant scoping", () => {
     const { me: fabrikamUser } = await t.as("requester@fabrikam.com", Me);
     expect((await t.as("requester@fabrikam.com", NodeById, { id: contosoUser.id })).node).toBeNull();
     expect((await t.as("admin@contoso.com", NodeById, { id: fabrikamUser.id })).node).toBeNull();
-    const unknown = Buffer.from("User:00000000-0000-7000-8000-000000000000").toString("base64");
+    const unknown = encodeGlobalId("User", "00000000-0000-7000-8000-000000000000");
     expect((await t.as("admin@contoso.com", NodeById, { id: unknown })).node).toBeNull();
   });
 

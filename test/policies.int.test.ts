@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeGlobalId } from "../src/domain/global-id.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import {
   AddCatalogEntry,
@@ -116,7 +117,7 @@ describe("policies", () => {
     await approve(t, approvedId, "approver1@fabrikam.com");
     const removed = (
       await t.as("admin@fabrikam.com", RemovePolicy, {
-        input: { id: Buffer.from(`ApprovalPolicy:${policy.id}`).toString("base64") },
+        input: { id: encodeGlobalId("ApprovalPolicy", policy.id) },
       })
     ).removeApprovalPolicy;
     expect(removed).toMatchObject({ __typename: "ApprovalPolicy", target: "Exchange\\New-MoveRequest" });

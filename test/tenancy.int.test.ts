@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeGlobalId } from "../src/domain/global-id.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import {
   AddMembers,
@@ -45,8 +46,8 @@ describe("another organization sees and touches nothing", () => {
       pendingId,
       approvedId,
       authorizationId,
-      Buffer.from(`ApproverGroup:${group.id}`).toString("base64"),
-      Buffer.from(`AuditEvent:${audit.id}`).toString("base64"),
+      encodeGlobalId("ApproverGroup", group.id),
+      encodeGlobalId("AuditEvent", audit.id),
     ];
     for (const email of ["admin@contoso.com", "requester@contoso.com"]) {
       for (const id of ids) expect((await t.as(email, NodeLookup, { id })).node).toBeNull();

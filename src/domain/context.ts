@@ -89,12 +89,17 @@ export interface ServiceDeps {
 
 const systemClock = () => new Date();
 
+/** The clock a door's contexts read. */
+export function clockOf(deps: Pick<ServiceDeps, "clock">): () => Date {
+  return deps.clock ?? systemClock;
+}
+
 /** The one way to build a ServiceContext: GraphQL, the email pages, jobs and tests all call it. */
 export function serviceContext(deps: ServiceDeps, organizationId: string, actor: Actor | null): ServiceContext {
   return {
     db: deps.db,
     effects: deps.effects,
-    clock: deps.clock ?? systemClock,
+    clock: clockOf(deps),
     quotas: deps.quotas ?? unlimitedQuotas,
     auditKeys: deps.auditKeys,
     organizationId,

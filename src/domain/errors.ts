@@ -3,19 +3,22 @@
  * GraphQL layer maps them by class and every door (GraphQL, email page, jobs)
  * sees the same failures.
  */
-export type ErrorCode =
-  | "VALIDATION"
-  | "NOT_FOUND"
-  | "FORBIDDEN"
-  | "CONFLICT"
-  | "LIMIT_EXCEEDED"
-  | "CONTROL_DISABLED"
-  | "NO_POLICY"
-  | "SELF_APPROVAL"
-  | "NOT_AN_APPROVER"
-  | "ALREADY_DECIDED"
-  | "REQUEST_EXPIRED"
-  | "RATE_LIMITED";
+export const errorCodes = [
+  "VALIDATION",
+  "NOT_FOUND",
+  "FORBIDDEN",
+  "CONFLICT",
+  "LIMIT_EXCEEDED",
+  "CONTROL_DISABLED",
+  "NO_POLICY",
+  "SELF_APPROVAL",
+  "NOT_AN_APPROVER",
+  "ALREADY_DECIDED",
+  "REQUEST_EXPIRED",
+  "RATE_LIMITED",
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;

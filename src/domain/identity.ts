@@ -1,4 +1,5 @@
 import type { Db } from "../db/client.ts";
+import { eligibleMember } from "./approver-groups/eligibility.ts";
 import type { Actor } from "./context.ts";
 
 /**
@@ -35,7 +36,7 @@ const actorSelect = {
   roles: true,
   organization: { select: { name: true } },
   // An eligible approver somewhere: reads the approval configuration of the organization.
-  memberships: { where: { user: { kind: "MEMBER" } }, select: { groupId: true }, take: 1 },
+  memberships: { where: eligibleMember, select: { groupId: true }, take: 1 },
 } as const;
 
 type ActorRow = {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ValidationError } from "./errors.ts";
+import { decodeGlobalId } from "./global-id.ts";
 
 /** Parses input with zod; the first broken rule becomes a ValidationError naming its field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
@@ -106,7 +107,6 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 export function decodeId(typename: string, value: string): string | null {
   if (uuidPattern.test(value)) return value.toLowerCase();
-  const decoded = Buffer.from(value, "base64").toString("utf8");
-  const [type, id] = [decoded.slice(0, decoded.indexOf(":")), decoded.slice(decoded.indexOf(":") + 1)];
-  return type === typename && uuidPattern.test(id) ? id.toLowerCase() : null;
+  const decoded = decodeGlobalId(value);
+  return decoded?.typename === typename && uuidPattern.test(decoded.id) ? decoded.id.toLowerCase() : null;
 }

@@ -1,8 +1,9 @@
 import type { Db } from "../db/client.ts";
 import { mintDecisionTokens } from "../domain/approval-tokens/approval-tokens.service.ts";
+import { encodeGlobalId } from "../domain/global-id.ts";
+import { isMailTemplate } from "../domain/notifications/notifications.service.ts";
 import type { Mailer } from "./mailer.ts";
 import { renderEmail } from "./render.ts";
-import type { TemplateName } from "./templates.ts";
 
 export interface DeliveryDeps {
   db: Db;
@@ -10,11 +11,9 @@ export interface DeliveryDeps {
   publicUrl: string;
 }
 
-const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString("base64");
-
 /** A GraphiQL link that opens the request (the API is the product's UI). */
 function requestUrl(publicUrl: string, requestId: string): string {
-  const query = `{ accessRequest(id: "${globalId("AccessRequest", requestId)}") { status target reason requester { email } decisions { approver { email } approved comment decidedAt } authorization { status startsAt endsAt } } }`;
+  const query = `{ accessRequest(id: "${encodeGlobalId("AccessRequest", requestId)}") { status target reason requester { email } decisions { approver { email } approved comment decidedAt } authorization { status startsAt endsAt } } }`;
   return `${publicUrl}/graphql?query=${encodeURIComponent(query)}`;
 }
 
@@ -47,7 +46,8 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
     requesterName: request.requester.displayName,
     requestUrl: requestUrl(publicUrl, request.id),
   };
-  const template = message.template as TemplateName;
+  const template = message.template;
+  if (!isMailTemplate(template)) throw new Error(`unknown mail template ${template}`);
 
   let rendered: Awaited<ReturnType<typeof renderEmail>>;
   switch (template) {
@@ -100,8 +100,6 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
       if (!authorization) return markSkipped(db, messageId);
       rendered = await renderEmail(template, { ...common, endedAt: authorization.endedAt ?? authorization.endsAt });
       break;
-    default:
-      throw new Error(`unknown mail template ${template}`);
   }
 
   await deps.mailer.send({

@@ -1,3 +1,4 @@
+import { type MailTemplate, mailTemplates } from "../domain/notifications/notifications.service.ts";
 import {
   formatDuration,
   formatUtc,
@@ -66,7 +67,8 @@ export interface AccessEndedVars extends BrandingVars, RequestedAccessVars {
   requestUrl: string;
 }
 
-interface TemplateVarsByName {
+/** One set of values per notification of the domain's list: a missing or extra one does not compile. */
+interface TemplateVarsByName extends Record<MailTemplate, BrandingVars> {
   "approval-needed": ApprovalNeededVars;
   "request-approved": RequestApprovedVars;
   "request-denied": RequestDeniedVars;
@@ -75,7 +77,7 @@ interface TemplateVarsByName {
   "access-ended": AccessEndedVars;
 }
 
-export type TemplateName = keyof TemplateVarsByName;
+export type TemplateName = MailTemplate;
 export type TemplateVars<N extends TemplateName> = TemplateVarsByName[N];
 
 export interface TemplateDefinition<V, P extends string = string> {
@@ -313,4 +315,4 @@ export const templates: { readonly [N in TemplateName]: TemplateDefinition<Templ
   "access-ended": accessEnded,
 };
 
-export const templateNames = Object.keys(templates) as readonly TemplateName[];
+export const templateNames = mailTemplates;

@@ -9,6 +9,7 @@ import type { Prisma } from "../db/client.ts";
 import type PrismaTypes from "../db/generated/pothos-types.ts";
 import { getDatamodel } from "../db/generated/pothos-types.ts";
 import { isAdmin, isEnforcer, isReader, readsApprovalConfiguration } from "../domain/access.ts";
+import { decodeGlobalId, encodeGlobalId } from "../domain/global-id.ts";
 import type { GraphQLContext } from "./context.ts";
 
 /** Limits on one operation; the page sizes are also Prisma connections' own bounds. */
@@ -69,6 +70,12 @@ export const builder = new SchemaBuilder<{
   },
   relay: {
     clientMutationId: "omit",
+    encodeGlobalID: (typename, id) => encodeGlobalId(typename, String(id)),
+    decodeGlobalID: (globalID) => {
+      const decoded = decodeGlobalId(globalID);
+      if (!decoded) throw new GraphQLError(`${globalID} is not a global ID`, { extensions: { code: "VALIDATION" } });
+      return decoded;
+    },
     cursorType: "String",
     // The page is counted once, on the connection field; its edges list is that page.
     edgesFieldOptions: { complexity: { field: 1, multiplier: 1 } },

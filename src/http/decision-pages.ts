@@ -1,10 +1,14 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { consumeDecisionToken, findDecisionToken } from "../domain/approval-tokens/approval-tokens.service.ts";
-import { type ServiceDeps, serviceContext } from "../domain/context.ts";
-import { ConflictError, DomainError } from "../domain/errors.ts";
-import { actorById } from "../domain/identity.ts";
-import { decideAccessRequest } from "../domain/requests/requests.service.ts";
+import {
+  type DecisionLink,
+  decideByLink,
+  isSpent,
+  type LinkDecision,
+  lookUpLink,
+  type SpentLink,
+} from "../domain/approval-tokens/decide-by-link.ts";
+import { clockOf, type ServiceDeps } from "../domain/context.ts";
 import {
   pageCssHash,
   renderDecisionConfirmPage,
@@ -29,8 +33,6 @@ const securityHeaders = {
   "content-security-policy": `default-src 'none'; style-src ${pageCssHash}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
 };
 
-type Token = NonNullable<Awaited<ReturnType<typeof findDecisionToken>>>;
-
 function send(req: IncomingMessage, res: ServerResponse, status: number, html: string, headers = {}): void {
   res.writeHead(status, { ...securityHeaders, ...headers });
   res.end(req.method === "HEAD" ? undefined : html);
@@ -47,37 +49,78 @@ const invalidLink = () =>
     "The link is unknown or incomplete. Open the request from your inbox again.",
   );
 
-/** What a used or stale link shows: who decided what, and when. */
-function settledPage(token: Token): string | null {
-  const { request } = token;
-  const orgName = token.approver.organization.name;
+/** What a link that can no longer decide shows: who decided what, and when. */
+function spentPage({ kind: state, link }: SpentLink): string {
+  const { request } = link;
+  const orgName = link.approver.organization.name;
   const decisions = request.decisions.map((decision) => ({
     label: `${decision.approved ? "Approved" : "Denied"} by ${decision.approver.displayName} <${decision.approver.email}>`,
     value: decision.decidedAt,
   }));
-  if (request.status !== "PENDING") {
-    return outcome(
-      orgName,
-      `This request is ${request.status.toLowerCase()}`,
-      "Nothing was changed by opening this link.",
-      [
+  switch (state) {
+    case "settled":
+      return outcome(
+        orgName,
+        `This request is ${request.status.toLowerCase()}`,
+        "Nothing was changed by opening this link.",
+        [
+          ...decisions,
+          ...(request.decidedAt && decisions.length === 0 ? [{ label: "Settled", value: request.decidedAt }] : []),
+        ],
+      );
+    case "used":
+      return outcome(orgName, "This link was already used", "Each link decides once.", [
+        ...(link.usedAt ? [{ label: "Used", value: link.usedAt }] : []),
         ...decisions,
-        ...(request.decidedAt && decisions.length === 0 ? [{ label: "Settled", value: request.decidedAt }] : []),
-      ],
-    );
+      ]);
+    case "expired":
+      return outcome(orgName, "This request has expired", "Nobody decided it in time; the requester can ask again.", [
+        { label: "Expired", value: request.expiresAt },
+      ]);
   }
-  if (token.usedAt) {
-    return outcome(orgName, "This link was already used", "Each link decides once.", [
-      { label: "Used", value: token.usedAt },
-      ...decisions,
-    ]);
+}
+
+/** The page after a decision through the link: its outcome, and the access window or what remains. */
+function decidedPage(decision: Extract<LinkDecision, { kind: "decided" | "recorded" | "refused" }>): {
+  status: number;
+  html: string;
+} {
+  const orgName = decision.link.approver.organization.name;
+  const { request } = decision.link;
+  const done = {
+    orgName,
+    target: request.target,
+    requesterName: request.requester.displayName,
+    requesterEmail: request.requester.email,
+  };
+  switch (decision.kind) {
+    case "decided":
+      return {
+        status: 200,
+        html: renderDecisionDonePage({
+          ...done,
+          status: decision.status,
+          // Approved means the quorum was met by this approval.
+          approvals: { given: request.requiredApprovals, required: request.requiredApprovals },
+          access: decision.window && { startsAt: decision.window.from, endsAt: decision.window.until },
+        }),
+      };
+    case "recorded":
+      return {
+        status: 200,
+        html: renderDecisionDonePage({
+          ...done,
+          status: "PENDING",
+          approvals: { given: decision.approvals, required: decision.requiredApprovals },
+          access: null,
+        }),
+      };
+    case "refused":
+      return {
+        status: decision.code === "NOT_AN_APPROVER" || decision.code === "SELF_APPROVAL" ? 403 : 409,
+        html: outcome(orgName, "Not decided", decision.message),
+      };
   }
-  if (request.expiresAt <= new Date() || token.expiresAt <= new Date()) {
-    return outcome(orgName, "This request has expired", "Nobody decided it in time; the requester can ask again.", [
-      { label: "Expired", value: request.expiresAt },
-    ]);
-  }
-  return null;
 }
 
 function readCookie(req: IncomingMessage, name: string): string | null {
@@ -113,17 +156,16 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
 export function createDecisionPages(deps: DecisionPageDeps) {
   const secureCookie = deps.publicUrl.startsWith("https://");
   const publicOrigin = new URL(deps.publicUrl).origin;
+  const clock = clockOf(deps);
 
-  async function show(req: IncomingMessage, res: ServerResponse, token: Token, value: string): Promise<void> {
-    const settled = settledPage(token);
-    if (settled) return send(req, res, 200, settled);
+  function show(req: IncomingMessage, res: ServerResponse, link: DecisionLink, value: string): void {
     const csrf = randomBytes(24).toString("base64url");
     const cookie = `${csrfCookie}=${csrf}; Path=/decide/; HttpOnly; SameSite=Strict${secureCookie ? "; Secure" : ""}`;
-    const { request } = token;
+    const { request } = link;
     const html = renderDecisionConfirmPage({
-      orgName: token.approver.organization.name,
-      decision: token.decision,
-      approverName: token.approver.displayName,
+      orgName: link.approver.organization.name,
+      decision: link.decision,
+      approverName: link.approver.displayName,
       formAction: `/decide/${value}`,
       csrfToken: csrf,
       request: {
@@ -140,11 +182,11 @@ export function createDecisionPages(deps: DecisionPageDeps) {
     send(req, res, 200, html, { "set-cookie": cookie });
   }
 
-  async function decide(req: IncomingMessage, res: ServerResponse, token: Token, value: string): Promise<void> {
-    const orgName = token.approver.organization.name;
+  async function decide(req: IncomingMessage, res: ServerResponse, link: DecisionLink, value: string): Promise<void> {
     const form = await readForm(req);
     const cookie = readCookie(req, csrfCookie);
     if (!form || !cookie || !sameValue(cookie, form.get("csrf") ?? "") || !fromOurPage(req, publicOrigin)) {
+      const orgName = link.approver.organization.name;
       return send(
         req,
         res,
@@ -152,53 +194,22 @@ export function createDecisionPages(deps: DecisionPageDeps) {
         outcome(orgName, "Please try again", "Open the link from your email and use its button."),
       );
     }
-    const settled = settledPage(token);
-    if (settled) return send(req, res, 409, settled);
-    const actor = await actorById(deps.db, token.organizationId, token.approverId);
-    if (!actor) return send(req, res, 404, invalidLink());
-    const approved = token.decision === "APPROVE";
-    try {
-      const request = await decideAccessRequest(
-        serviceContext(deps, token.organizationId, actor),
-        { requestId: token.requestId, comment: form.get("comment") },
-        approved,
-        "EMAIL",
-        async (tx, now) => {
-          if (!(await consumeDecisionToken(tx, token.id, now))) throw new ConflictError("this link was already used");
-        },
-      );
-      const [approvals, access] = await Promise.all([
-        deps.db.accessDecision.count({ where: { requestId: request.id, approved: true } }),
-        deps.db.accessAuthorization.findUnique({
-          where: { requestId: request.id },
-          select: { startsAt: true, endsAt: true },
-        }),
-      ]);
-      const page = renderDecisionDonePage({
-        orgName,
-        target: request.target,
-        requesterName: token.request.requester.displayName,
-        requesterEmail: token.request.requester.email,
-        status: request.status === "APPROVED" || request.status === "DENIED" ? request.status : "PENDING",
-        approvals: { given: approvals, required: request.requiredApprovals },
-        access,
-      });
-      send(req, res, 200, page);
-    } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
-      // What happened meanwhile (another approver decided, the link was used) is the better answer.
-      const fresh = await findDecisionToken(deps.db, value);
-      const page = (fresh && settledPage(fresh)) ?? outcome(orgName, "Not decided", error.message);
-      send(req, res, error.code === "NOT_AN_APPROVER" || error.code === "SELF_APPROVAL" ? 403 : 409, page);
-    }
+    const decision = await decideByLink(deps, value, form.get("comment"));
+    if (decision.kind === "unknown") return send(req, res, 404, invalidLink());
+    if (isSpent(decision)) return send(req, res, 409, spentPage(decision));
+    const page = decidedPage(decision);
+    send(req, res, page.status, page.html);
   }
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const value = readTokenValue(req);
-    const token = value ? await findDecisionToken(deps.db, value) : null;
-    if (!token || !value) return send(req, res, 404, invalidLink());
-    if (req.method === "GET" || req.method === "HEAD") return show(req, res, token, value);
-    if (req.method === "POST") return decide(req, res, token, value);
+    const found = value ? await lookUpLink(deps.db, value, clock()) : ({ kind: "unknown" } as const);
+    if (found.kind === "unknown" || !value) return send(req, res, 404, invalidLink());
+    if (req.method === "GET" || req.method === "HEAD") {
+      if (isSpent(found)) return send(req, res, 200, spentPage(found));
+      return show(req, res, found.link, value);
+    }
+    if (req.method === "POST") return decide(req, res, found.link, value);
     send(req, res, 405, invalidLink(), { allow: "GET, HEAD, POST" });
   };
 }

@@ -3,7 +3,7 @@ import { createDb, type Db } from "../../src/db/client.ts";
 import { authorizeTask } from "../../src/domain/authorizations/authorize-task.ts";
 import { enableElevatedAccessControl } from "../../src/domain/control/control.service.ts";
 import { createApprovalPolicy } from "../../src/domain/policies/policies.service.ts";
-import { createAccessRequest, decideAccessRequest } from "../../src/domain/requests/requests.service.ts";
+import { approveAccessRequest, createAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { actorFor, contextFor } from "../helpers/jobs.ts";
 import { workerDatabaseUrl } from "../setup/test-env.ts";
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
   await enableElevatedAccessControl(admin, { adminGroup: "pamapprovers@fabrikam.com" });
   await createApprovalPolicy(admin, { type: "ROLE", target: "Move Mailboxes", approvalType: "MANUAL" });
   const request = await createAccessRequest(requesterCtx, { type: "ROLE", target: "Move Mailboxes", reason: "bench" });
-  await decideAccessRequest(approver1Ctx, { requestId: request.id }, true, "API");
+  await approveAccessRequest(approver1Ctx, { requestId: request.id });
 });
 afterAll(() => db.$disconnect());
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintDecisionTokens } from "../../src/domain/approval-tokens/approval-tokens.service.ts";
-import { createAccessRequest, decideAccessRequest } from "../../src/domain/requests/requests.service.ts";
+import { encodeGlobalId } from "../../src/domain/global-id.ts";
+import { approveAccessRequest, createAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { deliverMail } from "../../src/email/deliver.ts";
 import { escapeHtml, formatUtc } from "../../src/email/format.ts";
 import { smtpMailer } from "../../src/email/mailer.ts";
@@ -251,7 +252,7 @@ describe("delivery", () => {
     });
     const report = await reconciler.runOnce();
     expect(report?.requeued?.mail).toBe(2);
-    const globalId = Buffer.from(`AccessRequest:${request.id}`).toString("base64");
+    const globalId = encodeGlobalId("AccessRequest", request.id);
     const mails = await env.smtp.messages((mail) => mentions(mail, globalId), 2);
     expect(mails.map((mail) => mail.to).sort()).toEqual(["approver1@fabrikam.com", "approver2@fabrikam.com"]);
   });
@@ -263,7 +264,7 @@ describe("delivery", () => {
       target: nextTarget(),
       reason: "quick",
     });
-    await decideAccessRequest(contextFor(env.t.db, approver), { requestId: request.id }, true, "API");
+    await approveAccessRequest(contextFor(env.t.db, approver), { requestId: request.id });
     const [message] = await env.t.db.emailMessage.findMany({
       where: { requestId: request.id, template: "approval-needed" },
     });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeGlobalId } from "../../src/domain/global-id.ts";
 import { graphql } from "../graphql/index.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { ApproveRequest, NodeLookup } from "../helpers/documents.ts";
@@ -232,9 +233,7 @@ describe("how approval works is read by admins, auditors and approvers only", ()
       ]);
       expect((await t.as(email, Groups)).approverGroups.edges.length).toBeGreaterThan(0);
       const policy = await t.db.approvalPolicy.findFirstOrThrow();
-      expect(
-        (await t.as(email, NodeLookup, { id: Buffer.from(`ApprovalPolicy:${policy.id}`).toString("base64") })).node,
-      ).toBeNull();
+      expect((await t.as(email, NodeLookup, { id: encodeGlobalId("ApprovalPolicy", policy.id) })).node).toBeNull();
     }
   });
 
@@ -250,7 +249,7 @@ describe("how approval works is read by admins, auditors and approvers only", ()
 
   it("shows a user's roles to themselves, admins and auditors only", async () => {
     const admin = await t.db.user.findFirstOrThrow({ where: { email: "admin@fabrikam.com" } });
-    const adminId = Buffer.from(`User:${admin.id}`).toString("base64");
+    const adminId = encodeGlobalId("User", admin.id);
     expect(await t.as("guest@partner.example", MyRoles, { id: adminId })).toEqual({
       me: { roles: [] },
       node: { email: "admin@fabrikam.com", roles: null },

@@ -1,5 +1,6 @@
 import type { VariablesOf } from "@graphql-typed-document-node/core";
 import { exchangeRoleGroups, exchangeRoles } from "../../src/domain/catalog/exchange-catalog.ts";
+import { decodeGlobalId } from "../../src/domain/global-id.ts";
 import type { TestApp } from "./app.ts";
 import { ApproveRequest, AuthorizeTask, CreatePolicy, CreateRequest, EnableControl } from "./documents.ts";
 
@@ -55,8 +56,9 @@ export async function approve(t: TestApp, requestId: string, approver = "approve
 
 /** The UUID behind a Relay global ID, for direct database checks. */
 export function rawId(globalId: string): string {
-  const decoded = Buffer.from(globalId, "base64").toString("utf8");
-  return decoded.slice(decoded.indexOf(":") + 1);
+  const decoded = decodeGlobalId(globalId);
+  if (!decoded) throw new Error(`${globalId} is not a global ID`);
+  return decoded.id;
 }
 
 /**

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.ts";
 import { revokeAccessAuthorization } from "../../src/domain/authorizations/authorizations.service.ts";
 import { ConflictError } from "../../src/domain/errors.ts";
-import { createAccessRequest, decideAccessRequest } from "../../src/domain/requests/requests.service.ts";
+import { approveAccessRequest, createAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { Reconciler } from "../../src/jobs/reconciler.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
 import {
@@ -87,7 +87,7 @@ describe("request expiry", () => {
     ]);
     await until(new Date(expiresAt.getTime() - 1000));
     // No effect sink: the job stays in Redis, as when its removal was lost.
-    await decideAccessRequest(contextFor(db, fabrikam.approver), { requestId: id }, true, "API");
+    await approveAccessRequest(contextFor(db, fabrikam.approver), { requestId: id });
 
     const job = await waitFor(
       "the stale job to finish",
@@ -271,7 +271,7 @@ describe("effects", () => {
     expect(await jobs.jobState("expireRequest", created.id)).toBe("delayed");
     expect(Math.abs(expiry!.timestamp + expiry!.delay - created.expiresAt.getTime())).toBeLessThan(1000);
 
-    await decideAccessRequest(contextFor(db, fabrikam.approver, jobs.effects), { requestId: created.id }, true, "API");
+    await approveAccessRequest(contextFor(db, fabrikam.approver, jobs.effects), { requestId: created.id });
     const authorization = await db.accessAuthorization.findUniqueOrThrow({ where: { requestId: created.id } });
     expect(await jobs.job("expireRequest", created.id)).toBeUndefined();
     const end = await jobs.job("endAuthorization", authorization.id);

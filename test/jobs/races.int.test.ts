@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.ts";
 import { verifyAuditLog } from "../../src/domain/audit/audit.service.ts";
 import { DomainError } from "../../src/domain/errors.ts";
-import { decideAccessRequest } from "../../src/domain/requests/requests.service.ts";
+import { approveAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
 import {
   auditCounts,
@@ -66,7 +66,7 @@ describe("expiry racing approvals", () => {
           const { requestId, at } = plan[next++]!;
           await sleep(at - Date.now());
           try {
-            await decideAccessRequest(approver, { requestId }, true, "API");
+            await approveAccessRequest(approver, { requestId });
             outcomes.set(requestId, "APPROVED");
           } catch (error) {
             outcomes.set(requestId, error instanceof DomainError ? error.code : String(error));

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import type { AuthorizationStatus, Prisma, Tx } from "../../db/client.ts";
 import { isAdmin, requireActor } from "../access.ts";
+import { isEligibleApprover } from "../approver-groups/eligibility.ts";
 import type { DeadlineOutcome, ServiceContext } from "../context.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors.ts";
 import { queueMail } from "../notifications/notifications.service.ts";
 import { assertTransition } from "../requests/request-states.ts";
-import { isEligibleApprover } from "../requests/requests.service.ts";
 import { transition } from "../transition.ts";
 import { entityId, optionalText, parseInput } from "../validation.ts";
 import { authorizationTransitions } from "./authorization-states.ts";

@@ -1,13 +1,21 @@
 import type { Db } from "../../db/client.ts";
 import type { TransitionScope } from "../transition.ts";
 
-export type MailTemplate =
-  | "approval-needed"
-  | "request-approved"
-  | "request-denied"
-  | "request-expired"
-  | "access-revoked"
-  | "access-ended";
+/** Every notification the domain sends: the one list, which src/email must render each of. */
+export const mailTemplates = [
+  "approval-needed",
+  "request-approved",
+  "request-denied",
+  "request-expired",
+  "access-revoked",
+  "access-ended",
+] as const;
+
+export type MailTemplate = (typeof mailTemplates)[number];
+
+export function isMailTemplate(value: string): value is MailTemplate {
+  return (mailTemplates as readonly string[]).includes(value);
+}
 
 export interface OutgoingMail {
   template: MailTemplate;
@@ -41,19 +49,6 @@ export async function queueMail(
     select: { id: true },
   });
   effect({ kind: "mailQueued", messageIds: queued.map((message) => message.id) });
-}
-
-/** Eligible approvers of a group for a request: MEMBER principals, never the requester. */
-export async function eligibleApproverIds(
-  { tx }: Pick<TransitionScope, "tx">,
-  approverGroupId: string,
-  requesterId: string,
-): Promise<string[]> {
-  const members = await tx.approverGroupMember.findMany({
-    where: { groupId: approverGroupId, userId: { not: requesterId }, user: { kind: "MEMBER" } },
-    select: { userId: true },
-  });
-  return members.map((member) => member.userId);
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type Tx,
 } from "../../db/client.ts";
 import { requireActor } from "../access.ts";
+import { eligibleApproverIds, isEligibleApprover } from "../approver-groups/eligibility.ts";
 import { findCatalogEntry, maxGrantHours, targetKindFields } from "../catalog/catalog.service.ts";
 import type { DeadlineOutcome, ServiceContext } from "../context.ts";
 import {
@@ -23,7 +24,7 @@ import {
   SelfApprovalError,
   ValidationError,
 } from "../errors.ts";
-import { eligibleApproverIds, queueMail } from "../notifications/notifications.service.ts";
+import { queueMail } from "../notifications/notifications.service.ts";
 import {
   describeStricter,
   type GoverningPolicy,
@@ -277,7 +278,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         organizationId: request.organizationId,
         expiresAt: request.expiresAt,
       });
-      const approvers = await eligibleApproverIds(scope, request.approverGroupId, request.requesterId);
+      const approvers = await eligibleApproverIds(scope.tx, request.approverGroupId, request.requesterId);
       await queueMail(
         scope,
         ctx.organizationId,
@@ -301,33 +302,35 @@ async function lockRequest(tx: Tx, organizationId: string, id: string) {
   return tx.accessRequest.findUniqueOrThrow({ where: { id }, include: { decisions: true } });
 }
 
-/** Eligible approver: a MEMBER principal in the group now, and not the requester. */
-export async function isEligibleApprover(tx: Tx, approverGroupId: string, userId: string): Promise<boolean> {
-  const membership = await tx.approverGroupMember.findFirst({
-    where: { groupId: approverGroupId, userId, user: { kind: "MEMBER" } },
-    select: { userId: true },
-  });
-  return membership !== null;
-}
-
 function assertPending(request: AccessRequest, now: Date): void {
   if (request.status === "EXPIRED") throw new RequestExpiredError("request expired before anyone decided it");
   if (request.status !== "PENDING") throw new AlreadyDecidedError(`request is already ${request.status}`);
   if (request.expiresAt <= now) throw new RequestExpiredError("request passed its expiry time");
 }
 
+/** Approve-ElevatedAccessRequest: one approval; the request is approved once its quorum is met. */
+export function approveAccessRequest(ctx: ServiceContext, rawInput: unknown, channel: DecisionChannel = "API") {
+  return recordDecision(ctx, rawInput, { approved: true, channel });
+}
+
+/** Deny-ElevatedAccessRequest: one denial denies the request. */
+export function denyAccessRequest(ctx: ServiceContext, rawInput: unknown, channel: DecisionChannel = "API") {
+  return recordDecision(ctx, rawInput, { approved: false, channel });
+}
+
 /**
- * Records an approval or a denial. The same function serves GraphQL, the email
- * decision page and any other door; `channel` says which one was used.
+ * The one decision transaction behind every door: GraphQL and the command line through
+ * approve/deny above, the email links through `decideByLink`, which passes `spendLink`
+ * so the link is spent in the same transaction and decides at most once.
  */
-export async function decideAccessRequest(
+export async function recordDecision(
   ctx: ServiceContext,
   rawInput: unknown,
-  approved: boolean,
-  channel: DecisionChannel,
-  // Runs in the decision's transaction once the decision is allowed; a one-click
-  // link spends its token here, so a link decides at most once.
-  authorizeDoor?: (tx: Tx, now: Date) => Promise<void>,
+  {
+    approved,
+    channel,
+    spendLink,
+  }: { approved: boolean; channel: DecisionChannel; spendLink?: (tx: Tx, now: Date) => Promise<void> },
 ) {
   const actor = requireActor(ctx);
   const input = parseInput(decideInput, rawInput);
@@ -342,7 +345,7 @@ export async function decideAccessRequest(
     if (request.decisions.some((decision) => decision.approverId === actor.id)) {
       throw new ConflictError("you have already decided this request");
     }
-    await authorizeDoor?.(tx, now);
+    await spendLink?.(tx, now);
     await tx.accessDecision.create({
       data: {
         organizationId: ctx.organizationId,

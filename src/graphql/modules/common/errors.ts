@@ -3,7 +3,7 @@ import {
   ConflictError,
   ControlDisabledError,
   type DomainError,
-  type ErrorCode,
+  errorCodes,
   ForbiddenError,
   LimitExceededError,
   NoPolicyError,
@@ -18,21 +18,6 @@ import { builder } from "../../builder.ts";
 
 // The one mapping from domain errors to GraphQL: one object type per error class,
 // all implementing the contract's `Error` interface.
-const errorCodes: ErrorCode[] = [
-  "VALIDATION",
-  "NOT_FOUND",
-  "FORBIDDEN",
-  "CONFLICT",
-  "LIMIT_EXCEEDED",
-  "CONTROL_DISABLED",
-  "NO_POLICY",
-  "SELF_APPROVAL",
-  "NOT_AN_APPROVER",
-  "ALREADY_DECIDED",
-  "REQUEST_EXPIRED",
-  "RATE_LIMITED",
-];
-
 export const ErrorCodeEnum = builder.enumType("ErrorCode", { values: errorCodes });
 
 export const ErrorInterface = builder.interfaceRef<DomainError>("Error").implement({

@@ -1,4 +1,3 @@
-import type { Prisma } from "../../../db/client.ts";
 import {
   AlreadyDecidedError,
   ControlDisabledError,
@@ -9,10 +8,12 @@ import {
   RequestExpiredError,
   SelfApprovalError,
 } from "../../../domain/errors.ts";
+import { requestFilter } from "../../../domain/requests/request-filter.ts";
 import {
+  approveAccessRequest,
   cancelAccessRequest,
   createAccessRequest,
-  decideAccessRequest,
+  denyAccessRequest,
 } from "../../../domain/requests/requests.service.ts";
 import { decodeId } from "../../../domain/validation.ts";
 import {
@@ -104,11 +105,12 @@ builder.queryFields((t) => ({
       type: "AccessRequest",
       cursor: "id",
       args: { filter: t.arg({ type: AccessRequestFilter }) },
-      totalCount: (_parent, args, ctx) => ctx.db.accessRequest.count({ where: requestFilter(ctx.actor, args.filter) }),
+      totalCount: (_parent, args, ctx) =>
+        ctx.db.accessRequest.count({ where: requestFilter(ctx.actor, args.filter, ctx.services.clock()) }),
       resolve: (query, _root, args, ctx) =>
         ctx.db.accessRequest.findMany({
           ...query,
-          where: requestFilter(ctx.actor, args.filter),
+          where: requestFilter(ctx.actor, args.filter, ctx.services.clock()),
           orderBy: { id: "desc" },
         }),
     },
@@ -126,26 +128,6 @@ builder.queryFields((t) => ({
     },
   }),
 }));
-
-function requestFilter(
-  actor: Parameters<typeof visibleRequests>[0],
-  filter: typeof AccessRequestFilter.$inferInput | null | undefined,
-): Prisma.AccessRequestWhereInput {
-  const and: Prisma.AccessRequestWhereInput[] = [visibleRequests(actor)];
-  if (filter?.status?.length) and.push({ status: { in: filter.status } });
-  if (filter?.requesterEmail) and.push({ requester: { email: filter.requesterEmail.trim().toLowerCase() } });
-  if (filter?.target) and.push({ target: filter.target });
-  if (filter?.awaitingMyDecision) {
-    and.push({
-      status: "PENDING",
-      expiresAt: { gt: new Date() },
-      requesterId: { not: actor.id },
-      decisions: { none: { approverId: actor.id } },
-      approverGroup: { members: { some: { userId: actor.id, user: { kind: "MEMBER" } } } },
-    });
-  }
-  return { AND: and };
-}
 
 const CreateAccessRequestInput = builder.inputType("CreateAccessRequestInput", {
   fields: (t) => ({
@@ -186,13 +168,13 @@ builder.mutationFields((t) => ({
     type: AccessRequestNode,
     errors: mutationErrors("ApproveAccessRequestResult", decisionErrors),
     args: { input: t.arg({ type: DecideAccessRequestInput, required: true }) },
-    resolve: (_root, { input }, ctx) => decideAccessRequest(ctx.services, input, true, "API"),
+    resolve: (_root, { input }, ctx) => approveAccessRequest(ctx.services, input),
   }),
   denyAccessRequest: t.field({
     type: AccessRequestNode,
     errors: mutationErrors("DenyAccessRequestResult", decisionErrors),
     args: { input: t.arg({ type: DecideAccessRequestInput, required: true }) },
-    resolve: (_root, { input }, ctx) => decideAccessRequest(ctx.services, input, false, "API"),
+    resolve: (_root, { input }, ctx) => denyAccessRequest(ctx.services, input),
   }),
   cancelAccessRequest: t.field({
     type: AccessRequestNode,
