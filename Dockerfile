@@ -15,7 +15,10 @@ COPY tsconfig.json tsconfig.build.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY scripts/token.ts ./scripts/
 COPY src ./src
-RUN npm run generate && npm run build
+# The console: codegen's typed documents from schema.graphql, then Vite into web/dist.
+COPY codegen.ts schema.graphql ./
+COPY web ./web
+RUN npm run generate && npm run build && npm run console:build
 
 FROM node:26-slim AS dependencies
 WORKDIR /app
@@ -32,6 +35,7 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/web/dist ./web/dist
 COPY emails ./emails
 COPY prisma/migrations ./prisma/migrations
 COPY prisma/guards.sql ./prisma/guards.sql

@@ -7,8 +7,9 @@ const typesConfig = {
 };
 
 // Typed documents: `graphql(...)` calls are checked against schema.graphql and
-// return typed documents. The tests get AST documents; the `elevate` command gets
-// plain strings, so it sends them without loading graphql-js at every start.
+// return typed documents. The tests and the console (web/) get AST documents; the
+// `elevate` command gets plain strings, so it sends them without loading graphql-js
+// at every start.
 const config: CodegenConfig = {
   schema: "schema.graphql",
   ignoreNoDocuments: true,
@@ -16,6 +17,12 @@ const config: CodegenConfig = {
   generates: {
     "test/graphql/": {
       documents: ["test/**/*.ts", "!test/graphql/**"],
+      preset: "client",
+      config: typesConfig,
+      presetConfig: { fragmentMasking: false },
+    },
+    "web/src/gql/": {
+      documents: ["web/src/**/*.{ts,tsx}", "!web/src/gql/**"],
       preset: "client",
       config: typesConfig,
       presetConfig: { fragmentMasking: false },

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { Db, PrincipalKind, UserRole } from "../src/db/client.ts";
-import { createOrganization } from "../src/domain/organizations.service.ts";
+import type { PrincipalKind, UserRole } from "../src/db/client.ts";
+import type { ServiceDeps } from "../src/domain/context.ts";
+import { registerOrganization } from "../src/domain/organizations.service.ts";
 
 interface DemoUser {
   email: string;
@@ -42,39 +43,51 @@ export const demoOrganizations: {
   },
 ];
 
-/** Seeds the demo organizations when the database has none; returns whether it did. */
-export async function seedDemo(db: Db): Promise<boolean> {
-  return db.$transaction(async (tx) => {
-    // One seeder wins when several processes start on an empty database at once.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('elevate:seed'))`;
-    if ((await tx.organization.count()) > 0) return false;
-    for (const demo of demoOrganizations) {
-      // The demo stands in for an identity provider's tenant: a tenant ID and a subject per user, as tokens carry them.
-      const organization = await createOrganization(tx, { name: demo.name, tenantId: randomUUID() });
-      await tx.user.createMany({
-        data: demo.users.map((user) => ({
-          organizationId: organization.id,
-          subject: randomUUID(),
-          kind: "MEMBER",
-          roles: [],
-          ...user,
-        })),
-      });
-      if (demo.approverGroup) {
-        const members = await tx.user.findMany({
-          where: { organizationId: organization.id, email: { in: demo.approverGroup.members } },
+/**
+ * Seeds the demo organizations when the database has none; returns whether it did.
+ * Each is registered as the operator registers one (scripts/organizations.ts), with
+ * its first admin; the other demo users and the approver group are demo data. The
+ * demo stands in for an identity provider's tenant: a tenant ID, and a subject per user.
+ */
+export async function seedDemo(deps: ServiceDeps): Promise<boolean> {
+  return deps.db.$transaction(
+    async (tx) => {
+      // One seeder wins when several processes start on an empty database at once.
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('elevate:seed'))`;
+      if ((await tx.organization.count()) > 0) return false;
+      for (const demo of demoOrganizations) {
+        const [admin, ...others] = demo.users;
+        const organization = await registerOrganization(deps, {
+          name: demo.name,
+          tenantId: randomUUID(),
+          admins: [{ email: admin!.email, displayName: admin!.displayName, subject: randomUUID() }],
         });
-        await tx.approverGroup.create({
-          data: {
+        await deps.db.user.createMany({
+          data: others.map((user) => ({
             organizationId: organization.id,
-            name: demo.approverGroup.name,
-            email: demo.approverGroup.email,
-            description: "Approvers for privileged access requests",
-            members: { create: members.map((user) => ({ userId: user.id, organizationId: organization.id })) },
-          },
+            subject: randomUUID(),
+            kind: "MEMBER",
+            roles: [],
+            ...user,
+          })),
         });
+        if (demo.approverGroup) {
+          const members = await deps.db.user.findMany({
+            where: { organizationId: organization.id, email: { in: demo.approverGroup.members } },
+          });
+          await deps.db.approverGroup.create({
+            data: {
+              organizationId: organization.id,
+              name: demo.approverGroup.name,
+              email: demo.approverGroup.email,
+              description: "Approvers for privileged access requests",
+              members: { create: members.map((user) => ({ userId: user.id, organizationId: organization.id })) },
+            },
+          });
+        }
       }
-    }
-    return true;
-  });
+      return true;
+    },
+    { timeout: 60_000 },
+  );
 }

@@ -72,6 +72,7 @@ console.log(
     subject: user.subject,
     email: user.email,
     displayName: user.displayName,
+    kind: user.kind,
     expiresIn: ttl,
   }),
 );

@@ -4,6 +4,7 @@ import { startTestApp, type TestApp } from "./helpers/app.ts";
 import { testAuditKeys } from "./helpers/audit-keys.ts";
 import { AuditLog } from "./helpers/documents.ts";
 import { approve, checkTask, createPolicy, createRequest, enableControl } from "./helpers/fixtures.ts";
+import { seededAuditActions } from "./helpers/seed.ts";
 
 let t: TestApp;
 let fabrikamId: string;
@@ -37,21 +38,22 @@ async function asSuperuser(statement: () => Promise<unknown>) {
 describe("the audit chain", () => {
   it("links every event to the previous one, in sequence, per organization, each with its MAC", async () => {
     const log = (await t.as("auditor@fabrikam.com", AuditLog)).auditEvents;
-    expect(log.edges.map((edge) => edge.node.sequence)).toEqual(Array.from({ length: 8 }, (_, index) => index + 1));
-    expect(log.edges[2]?.node).toMatchObject({
+    expect(log.edges.map((edge) => edge.node.sequence)).toEqual(Array.from({ length: 10 }, (_, index) => index + 1));
+    expect(log.edges.slice(0, 2).map((edge) => edge.node.action)).toEqual(seededAuditActions);
+    expect(log.edges[4]?.node).toMatchObject({
       action: "New-ElevatedAccessRequest",
       actor: { email: "requester@fabrikam.com" },
     });
     expect(await t.db.auditEvent.count({ where: { organizationId: fabrikamId, mac: null } })).toBe(0);
     expect(await verify()).toMatchObject({
       ok: true,
-      checked: 8,
+      checked: 10,
       firstBrokenSequence: null,
       truncated: false,
       checkpoints: 1,
     });
     // Contoso has a chain of its own.
-    expect(await verify("admin@contoso.com")).toMatchObject({ ok: true, checked: 0, firstBrokenSequence: null });
+    expect(await verify("admin@contoso.com")).toMatchObject({ ok: true, checked: 2, firstBrokenSequence: null });
   });
 
   it("refuses UPDATE, DELETE and TRUNCATE of events, executions and checkpoints in the database itself", async () => {
@@ -68,7 +70,7 @@ describe("the audit chain", () => {
     ]) {
       await expect(t.db.$executeRawUnsafe(statement), statement).rejects.toThrow(/append-only/);
     }
-    expect(await verify()).toMatchObject({ ok: true, checked: 8 });
+    expect(await verify()).toMatchObject({ ok: true, checked: 10 });
     expect(await t.db.taskExecution.findMany({ orderBy: { id: "asc" } })).toEqual(executions);
   });
 
@@ -76,18 +78,18 @@ describe("the audit chain", () => {
     await asSuperuser(
       () => t.db.$executeRaw`
         UPDATE "AuditEvent" SET details = jsonb_set(details, '{reason}', '"nothing to see"')
-        WHERE "organizationId" = ${fabrikamId}::uuid AND sequence = 5`,
+        WHERE "organizationId" = ${fabrikamId}::uuid AND sequence = 7`,
     );
-    expect(await verify()).toMatchObject({ ok: false, checked: 4, firstBrokenSequence: 5 });
+    expect(await verify()).toMatchObject({ ok: false, checked: 6, firstBrokenSequence: 7 });
   });
 
   it("names a deleted middle event", async () => {
-    // Sequence 5 is still edited: the deleted 3 comes first, so it is the one named.
+    // Sequence 7 is still edited: the deleted 5 comes first, so it is the one named.
     await asSuperuser(
-      () => t.db.$executeRaw`DELETE FROM "AuditEvent" WHERE "organizationId" = ${fabrikamId}::uuid AND sequence = 3`,
+      () => t.db.$executeRaw`DELETE FROM "AuditEvent" WHERE "organizationId" = ${fabrikamId}::uuid AND sequence = 5`,
     );
     const result = await verify();
     expect(result.ok).toBe(false);
-    expect(result.firstBrokenSequence).toBe(3);
+    expect(result.firstBrokenSequence).toBe(5);
   });
 });

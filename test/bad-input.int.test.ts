@@ -229,8 +229,19 @@ const cases: Case[] = [
     name: "members of an unknown group",
     as: "admin@fabrikam.com",
     document: AddMembers,
+    input: {
+      groupId: encodeGlobalId("ApproverGroup", "0193a0c4-0000-7000-8000-00000000beef"),
+      emails: ["approver1@fabrikam.com"],
+    },
+    code: "NOT_FOUND",
+    field: "groupId",
+  },
+  {
+    name: "members of a group named by another entity's ID",
+    as: "admin@fabrikam.com",
+    document: AddMembers,
     input: { groupId: unknownRequest, emails: ["approver1@fabrikam.com"] },
-    code: "VALIDATION",
+    code: "NOT_FOUND",
     field: "groupId",
   },
   {

@@ -61,17 +61,33 @@ describe("authentication", () => {
     expect(result.errors?.[0]?.message).toBe("Unauthenticated: token expired");
   });
 
-  it("refuses a valid token for a user that does not exist in the claimed organization", async () => {
+  it("never reaches across tenants: another tenant's token for the same subject is a user of that tenant", async () => {
     const contoso = await t.db.organization.findUniqueOrThrow({ where: { name: "Contoso" } });
-    // A Fabrikam subject presented with Contoso's tenant ID.
+    const fabrikamRequester = await t.db.user.findFirstOrThrow({ where: { email: "requester@fabrikam.com" } });
+    // A Fabrikam subject presented with Contoso's tenant ID: Contoso's own user, just in time.
     const token = await devTokenFor(t.db, t.key, "requester@fabrikam.com", {
       issuer,
       audience,
       tenantId: contoso.tenantId,
     });
     const result = await t.request(token, Me);
+    expect(result.status).toBe(200);
+    const created = await t.db.user.findFirstOrThrow({
+      where: { organizationId: contoso.id, subject: fabrikamRequester.subject },
+    });
+    expect(created.id).not.toBe(fabrikamRequester.id);
+    expect(result.data?.me.id).toBe(encodeGlobalId("User", created.id));
+  });
+
+  it("refuses a valid token of a tenant no organization is registered for", async () => {
+    const token = await devTokenFor(t.db, t.key, "requester@fabrikam.com", {
+      issuer,
+      audience,
+      tenantId: "unregistered",
+    });
+    const result = await t.request(token, Me);
     expect(result.status).toBe(401);
-    expect(result.errors?.[0]?.message).toBe("Unauthenticated: unknown user");
+    expect(result.errors?.[0]?.message).toBe("Unauthenticated: not a user of a registered organization");
   });
 });
 

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as jose from "jose";
+import type { PrincipalKind } from "../db/client.ts";
 import { devAlgorithm } from "./token-verifier.ts";
 
 // The built-in development issuer: signs tokens for seeded users so that the API,
@@ -45,6 +46,8 @@ export interface DevTokenSubject {
   subject: string;
   email: string;
   displayName?: string;
+  /** Said as Entra says it: `acct` 0 or 1, `idtyp: app` for services. */
+  kind?: PrincipalKind;
   /** Entra app roles, e.g. "Elevate.Admin"; organizations that take roles from tokens read them. */
   roles?: string[];
   amr?: string[];
@@ -67,6 +70,7 @@ export async function mintDevToken(key: DevIssuerKey, options: MintOptions): Pro
     upn: options.email,
     ...(options.displayName ? { name: options.displayName } : {}),
     ...(options.roles ? { roles: options.roles } : {}),
+    ...(options.kind === "SERVICE" ? { idtyp: "app" } : options.kind ? { acct: options.kind === "GUEST" ? 1 : 0 } : {}),
     ...(options.acr ? { acr: options.acr } : {}),
     amr: options.amr ?? ["pwd"],
   })

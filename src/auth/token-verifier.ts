@@ -1,5 +1,19 @@
 import * as jose from "jose";
+import type { PrincipalKind, UserRole } from "../db/client.ts";
 import { AuthenticationError, type VerifiedIdentity } from "../domain/identity.ts";
+
+/** How an identity provider's claims map to Elevate's principal kinds and roles. */
+export interface ClaimMapping {
+  /** App role values to Elevate roles, e.g. { "Elevate.Admin": "ADMIN" }. */
+  roles: Readonly<Record<string, UserRole>>;
+  /** A claim and value that mark a guest: Entra's `acct` is 1 for guests. */
+  guest: { claim: string; value: string };
+}
+
+export const defaultClaimMapping: ClaimMapping = {
+  roles: { "Elevate.Admin": "ADMIN", "Elevate.Auditor": "AUDITOR", "Elevate.Enforcer": "ENFORCER" },
+  guest: { claim: "acct", value: "1" },
+};
 
 export interface TokenVerifierOptions {
   /**
@@ -11,6 +25,7 @@ export interface TokenVerifierOptions {
   /** Remote key set of the identity provider; without it, the dev issuer's public key. */
   jwksUrl?: string;
   devPublicKey?: jose.JWK;
+  claims?: ClaimMapping;
 }
 
 export type TokenVerifier = (token: string) => Promise<VerifiedIdentity>;
@@ -27,11 +42,33 @@ function stringClaim(payload: jose.JWTPayload, name: string): string | null {
 }
 
 /**
+ * The principal kind a token shows: an app's own token (Entra's `idtyp: app`), a guest
+ * or a member by the guest claim; null when it says neither (the kind is then kept:
+ * a token that merely lacks the claim must not turn a guest into a member).
+ */
+function principalKind(payload: jose.JWTPayload, mapping: ClaimMapping): PrincipalKind | null {
+  if (payload.idtyp === "app") return "SERVICE";
+  const guest = payload[mapping.guest.claim];
+  if (guest === undefined || guest === null) return null;
+  return String(guest) === mapping.guest.value ? "GUEST" : "MEMBER";
+}
+
+/** Elevate roles named by the token's `roles` claim; null when it has none (roles are then kept as they are). */
+function mappedRoles(payload: jose.JWTPayload, mapping: ClaimMapping): UserRole[] | null {
+  if (!Array.isArray(payload.roles)) return null;
+  const roles = payload.roles.flatMap((role) =>
+    typeof role === "string" && mapping.roles[role] ? [mapping.roles[role]] : [],
+  );
+  return [...new Set(roles)].sort();
+}
+
+/**
  * Verifies bearer tokens with jose and reads who they name. Every refusal is an
  * AuthenticationError with a generic message: library error codes would tell a
  * prober which check failed.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const mapping = options.claims ?? defaultClaimMapping;
   const keys = options.jwksUrl
     ? jose.createRemoteJWKSet(new URL(options.jwksUrl))
     : (() => {
@@ -65,8 +102,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       subject,
       email: email?.toLowerCase() ?? null,
       displayName: stringClaim(payload, "name"),
+      kind: principalKind(payload, mapping),
+      roles: mappedRoles(payload, mapping),
       expiresAt: new Date((payload.exp ?? 0) * 1000),
-      claims: payload,
     };
   };
 }

@@ -51,6 +51,8 @@ export const envSchema = z
     OIDC_ISSUER: z.url({ message: "must be a URL" }).optional(),
     OIDC_CLIENT_ID: z.string().min(1).optional(),
     OIDC_SCOPES: z.string().min(1).default("openid profile email offline_access"),
+    // OpenID Connect Core 11: a provider may issue a refresh token (offline_access) only with prompt=consent.
+    OIDC_PROMPT: z.string().min(1).optional(),
     DEV_ISSUER_KEY_FILE: z.string().min(1).default(".elevate/dev-issuer-key.json"),
     DEV_MAILBOX_DIR: z.string().min(1).default(".elevate/dev-mail"),
     // The audit trail's keys, held outside the database (README: Audit). Development

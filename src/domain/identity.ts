@@ -1,6 +1,9 @@
-import type { Db } from "../db/client.ts";
+import type { Db, PrincipalKind, UserRole } from "../db/client.ts";
 import { eligibleMember } from "./approver-groups/eligibility.ts";
-import type { Actor } from "./context.ts";
+import { type Actor, type ServiceDeps, serviceContext } from "./context.ts";
+import { ConflictError } from "./errors.ts";
+import { transition } from "./transition.ts";
+import { addUser, changeUser } from "./users/users.service.ts";
 
 /**
  * What the edge (src/auth) hands the domain once a bearer token's signature,
@@ -14,9 +17,11 @@ export interface VerifiedIdentity {
   /** `upn`, `email` or `preferred_username`, lower-cased; never used to identify. */
   email: string | null;
   displayName: string | null;
+  /** MEMBER or GUEST (Entra's `acct`, or a configured claim), SERVICE (an app's own token); null: not said. */
+  kind: PrincipalKind | null;
+  /** Elevate roles from the token's app roles; null when the token names none. */
+  roles: UserRole[] | null;
   expiresAt: Date;
-  /** The token's claims, for the organization's role and principal-kind mappings. */
-  claims: Readonly<Record<string, unknown>>;
 }
 
 /** A token, or the user it names, that this server does not accept (HTTP 401). */
@@ -63,18 +68,94 @@ function toActor(user: ActorRow): Actor {
   };
 }
 
-/** Maps a verified identity to the user with that subject in the tenant's organization, or refuses. */
-export async function resolveActor(db: Db, identity: VerifiedIdentity): Promise<Actor> {
-  const user = await db.user.findFirst({
-    where: { subject: identity.subject, organization: { tenantId: identity.tenantId } },
-    select: actorSelect,
+/** The same answer for an unknown tenant and an unknown user: a prober learns nothing. */
+const notAccepted = "not a user of a registered organization";
+
+/** What a token says about the user; claims it does not carry leave the user's values alone. */
+function claimedProfile(identity: VerifiedIdentity, rolesFromToken: boolean) {
+  return {
+    ...(identity.email ? { email: identity.email } : {}),
+    ...(identity.displayName ? { displayName: identity.displayName } : {}),
+    ...(identity.kind ? { kind: identity.kind } : {}),
+    ...(rolesFromToken && identity.roles ? { roles: identity.roles } : {}),
+  };
+}
+
+/** A new user's profile: what the token says, with stand-ins for what it does not. */
+function newProfile(identity: VerifiedIdentity, claimed: ReturnType<typeof claimedProfile>) {
+  // App tokens (service principals) carry no address: a reserved name stands in.
+  const email = claimed.email ?? `${identity.subject.toLowerCase()}@apps.invalid`;
+  return { ...claimed, email, displayName: claimed.displayName ?? email, kind: claimed.kind ?? "MEMBER" };
+}
+
+/**
+ * The user a token names, creating or updating it as the identity provider says:
+ * - the user with the token's subject in the organization registered for its tenant;
+ * - else a user the operator or the directory registered by this address who has not
+ *   signed in yet: the subject is bound to it, once (invitations);
+ * - else a new user, just in time.
+ * Address, name and principal kind follow the token at every sign-in, and roles too
+ * where the organization takes them from tokens; each change is audited. A token of
+ * an unregistered tenant, or of a deactivated user, is refused.
+ */
+export async function resolveActor(deps: ServiceDeps, identity: VerifiedIdentity): Promise<Actor> {
+  const organization = await deps.db.organization.findUnique({
+    where: { tenantId: identity.tenantId },
+    select: { id: true, rolesFromToken: true },
   });
-  if (!user) throw new AuthenticationError("unknown user");
+  if (!organization) throw new AuthenticationError(notAccepted);
+  const where = { organizationId: organization.id, subject: identity.subject };
+  let user = await deps.db.user.findFirst({ where, select: { ...actorSelect, active: true, subject: true } });
+  const profile = claimedProfile(identity, organization.rolesFromToken);
+  const unchanged =
+    user !== null &&
+    (!profile.email || user.email === profile.email) &&
+    (!profile.displayName || user.displayName === profile.displayName) &&
+    (!profile.kind || user.kind === profile.kind) &&
+    (!profile.roles || profile.roles.join() === [...user.roles].sort().join());
+  if (!user || !unchanged) {
+    const ctx = serviceContext(deps, organization.id, null);
+    try {
+      await transition(ctx, async (scope) => {
+        const invited = profile.email
+          ? await scope.tx.user.findFirst({
+              where: { organizationId: organization.id, email: profile.email, subject: null },
+            })
+          : null;
+        const known = (await scope.tx.user.findFirst({ where })) ?? invited;
+        if (!known)
+          return addUser(ctx, scope, { ...newProfile(identity, profile), subject: identity.subject }, "sign-in");
+        const changes = { ...profile, ...(known.subject ? {} : { subject: identity.subject }) };
+        // Another user's address in this token is not taken over; the rest still follows.
+        const taken = profile.email
+          ? await scope.tx.user.count({
+              where: { organizationId: organization.id, email: profile.email, id: { not: known.id } },
+            })
+          : 0;
+        return changeUser(ctx, scope, known.id, taken ? { ...changes, email: known.email } : changes, "sign-in");
+      });
+    } catch (error) {
+      // The address belongs to another (signed-in) user: not this token's to take.
+      if (error instanceof ConflictError) throw new AuthenticationError(notAccepted);
+      // Two first requests of a new user raced; the other one created it.
+      if (!isUniqueViolation(error)) throw error;
+    }
+    user = await deps.db.user.findFirst({ where, select: { ...actorSelect, active: true, subject: true } });
+  }
+  if (!user) throw new AuthenticationError(notAccepted);
+  if (!user.active) throw new AuthenticationError("user is deactivated");
   return toActor(user);
 }
 
-/** The actor as the database has it now: for doors that already know the user (email links, open streams). */
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === "P2002";
+}
+
+/**
+ * The actor as the database has it now, for doors that already know the user (email
+ * links, open streams); null when the user is gone or deactivated.
+ */
 export async function actorById(db: Db, organizationId: string, userId: string): Promise<Actor | null> {
-  const user = await db.user.findFirst({ where: { id: userId, organizationId }, select: actorSelect });
+  const user = await db.user.findFirst({ where: { id: userId, organizationId, active: true }, select: actorSelect });
   return user ? toActor(user) : null;
 }

@@ -1,6 +1,5 @@
 import type { Db } from "../db/client.ts";
 import { mintDecisionTokens } from "../domain/approval-tokens/approval-tokens.service.ts";
-import { encodeGlobalId } from "../domain/global-id.ts";
 import { isMailTemplate } from "../domain/notifications/notifications.service.ts";
 import type { Mailer } from "./mailer.ts";
 import { renderEmail } from "./render.ts";
@@ -11,10 +10,9 @@ export interface DeliveryDeps {
   publicUrl: string;
 }
 
-/** A GraphiQL link that opens the request (the API is the product's UI). */
+/** The console's page of the request (its route takes the request identity GUID). */
 function requestUrl(publicUrl: string, requestId: string): string {
-  const query = `{ accessRequest(id: "${encodeGlobalId("AccessRequest", requestId)}") { status target reason requester { email } decisions { approver { email } approved comment decidedAt } authorization { status startsAt endsAt } } }`;
-  return `${publicUrl}/graphql?query=${encodeURIComponent(query)}`;
+  return `${publicUrl}/requests/${requestId}`;
 }
 
 /**

@@ -14,6 +14,7 @@ import { useInputGuard } from "../graphql/input-guard.ts";
 import { schema } from "../graphql/schema.ts";
 import { atTokenExpiry } from "../graphql/token-expiry.ts";
 import { auditExportRoute } from "./audit-export.ts";
+import type { ConsoleHandler } from "./console.ts";
 import { createDecisionPages } from "./decision-pages.ts";
 import { type DevTokenMinter, graphiqlOptions, renderOfflineGraphiQL } from "./graphiql.ts";
 import { probeReadiness, type ReadinessChecks, sendJson } from "./health.ts";
@@ -34,6 +35,8 @@ export interface AppDeps extends ServiceDeps {
   devToken?: DevTokenMinter | null;
   /** Extra routes by exact path (the dev mailbox, for example). */
   routes?: Record<string, Route>;
+  /** The web console: GET and HEAD outside the API's paths. */
+  console?: ConsoleHandler | null;
 }
 
 export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -50,7 +53,7 @@ export async function buildContext(deps: AppDeps, authorization: unknown): Promi
   if (!token) throw unauthenticated("a bearer token is required");
   try {
     const identity = await deps.verifyToken(token);
-    const actor = await resolveActor(deps.db, identity);
+    const actor = await resolveActor(deps, identity);
     return {
       db: deps.db,
       actor,
@@ -171,7 +174,7 @@ function serveWebSockets(server: Server, yoga: ReturnType<typeof createGraphQL>,
   return wsServer;
 }
 
-/** Builds the HTTP app (GraphQL over HTTP, SSE and WebSocket, decision pages, health); never listens. */
+/** Builds the HTTP app (GraphQL over HTTP, SSE and WebSocket, decision pages, health, console); never listens. */
 export function createApp(deps: AppDeps): { server: Server; yoga: ReturnType<typeof createGraphQL> } {
   const yoga = createGraphQL(deps);
   const decisionPages = createDecisionPages(deps);
@@ -189,7 +192,10 @@ export function createApp(deps: AppDeps): { server: Server; yoga: ReturnType<typ
   };
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    const route = routes[path] ?? (path.startsWith("/decide/") ? decisionPages : undefined);
+    const route =
+      routes[path] ??
+      (path.startsWith("/decide/") ? decisionPages : undefined) ??
+      deps.console?.routeFor(req.method, path);
     if (route) {
       Promise.resolve(route(req, res)).catch((error: unknown) => {
         console.error(error);

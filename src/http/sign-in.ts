@@ -11,6 +11,8 @@ export interface SignInConfig {
   /** The public client the console (authorization code + PKCE) and CLI (device flow) use. */
   clientId: string | null;
   scopes: string;
+  /** The `prompt` the console's sign-in sends, e.g. consent where offline_access needs it. */
+  prompt: string | null;
   /** The dev issuer is on: /dev/users and /dev/token sign in as any seeded user. */
   devSignIn: boolean;
 }
@@ -70,6 +72,7 @@ export async function mintDevTokenFor(
     subject: user.subject!,
     email: user.email,
     displayName: user.displayName,
+    kind: user.kind,
     expiresIn,
   });
   return { token, expiresIn };

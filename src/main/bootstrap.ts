@@ -10,12 +10,14 @@ import { applyMigrations } from "../db/schema-engine.ts";
 import type { AuditKeys } from "../domain/audit/audit-keys.ts";
 
 /** Brings the database to the current schema, seeding the demo tenants when asked. */
-export async function prepareDatabase(env: Env, logger: Logger): Promise<Db> {
+export async function prepareDatabase(env: Env, logger: Logger, auditKeys: AuditKeys): Promise<Db> {
   if (await ensureDatabase(env.DATABASE_URL)) logger.info("created database");
   const applied = await applyMigrations(env.DATABASE_URL);
   if (applied.length) logger.info({ applied }, "applied migrations");
   const db = createDb(env.DATABASE_URL);
-  if (env.SEED_DEMO && (await seedDemo(db))) logger.info("seeded the demo organizations Fabrikam and Contoso");
+  // Registering the demo tenants has nothing to do after commit.
+  const seeded = env.SEED_DEMO && (await seedDemo({ db, auditKeys, effects: { dispatch: async () => {} } }));
+  if (seeded) logger.info("seeded the demo organizations Fabrikam and Contoso");
   return db;
 }
 

@@ -1,3 +1,5 @@
+import path from "node:path";
+import { projectRoot } from "../config/project-root.ts";
 import { loadEnvOrExit } from "./load-env.ts";
 
 // Parsed before anything else is imported, so a bad variable never half-starts the process.
@@ -8,6 +10,7 @@ const { prepareDatabase, identityEdge, auditKeys } = await import("./bootstrap.t
 const { mintDevTokenFor, signInRoutes } = await import("../http/sign-in.ts");
 const { graphiqlDefaultUser, graphiqlTokenSeconds } = await import("../http/graphiql.ts");
 const { createApp } = await import("../http/app.ts");
+const { createConsole } = await import("../http/console.ts");
 const { startJobRuntime } = await import("../jobs/runtime.ts");
 const { eventEffectHandlers, followCoverageChanges } = await import("../events/event-bus.ts");
 const { devMailPage } = await import("../http/dev-mail.ts");
@@ -16,8 +19,8 @@ const { onShutdownSignal } = await import("./shutdown.ts");
 
 // A broken template stops the start, never a send.
 await (await import("../email/render.ts")).compileAllTemplates();
-const db = await prepareDatabase(env, logger);
 const keys = await auditKeys(env);
+const db = await prepareDatabase(env, logger, keys);
 const events = redisEventBus(env);
 void followCoverageChanges(events.bus);
 const { mailbox, delivery } = mailDelivery(env, db);
@@ -35,6 +38,10 @@ const jobs = await startJobRuntime({
   delivery,
 });
 const { verifyToken, devKey } = await identityEdge(env);
+const signInIssuer = env.OIDC_ISSUER ?? (env.JWKS_URL ? env.JWT_ISSUER : null);
+// Built by `npm start` when its sources changed (scripts/build-console.ts), by the image's build stage for production.
+const webConsole = createConsole({ dir: path.join(projectRoot, "web/dist"), issuer: signInIssuer });
+if (!webConsole) logger.warn("The console is not built (npm run console:build); serving the API only");
 const limits = redisLimits(env, logger);
 const devSignIn = devKey && { db, key: devKey, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE };
 const { server } = createApp({
@@ -50,13 +57,15 @@ const { server } = createApp({
   production: env.NODE_ENV === "production",
   readinessChecks: jobs.readinessChecks,
   devToken: devSignIn && ((email) => mintDevTokenFor(devSignIn, email, { expiresIn: graphiqlTokenSeconds })),
+  console: webConsole,
   routes: {
     ...(mailbox ? { "/dev/mail": devMailPage(mailbox) } : {}),
     ...signInRoutes(
       {
-        issuer: env.OIDC_ISSUER ?? (env.JWKS_URL ? env.JWT_ISSUER : null),
+        issuer: signInIssuer,
         clientId: env.OIDC_CLIENT_ID ?? null,
         scopes: env.OIDC_SCOPES,
+        prompt: env.OIDC_PROMPT ?? null,
         devSignIn: devKey !== null,
       },
       devSignIn,
@@ -65,6 +74,7 @@ const { server } = createApp({
 });
 
 server.listen(env.PORT, () => {
+  if (webConsole) logger.info(`Console at http://localhost:${env.PORT}/`);
   logger.info(
     env.NODE_ENV === "production"
       ? `GraphQL at http://localhost:${env.PORT}/graphql`

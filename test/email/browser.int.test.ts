@@ -1,6 +1,6 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium } from "../helpers/chromium.ts";
 import { createPolicy, createRequest, enableControl, rawId } from "../helpers/fixtures.ts";
 import { decisionLink, startMailingApp } from "../helpers/mail.ts";
 
@@ -20,7 +20,8 @@ afterAll(async () => {
 it("a real browser that opens the link and runs the page changes nothing until the button is clicked", async () => {
   const requestId = await createRequest(env.t, "Exchange\\New-MoveRequest");
   const [mail] = await env.smtp.messages(
-    (candidate) => candidate.to === "approver1@fabrikam.com" && candidate.text.includes(encodeURIComponent(requestId)),
+    (candidate) =>
+      candidate.to === "approver1@fabrikam.com" && candidate.text.includes(`/requests/${rawId(requestId)}`),
   );
   const link = decisionLink(mail!, "Approve");
   const token = () =>

@@ -26,7 +26,7 @@ const nextTarget = targetsOf("Recipient Management", ["Exchange\\Set-Mailbox"]);
 
 /** Whether a message is about this request: its "view the request" link names it. */
 function mentions(mail: { text: string }, requestId: string): boolean {
-  return mail.text.includes(encodeURIComponent(requestId));
+  return mail.text.includes(`/requests/${rawId(requestId)}`);
 }
 
 /** Creates a request and waits for each eligible approver's message. */

@@ -14,6 +14,7 @@ export async function devTokenFor(
     tenantId: user.organization.tenantId,
     subject: user.subject,
     email: user.email,
+    kind: user.kind,
     expiresIn: 3600,
     ...options,
   });

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
-import { launchChromium } from "../helpers/browser.ts";
+import { launchChromium } from "../helpers/chromium.ts";
 import { jobClient, uniquePrefix } from "../helpers/jobs.ts";
 import { type ApiProcess, spawnApi } from "../helpers/processes.ts";
 import { redisUrl } from "../setup/test-env.ts";

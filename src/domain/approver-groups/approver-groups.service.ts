@@ -3,7 +3,7 @@ import type { Tx } from "../../db/client.ts";
 import { requireAdmin } from "../access.ts";
 import type { ServiceContext } from "../context.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
-import { transition } from "../transition.ts";
+import { type TransitionScope, transition } from "../transition.ts";
 import { emailAddress, entityId, nonEmptyText, optionalText, parseInput } from "../validation.ts";
 
 const memberEmails = z.array(emailAddress).max(500, "must list at most 500 members");
@@ -16,7 +16,7 @@ const createInput = z.object({
 });
 
 const changeMembersInput = z.object({
-  groupId: entityId("ApproverGroup"),
+  groupId: nonEmptyText(254),
   emails: memberEmails.min(1, "must list at least one member"),
 });
 
@@ -69,25 +69,113 @@ export async function createApproverGroup(ctx: ServiceContext, rawInput: unknown
 async function changeMembers(ctx: ServiceContext, rawInput: unknown, change: "add" | "remove") {
   requireAdmin(ctx);
   const input = parseInput(changeMembersInput, rawInput);
+  return transition(ctx, async (scope) => {
+    const group = await findApproverGroup(scope.tx, ctx.organizationId, input.groupId, "groupId");
+    const users = await usersByEmail(scope.tx, ctx.organizationId, input.emails, "emails");
+    await applyMembership(ctx, scope, group.id, users, change, "admin");
+    return group;
+  });
+}
+
+/**
+ * Adds or removes members inside a transition (admins, the directory); audited only
+ * when membership really changed.
+ */
+export async function applyMembership(
+  ctx: ServiceContext,
+  { tx, audit }: TransitionScope,
+  groupId: string,
+  users: { id: string; email: string }[],
+  change: "add" | "remove",
+  source: "admin" | "directory",
+): Promise<void> {
+  if (users.length === 0) return;
+  const { count } =
+    change === "add"
+      ? await tx.approverGroupMember.createMany({
+          data: users.map((user) => ({ groupId, userId: user.id, organizationId: ctx.organizationId })),
+          skipDuplicates: true,
+        })
+      : await tx.approverGroupMember.deleteMany({ where: { groupId, userId: { in: users.map((user) => user.id) } } });
+  if (count === 0) return;
+  const action = change === "add" ? "Add-DistributionGroupMember" : "Remove-DistributionGroupMember";
+  audit({ action, subjectId: groupId, details: { source, members: users.map((user) => user.email).sort() } });
+}
+
+const updateInput = z.object({
+  groupId: nonEmptyText(254),
+  name: nonEmptyText(128).nullish(),
+  email: emailAddress.nullish(),
+  description: optionalText(1024),
+});
+
+/** Set-DistributionGroup: renames a group, changes its address or description (admins). */
+export async function updateApproverGroup(ctx: ServiceContext, rawInput: unknown) {
+  requireAdmin(ctx);
+  const input = parseInput(updateInput, rawInput);
   return transition(ctx, async ({ tx, audit }) => {
-    const group = await tx.approverGroup.findFirst({
-      where: { id: input.groupId, organizationId: ctx.organizationId },
+    const group = await findApproverGroup(tx, ctx.organizationId, input.groupId, "groupId");
+    const changes = {
+      ...(input.name && input.name !== group.name ? { name: input.name } : {}),
+      ...(input.email && input.email !== group.email ? { email: input.email } : {}),
+      ...(input.description !== undefined && input.description !== group.description
+        ? { description: input.description }
+        : {}),
+    };
+    if (Object.keys(changes).length === 0) return group;
+    const clash = await tx.approverGroup.findFirst({
+      where: {
+        organizationId: ctx.organizationId,
+        id: { not: group.id },
+        OR: [...(changes.name ? [{ name: changes.name }] : []), ...(changes.email ? [{ email: changes.email }] : [])],
+      },
     });
-    if (!group) throw new NotFoundError("groupId", "approver group");
-    const users = await usersByEmail(tx, ctx.organizationId, input.emails, "emails");
-    const { count } =
-      change === "add"
-        ? await tx.approverGroupMember.createMany({
-            data: users.map((user) => ({ groupId: group.id, userId: user.id, organizationId: ctx.organizationId })),
-            skipDuplicates: true,
-          })
-        : await tx.approverGroupMember.deleteMany({
-            where: { groupId: group.id, userId: { in: users.map((user) => user.id) } },
-          });
-    if (count > 0) {
-      const action = change === "add" ? "Add-DistributionGroupMember" : "Remove-DistributionGroupMember";
-      audit({ action, subjectId: group.id, details: { members: input.emails.sort() } });
+    if (clash) {
+      throw new ConflictError(
+        changes.email && clash.email === changes.email
+          ? `email: an approver group with address ${changes.email} already exists`
+          : `name: an approver group named ${changes.name} already exists`,
+      );
     }
+    const updated = await tx.approverGroup.update({ where: { id: group.id }, data: changes });
+    audit({
+      action: "Set-DistributionGroup",
+      subjectId: group.id,
+      details: Object.fromEntries(
+        Object.entries(changes).map(([field, to]) => [field, { from: group[field as keyof typeof changes], to }]),
+      ),
+    });
+    return updated;
+  });
+}
+
+/**
+ * Remove-DistributionGroup (admins). Refused while a policy or the control names the
+ * group, or once requests were filed under it (they keep it for their history).
+ */
+export async function deleteApproverGroup(ctx: ServiceContext, rawInput: unknown) {
+  requireAdmin(ctx);
+  const input = parseInput(z.object({ groupId: nonEmptyText(254) }), rawInput);
+  return transition(ctx, async ({ tx, audit }) => {
+    const group = await findApproverGroup(tx, ctx.organizationId, input.groupId, "groupId");
+    const [policies, control, requests] = await Promise.all([
+      tx.approvalPolicy.findMany({ where: { approverGroupId: group.id }, select: { target: true } }),
+      tx.elevatedAccessControl.count({ where: { defaultApproverGroupId: group.id } }),
+      tx.accessRequest.count({ where: { approverGroupId: group.id } }),
+    ]);
+    if (policies.length > 0) {
+      throw new ConflictError(
+        `groupId: policies use this group: ${policies.map((policy) => policy.target).join(", ")}; change or remove them first`,
+      );
+    }
+    if (control > 0) throw new ConflictError("groupId: it is the control's default approver group; name another first");
+    if (requests > 0) throw new ConflictError(`groupId: ${requests} requests were filed under this group and keep it`);
+    await tx.approverGroup.delete({ where: { id: group.id } });
+    audit({
+      action: "Remove-DistributionGroup",
+      subjectId: group.id,
+      details: { name: group.name, email: group.email },
+    });
     return group;
   });
 }

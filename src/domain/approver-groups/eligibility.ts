@@ -5,10 +5,12 @@ import type { Actor } from "../context.ts";
 // the approval mail, by "awaiting my decision" and by who reads approval configuration.
 
 /**
- * An eligible approver of a group: a MEMBER principal in it now (GUEST and SERVICE
- * principals never decide, even as members). Membership is read at decision time.
+ * An eligible approver of a group: an active MEMBER principal in it now (GUEST and
+ * SERVICE principals never decide, even as members). Read at decision time.
  */
-export const eligibleMember = { user: { kind: "MEMBER" } } satisfies Prisma.ApproverGroupMemberWhereInput;
+export const eligibleMember = {
+  user: { kind: "MEMBER", active: true },
+} satisfies Prisma.ApproverGroupMemberWhereInput;
 
 export async function isEligibleApprover(tx: Tx, approverGroupId: string, userId: string): Promise<boolean> {
   const membership = await tx.approverGroupMember.findFirst({

@@ -30,7 +30,18 @@ export type AuditAction =
   | "Cancel-ElevatedAccessRequest"
   | "Expire-ElevatedAccessRequest"
   | "Revoke-ElevatedAccessAuthorization"
-  | "End-ElevatedAccessAuthorization";
+  | "End-ElevatedAccessAuthorization"
+  | "New-Organization"
+  | "Set-Organization"
+  | "New-User"
+  | "Set-User"
+  | "Disable-User"
+  | "Enable-User"
+  | "Set-DistributionGroup"
+  | "Remove-DistributionGroup"
+  | "Set-ElevatedAccessApprovalPolicy"
+  | "Set-ElevatedAccessCatalogEntry"
+  | "Remove-ElevatedAccessCatalogEntry";
 
 export interface AuditEntry {
   action: AuditAction;

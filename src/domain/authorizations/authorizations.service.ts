@@ -6,7 +6,7 @@ import type { DeadlineOutcome, ServiceContext } from "../context.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors.ts";
 import { queueMail } from "../notifications/notifications.service.ts";
 import { assertTransition } from "../requests/request-states.ts";
-import { transition } from "../transition.ts";
+import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, optionalText, parseInput } from "../validation.ts";
 import { authorizationTransitions } from "./authorization-states.ts";
 
@@ -34,7 +34,8 @@ const revokeInput = z.object({
 export async function revokeAccessAuthorization(ctx: ServiceContext, rawInput: unknown) {
   const actor = requireActor(ctx);
   const input = parseInput(revokeInput, rawInput);
-  return transition(ctx, async ({ tx, now, audit, effect }) => {
+  return transition(ctx, async (scope) => {
+    const { tx } = scope;
     const authorization = await tx.accessAuthorization.findFirst({
       where: { requestId: input.requestId, organizationId: ctx.organizationId },
       include: { request: { select: { approverGroupId: true } } },
@@ -43,40 +44,55 @@ export async function revokeAccessAuthorization(ctx: ServiceContext, rawInput: u
     if (!isAdmin(actor) && !(await isEligibleApprover(tx, authorization.request.approverGroupId, actor.id))) {
       throw new ForbiddenError("only administrators and the request's approvers may revoke access");
     }
-    const revoked = await moveAuthorization(
-      tx,
-      authorization.id,
-      "REVOKED",
-      { revokedAt: now, revokedById: actor.id, revocationComment: input.comment },
-      { endsAt: { gt: now } },
-    );
-    if (!revoked) {
+    if (!(await revokeGrant(ctx, scope, authorization, actor.id, input.comment))) {
       const status = authorization.status === "ACTIVE" ? "ENDED" : authorization.status;
       throw new ConflictError(`authorization is already ${status}`);
     }
-    audit({
-      action: "Revoke-ElevatedAccessAuthorization",
-      subjectId: authorization.id,
-      details: { requestId: input.requestId, comment: input.comment },
-    });
-    effect({ kind: "authorizationSettled", authorizationId: authorization.id });
-    await queueMail({ tx, effect }, ctx.organizationId, [
-      {
-        template: "access-revoked",
-        recipientId: authorization.userId,
-        requestId: input.requestId,
-        authorizationId: authorization.id,
-      },
-    ]);
-    effect({
-      kind: "requestEvent",
-      organizationId: ctx.organizationId,
-      requestId: input.requestId,
-      type: "REVOKED",
-      at: now,
-    });
     return tx.accessAuthorization.findUniqueOrThrow({ where: { id: authorization.id } });
   });
+}
+
+/**
+ * Revokes one ACTIVE grant inside a transition, with its audit event, mail and event;
+ * false when it had ended or been revoked already.
+ */
+export async function revokeGrant(
+  ctx: ServiceContext,
+  { tx, now, audit, effect }: TransitionScope,
+  authorization: { id: string; requestId: string; userId: string },
+  revokedById: string | null,
+  comment: string | null,
+): Promise<boolean> {
+  const revoked = await moveAuthorization(
+    tx,
+    authorization.id,
+    "REVOKED",
+    { revokedAt: now, revokedById, revocationComment: comment },
+    { endsAt: { gt: now } },
+  );
+  if (!revoked) return false;
+  audit({
+    action: "Revoke-ElevatedAccessAuthorization",
+    subjectId: authorization.id,
+    details: { requestId: authorization.requestId, comment },
+  });
+  effect({ kind: "authorizationSettled", authorizationId: authorization.id });
+  await queueMail({ tx, effect }, ctx.organizationId, [
+    {
+      template: "access-revoked",
+      recipientId: authorization.userId,
+      requestId: authorization.requestId,
+      authorizationId: authorization.id,
+    },
+  ]);
+  effect({
+    kind: "requestEvent",
+    organizationId: ctx.organizationId,
+    requestId: authorization.requestId,
+    type: "REVOKED",
+    at: now,
+  });
+  return true;
 }
 
 /** Ends an ACTIVE authorization whose endsAt has passed; says so, or when it is due, or that it moved on. */

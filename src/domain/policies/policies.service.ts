@@ -5,7 +5,7 @@ import { findApproverGroup } from "../approver-groups/approver-groups.service.ts
 import { findCatalogEntry, maxGrantHours, targetKindFields } from "../catalog/catalog.service.ts";
 import type { ServiceContext } from "../context.ts";
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from "../errors.ts";
-import { cancelPendingRequestsOfPolicy } from "../requests/requests.service.ts";
+import { cancelPendingRequests } from "../requests/requests.service.ts";
 import { transition } from "../transition.ts";
 import { entityId, nonEmptyText, parseInput, wholeHours } from "../validation.ts";
 
@@ -105,7 +105,15 @@ export async function removeApprovalPolicy(
     const policy = await tx.approvalPolicy.findFirst({ where: { id: input.id, organizationId: ctx.organizationId } });
     if (!policy) throw new NotFoundError("id", "approval policy");
     const removed = await tx.approvalPolicy.findUniqueOrThrow({ ...view, where: { id: policy.id } });
-    const canceled = await cancelPendingRequestsOfPolicy(ctx, scope, policy.id);
+    const canceled = await cancelPendingRequests(
+      ctx,
+      scope,
+      { policyId: policy.id },
+      {
+        by: "policy removal",
+        policyId: policy.id,
+      },
+    );
     await tx.approvalPolicy.delete({ where: { id: policy.id } });
     audit({
       action: "Remove-ElevatedAccessApprovalPolicy",
@@ -114,5 +122,67 @@ export async function removeApprovalPolicy(
     });
     effect({ kind: "coverageChanged", organizationId: ctx.organizationId });
     return removed;
+  });
+}
+
+const updateInput = z.object({
+  id: entityId("ApprovalPolicy"),
+  approvalType: z.enum(["MANUAL", "AUTO"]).nullish(),
+  approverGroup: nonEmptyText(254).nullish(),
+  requiredApprovals: z
+    .number()
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(10, "must be at most 10")
+    .nullish(),
+  /** null clears the maximum; absent keeps it. */
+  maxDurationHours: wholeHours(maxGrantHours).nullable().optional(),
+});
+
+/**
+ * Set-ElevatedAccessApprovalPolicy (admins): changes how a target is approved. Requests
+ * already filed keep the terms they were filed under; grants keep theirs too, and the
+ * precedence rule compares the new terms with them at every execution.
+ */
+export async function updateApprovalPolicy(ctx: ServiceContext, rawInput: unknown) {
+  requireAdmin(ctx);
+  const input = parseInput(updateInput, rawInput);
+  return transition(ctx, async ({ tx, audit, effect }) => {
+    const policy = await tx.approvalPolicy.findFirst({
+      where: { id: input.id, organizationId: ctx.organizationId },
+      include: { approverGroup: { select: { email: true } } },
+    });
+    if (!policy) throw new NotFoundError("id", "approval policy");
+    const group = input.approverGroup
+      ? await findApproverGroup(tx, ctx.organizationId, input.approverGroup, "approverGroup")
+      : null;
+    const next = {
+      approvalType: input.approvalType ?? policy.approvalType,
+      approverGroupId: group?.id ?? policy.approverGroupId,
+      requiredApprovals: input.requiredApprovals ?? policy.requiredApprovals,
+      maxDurationHours: input.maxDurationHours === undefined ? policy.maxDurationHours : input.maxDurationHours,
+    };
+    if (next.approvalType === "AUTO" && next.requiredApprovals !== 1) {
+      throw new ValidationError("requiredApprovals", "must be 1 for AUTO policies");
+    }
+    const changed = Object.fromEntries(
+      (Object.keys(next) as (keyof typeof next)[])
+        .filter((field) => next[field] !== policy[field])
+        .map((field) => [
+          field === "approverGroupId" ? "approverGroup" : field,
+          field === "approverGroupId"
+            ? { from: policy.approverGroup.email, to: group?.email }
+            : { from: policy[field], to: next[field] },
+        ]),
+    );
+    if (Object.keys(changed).length === 0) return policy;
+    const updated = await tx.approvalPolicy.update({ where: { id: policy.id }, data: next });
+    audit({
+      action: "Set-ElevatedAccessApprovalPolicy",
+      subjectId: policy.id,
+      details: { type: policy.type, target: policy.target, changes: changed },
+    });
+    effect({ kind: "coverageChanged", organizationId: ctx.organizationId });
+    return updated;
   });
 }

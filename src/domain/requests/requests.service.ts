@@ -434,18 +434,25 @@ export async function cancelAccessRequest(ctx: ServiceContext, rawInput: unknown
   });
 }
 
-/** Cancels the PENDING requests of a policy that is being removed; returns their IDs. */
-export async function cancelPendingRequestsOfPolicy(
+/**
+ * Cancels the PENDING requests `where` selects, inside a transition (a policy removed,
+ * a requester deactivated); returns their IDs.
+ */
+export async function cancelPendingRequests(
   ctx: ServiceContext,
   { tx, now, audit, effect }: TransitionScope,
-  policyId: string,
+  where: Prisma.AccessRequestWhereInput,
+  why: Record<string, unknown>,
 ): Promise<string[]> {
-  const pending = await tx.accessRequest.findMany({ where: { policyId, status: "PENDING" }, select: { id: true } });
+  const pending = await tx.accessRequest.findMany({
+    where: { ...where, organizationId: ctx.organizationId, status: "PENDING" },
+    select: { id: true },
+  });
   const canceled: string[] = [];
   for (const { id } of pending) {
     if (!(await moveRequest(tx, id, "PENDING", "CANCELED", { decidedAt: now }))) continue;
     canceled.push(id);
-    audit({ action: "Cancel-ElevatedAccessRequest", subjectId: id, details: { by: "policy removal", policyId } });
+    audit({ action: "Cancel-ElevatedAccessRequest", subjectId: id, details: why });
     effect({ kind: "requestSettled", requestId: id });
     effect({ kind: "requestEvent", organizationId: ctx.organizationId, requestId: id, type: "CANCELED", at: now });
   }

@@ -1,7 +1,9 @@
 import {
   addApproverGroupMembers,
   createApproverGroup,
+  deleteApproverGroup,
   removeApproverGroupMembers,
+  updateApproverGroup,
 } from "../../../domain/approver-groups/approver-groups.service.ts";
 import { builder } from "../../builder.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
@@ -12,9 +14,15 @@ export const ApproverGroupNode = builder.prismaNode("ApproverGroup", {
   nullable: true,
   findUnique: (id, ctx) => ({ id, organizationId: ctx.actor.organizationId }),
   fields: (t) => ({
+    identity: t.exposeString("id", { description: "The group's GUID" }),
     name: t.exposeString("name"),
     email: t.exposeString("email", { description: "Mail-enabled security group address" }),
     description: t.exposeString("description", { nullable: true }),
+    managedByDirectory: t.boolean({
+      description: "Provisioned by SCIM: its members follow the directory",
+      select: { externalId: true },
+      resolve: (group) => group.externalId !== null,
+    }),
     members: t.field({
       type: [UserNode],
       authScopes: { approvalReader: true },
@@ -55,7 +63,7 @@ const CreateApproverGroupInput = builder.inputType("CreateApproverGroupInput", {
 
 const ChangeApproverGroupMembersInput = builder.inputType("ChangeApproverGroupMembersInput", {
   fields: (t) => ({
-    groupId: t.id({ required: true }),
+    groupId: t.id({ required: true, description: "Global ID, GUID or the group's address" }),
     emails: t.stringList({ required: true }),
   }),
 });
@@ -84,5 +92,40 @@ builder.mutationField("removeApproverGroupMembers", (t) =>
     errors: mutationErrors("RemoveApproverGroupMembersResult"),
     args: { input: t.arg({ type: ChangeApproverGroupMembersInput, required: true }) },
     resolve: (_root, { input }, ctx) => removeApproverGroupMembers(ctx.services, input),
+  }),
+);
+
+const UpdateApproverGroupInput = builder.inputType("UpdateApproverGroupInput", {
+  description: "Fields left out keep their value",
+  fields: (t) => ({
+    groupId: t.id({ required: true, description: "Global ID, GUID or the group's address" }),
+    name: t.string(),
+    email: t.string(),
+    description: t.string(),
+  }),
+});
+
+const DeleteApproverGroupInput = builder.inputType("DeleteApproverGroupInput", {
+  fields: (t) => ({ groupId: t.id({ required: true, description: "Global ID, GUID or the group's address" }) }),
+});
+
+builder.mutationField("updateApproverGroup", (t) =>
+  t.field({
+    type: ApproverGroupNode,
+    description: "Set-DistributionGroup: renames a group or changes its address or description (admins)",
+    errors: mutationErrors("UpdateApproverGroupResult"),
+    args: { input: t.arg({ type: UpdateApproverGroupInput, required: true }) },
+    resolve: (_root, { input }, ctx) => updateApproverGroup(ctx.services, input),
+  }),
+);
+
+builder.mutationField("deleteApproverGroup", (t) =>
+  t.prismaField({
+    type: "ApproverGroup",
+    description:
+      "Remove-DistributionGroup: not while a policy or the control names it, or requests were filed under it",
+    errors: mutationErrors("DeleteApproverGroupResult"),
+    args: { input: t.arg({ type: DeleteApproverGroupInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) => deleteApproverGroup(ctx.services, input),
   }),
 );

@@ -1,4 +1,8 @@
-import { addCatalogEntry } from "../../../domain/catalog/catalog-entries.service.ts";
+import {
+  addCatalogEntry,
+  removeCatalogEntry,
+  updateCatalogEntry,
+} from "../../../domain/catalog/catalog-entries.service.ts";
 import { builder } from "../../builder.ts";
 import { PolicyScopeEnum, PolicyTypeEnum } from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
@@ -65,5 +69,39 @@ builder.mutationField("addCatalogEntry", (t) =>
     errors: mutationErrors("AddCatalogEntryResult"),
     args: { input: t.arg({ type: AddCatalogEntryInput, required: true }) },
     resolve: (_root, { input }, ctx) => addCatalogEntry(ctx.services, input),
+  }),
+);
+
+const UpdateCatalogEntryInput = builder.inputType("UpdateCatalogEntryInput", {
+  description: "Fields left out keep their value",
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    description: t.string(),
+    members: t.stringList({ description: "Replaces a role's tasks or a role group's roles" }),
+  }),
+});
+
+const RemoveCatalogEntryInput = builder.inputType("RemoveCatalogEntryInput", {
+  fields: (t) => ({ id: t.id({ required: true }) }),
+});
+
+builder.mutationField("updateCatalogEntry", (t) =>
+  t.field({
+    type: CatalogEntryNode,
+    description: "Set-ElevatedAccessCatalogEntry (admins); what grants cover follows at once",
+    errors: mutationErrors("UpdateCatalogEntryResult"),
+    args: { input: t.arg({ type: UpdateCatalogEntryInput, required: true }) },
+    resolve: (_root, { input }, ctx) => updateCatalogEntry(ctx.services, input),
+  }),
+);
+
+builder.mutationField("removeCatalogEntry", (t) =>
+  t.prismaField({
+    type: "CatalogEntry",
+    description: "Not while a policy targets it or requests were filed for it (admins)",
+    errors: mutationErrors("RemoveCatalogEntryResult"),
+    args: { input: t.arg({ type: RemoveCatalogEntryInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) => removeCatalogEntry(ctx.services, input),
   }),
 );

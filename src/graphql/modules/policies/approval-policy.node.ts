@@ -1,6 +1,10 @@
 import type { PolicyScope, PolicyType } from "../../../db/client.ts";
 import { LimitExceededError } from "../../../domain/errors.ts";
-import { createApprovalPolicy, removeApprovalPolicy } from "../../../domain/policies/policies.service.ts";
+import {
+  createApprovalPolicy,
+  removeApprovalPolicy,
+  updateApprovalPolicy,
+} from "../../../domain/policies/policies.service.ts";
 import { decodeId } from "../../../domain/validation.ts";
 import { visiblePolicies } from "../../../domain/visibility.ts";
 import { builder } from "../../builder.ts";
@@ -108,3 +112,24 @@ builder.mutationFields((t) => ({
     resolve: (query, _root, { input }, ctx) => removeApprovalPolicy(ctx.services, input, query),
   }),
 }));
+
+const UpdateApprovalPolicyInput = builder.inputType("UpdateApprovalPolicyInput", {
+  description: "Fields left out keep their value; requests already filed keep the terms they were filed under",
+  fields: (t) => ({
+    id: t.id({ required: true, description: "Global ID or the policy identity GUID" }),
+    approvalType: t.field({ type: ApprovalTypeEnum }),
+    approverGroup: t.string({ description: "Group email or ID" }),
+    requiredApprovals: t.int(),
+    maxDurationHours: t.int({ description: "null clears the maximum" }),
+  }),
+});
+
+builder.mutationField("updateApprovalPolicy", (t) =>
+  t.field({
+    type: ApprovalPolicyNode,
+    description: "Set-ElevatedAccessApprovalPolicy (admins)",
+    errors: mutationErrors("UpdateApprovalPolicyResult"),
+    args: { input: t.arg({ type: UpdateApprovalPolicyInput, required: true }) },
+    resolve: (_root, { input }, ctx) => updateApprovalPolicy(ctx.services, input),
+  }),
+);

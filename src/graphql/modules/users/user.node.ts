@@ -1,6 +1,8 @@
 import { isReader } from "../../../domain/access.ts";
+import { deactivateUser, reactivateUser, setUserRoles, userSearch } from "../../../domain/users/users.service.ts";
 import { builder } from "../../builder.ts";
 import { PrincipalKindEnum, UserRoleEnum } from "../common/enums.ts";
+import { mutationErrors } from "../common/mutation-result.ts";
 
 export const UserNode = builder.prismaNode("User", {
   id: { field: "id" },
@@ -8,6 +10,7 @@ export const UserNode = builder.prismaNode("User", {
   // Scoped to the caller's organization: another tenant's ID resolves to null.
   findUnique: (id, ctx) => ({ id, organizationId: ctx.actor.organizationId }),
   fields: (t) => ({
+    identity: t.exposeString("id", { description: "The user's GUID in Elevate" }),
     email: t.exposeString("email", { description: "The user principal name" }),
     displayName: t.exposeString("displayName"),
     kind: t.expose("kind", { type: PrincipalKindEnum }),
@@ -17,13 +20,103 @@ export const UserNode = builder.prismaNode("User", {
       description: "Null unless it is the caller, or the caller is an admin or auditor",
       resolve: (user, _args, ctx) => (user.id === ctx.actor.id || isReader(ctx.actor) ? user.roles : null),
     }),
+    active: t.exposeBoolean("active", { description: "A deactivated user is refused everywhere" }),
+    signedIn: t.boolean({
+      description: "Has signed in through the identity provider (an invited user has not yet)",
+      select: { subject: true },
+      resolve: (user) => user.subject !== null,
+    }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });
 
-builder.queryField("me", (t) =>
-  t.prismaField({
+const Organization = builder.prismaObject("Organization", {
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    tenantId: t.exposeString("tenantId", { description: "The identity provider's tenant its tokens name" }),
+    rolesFromToken: t.exposeBoolean("rolesFromToken", {
+      description: "Users' roles follow the tokens' app roles instead of being set here",
+    }),
+    scimEnabled: t.boolean({
+      description: "A SCIM provisioning secret is issued",
+      select: { scimSecretHash: true },
+      resolve: (organization) => organization.scimSecretHash !== null,
+    }),
+  }),
+});
+
+const UserFilter = builder.inputType("UserFilter", {
+  fields: (t) => ({
+    search: t.string({ description: "Part of the address or the name" }),
+    role: t.field({ type: UserRoleEnum }),
+    active: t.boolean(),
+  }),
+});
+
+builder.queryFields((t) => ({
+  me: t.prismaField({
     type: "User",
     description: "The caller",
     resolve: (query, _root, _args, ctx) => ctx.db.user.findUniqueOrThrow({ ...query, where: { id: ctx.actor.id } }),
   }),
-);
+  organization: t.prismaField({
+    type: Organization,
+    description: "The caller's organization",
+    resolve: (query, _root, _args, ctx) =>
+      ctx.db.organization.findUniqueOrThrow({ ...query, where: { id: ctx.actor.organizationId } }),
+  }),
+  users: t.prismaConnection(
+    {
+      type: "User",
+      cursor: "id",
+      authScopes: { reader: true },
+      description: "The organization's users (admins and auditors)",
+      args: { filter: t.arg({ type: UserFilter }) },
+      totalCount: (_parent, args, ctx) =>
+        ctx.db.user.count({ where: userSearch(ctx.actor.organizationId, args.filter) }),
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.user.findMany({
+          ...query,
+          where: userSearch(ctx.actor.organizationId, args.filter),
+          orderBy: { id: "asc" },
+        }),
+    },
+    { name: "UserConnection" },
+    { name: "UserEdge" },
+  ),
+}));
+
+const UserInput = builder.inputType("UserInput", {
+  fields: (t) => ({ userId: t.id({ required: true, description: "Global ID or GUID" }) }),
+});
+
+const SetUserRolesInput = builder.inputType("SetUserRolesInput", {
+  fields: (t) => ({
+    userId: t.id({ required: true }),
+    roles: t.field({ type: [UserRoleEnum], required: true }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  setUserRoles: t.field({
+    type: UserNode,
+    description: "Where the organization does not take roles from tokens (admins)",
+    errors: mutationErrors("SetUserRolesResult"),
+    args: { input: t.arg({ type: SetUserRolesInput, required: true }) },
+    resolve: (_root, { input }, ctx) => setUserRoles(ctx.services, input),
+  }),
+  deactivateUser: t.field({
+    type: UserNode,
+    description:
+      "Refuses the user at once, cancels their pending requests and revokes their active access, each audited (admins)",
+    errors: mutationErrors("DeactivateUserResult"),
+    args: { input: t.arg({ type: UserInput, required: true }) },
+    resolve: (_root, { input }, ctx) => deactivateUser(ctx.services, input),
+  }),
+  reactivateUser: t.field({
+    type: UserNode,
+    errors: mutationErrors("ReactivateUserResult"),
+    args: { input: t.arg({ type: UserInput, required: true }) },
+    resolve: (_root, { input }, ctx) => reactivateUser(ctx.services, input),
+  }),
+}));

@@ -1,8 +1,8 @@
 import { type Browser, chromium } from "playwright-core";
 
 /**
- * Debian's Chromium (CHROMIUM_PATH for another) with the flags this machine needs: no
- * sandbox as root, no GPU, and none of the browser's own calls home.
+ * Debian's Chromium (CHROMIUM_PATH overrides it), headless, with the flags this machine and CI need,
+ * and any a test adds (a host resolver that reaches nothing but this machine, for example).
  */
 export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({

@@ -1,0 +1,343 @@
+import { Alert, Button, Card, Group, Loader, SimpleGrid, Stack, Table, Text, Textarea, Title } from "@mantine/core";
+import { useForm } from "@mantine/form";
+import { type ReactNode, useState } from "react";
+import { useParams } from "react-router";
+import { useMutation, useQuery } from "urql";
+import { applyApiError } from "../app/form-errors.ts";
+import { formatDateTime, policyTypeLabels, StatusBadge, scopeLabels, timeLeft, useNow } from "../app/format.tsx";
+import { Page } from "../app/page.tsx";
+import { ErrorAlert, ScrollTable } from "../app/ui.tsx";
+import { useViewer } from "../app/viewer.tsx";
+import { graphql } from "../gql/index.ts";
+import { type Outcome, outcome } from "../graphql/results.ts";
+
+const AccessRequestPage = graphql(`
+  query AccessRequestPage($id: ID!, $withApprovers: Boolean!) {
+    accessRequest(id: $id) {
+      id
+      identity
+      type
+      scope
+      target
+      reason
+      durationHours
+      status
+      createdAt
+      expiresAt
+      decidedAt
+      approvalType
+      requiredApprovals
+      requester {
+        id
+        displayName
+        email
+      }
+      approverGroup {
+        id
+        name
+        email
+        members @include(if: $withApprovers) {
+          id
+        }
+      }
+      decisions {
+        approver {
+          id
+          displayName
+        }
+        approved
+        comment
+        channel
+        decidedAt
+      }
+      authorization {
+        id
+        status
+        startsAt
+        endsAt
+        revokedAt
+        revocationComment
+        revokedBy {
+          displayName
+        }
+      }
+    }
+  }
+`);
+
+const ApproveRequest = graphql(`
+  mutation ApproveRequest($input: DecideAccessRequestInput!) {
+    approveAccessRequest(input: $input) {
+      __typename
+      ... on AccessRequest {
+        id
+        status
+      }
+      ...MutationError
+    }
+  }
+`);
+
+const DenyRequest = graphql(`
+  mutation DenyRequest($input: DecideAccessRequestInput!) {
+    denyAccessRequest(input: $input) {
+      __typename
+      ... on AccessRequest {
+        id
+        status
+      }
+      ...MutationError
+    }
+  }
+`);
+
+const CancelRequest = graphql(`
+  mutation CancelRequest($input: CancelAccessRequestInput!) {
+    cancelAccessRequest(input: $input) {
+      __typename
+      ... on AccessRequest {
+        id
+        status
+      }
+      ...MutationError
+    }
+  }
+`);
+
+const RevokeAuthorization = graphql(`
+  mutation RevokeAuthorization($input: RevokeAccessAuthorizationInput!) {
+    revokeAccessAuthorization(input: $input) {
+      __typename
+      ... on AccessAuthorization {
+        id
+        status
+        request {
+          id
+        }
+      }
+      ...MutationError
+    }
+  }
+`);
+
+function Detail({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div>
+      <Text size="sm" fw={600} component="dt">
+        {label}
+      </Text>
+      <Text component="dd" m={0}>
+        {children}
+      </Text>
+    </div>
+  );
+}
+
+/** The buttons of an action, with a comment when `label` names one; API errors show beside it or above. */
+function ActionForm({
+  label,
+  actions,
+}: {
+  label?: string;
+  actions: { name: string; color?: string; variant?: string; run(comment: string): Promise<Outcome<unknown>> }[];
+}) {
+  const form = useForm({ initialValues: { comment: "" } });
+  const [failure, setFailure] = useState<string | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const act = async (action: (typeof actions)[number]) => {
+    setFailure(null);
+    setBusy(action.name);
+    const result = await action.run(form.getValues().comment.trim());
+    setBusy(null);
+    if (result.error) setFailure(applyApiError(form, result.error));
+  };
+  return (
+    <Stack gap="sm">
+      {failure && <ErrorAlert>{failure}</ErrorAlert>}
+      {label && <Textarea label={label} autosize minRows={2} {...form.getInputProps("comment")} />}
+      <Group>
+        {actions.map((action) => (
+          <Button
+            key={action.name}
+            color={action.color}
+            variant={action.variant}
+            loading={busy === action.name}
+            disabled={busy !== null}
+            onClick={() => act(action)}
+          >
+            {action.name}
+          </Button>
+        ))}
+      </Group>
+    </Stack>
+  );
+}
+
+/** One request: its details, decisions and grant, and what the viewer may do with it. */
+export function RequestPage() {
+  const { id = "" } = useParams();
+  const { me, isAdmin, readsApprovals } = useViewer();
+  const [{ data, error, fetching }] = useQuery({
+    query: AccessRequestPage,
+    variables: { id, withApprovers: readsApprovals },
+  });
+  const [, approve] = useMutation(ApproveRequest);
+  const [, deny] = useMutation(DenyRequest);
+  const [, cancel] = useMutation(CancelRequest);
+  const [, revoke] = useMutation(RevokeAuthorization);
+  const now = useNow();
+
+  if (error)
+    return (
+      <Page title="Access request">
+        <ErrorAlert>{error.message}</ErrorAlert>
+      </Page>
+    );
+  if (fetching && !data) return <Loader aria-label="Loading the request" />;
+  const request = data?.accessRequest;
+  if (!request)
+    return (
+      <Page title="Access request">
+        <Alert color="yellow">No such request, or it is not yours to see.</Alert>
+      </Page>
+    );
+
+  const isMember = request.approverGroup.members?.some((member) => member.id === me.id) ?? false;
+  const decidedByMe = request.decisions.some((decision) => decision.approver.id === me.id);
+  const isRequester = request.requester.id === me.id;
+  const canDecide = request.status === "PENDING" && !isRequester && me.kind === "MEMBER" && isMember && !decidedByMe;
+  const grant = request.authorization;
+  const canRevoke = grant?.status === "ACTIVE" && (isAdmin || isMember);
+  const requestId = request.id;
+
+  return (
+    <Page title={`Request for ${request.target}`}>
+      <Group gap="sm">
+        <Text fw={600}>Status:</Text>
+        <StatusBadge status={request.status} />
+        {grant && <StatusBadge status={grant.status} />}
+      </Group>
+      <Card withBorder>
+        <SimpleGrid cols={{ base: 1, sm: 2 }} component="dl" m={0} spacing="sm">
+          <Detail label="Requester">
+            {request.requester.displayName} ({request.requester.email})
+          </Detail>
+          <Detail label="Request type">{policyTypeLabels[request.type]}</Detail>
+          <Detail label="Request scope">{scopeLabels[request.scope]}</Detail>
+          <Detail label="Duration (hours)">{request.durationHours}</Detail>
+          <Detail label="Comments">{request.reason}</Detail>
+          <Detail label="Approval">
+            {request.approvalType === "AUTO"
+              ? "Automatic"
+              : `${request.requiredApprovals} of ${request.approverGroup.name} (${request.approverGroup.email})`}
+          </Detail>
+          <Detail label="Requested">{formatDateTime(request.createdAt)}</Detail>
+          <Detail label={request.status === "PENDING" ? "Expires" : "Decided"}>
+            {formatDateTime(request.status === "PENDING" ? request.expiresAt : request.decidedAt)}
+          </Detail>
+          <Detail label="Request ID">{request.identity}</Detail>
+        </SimpleGrid>
+      </Card>
+
+      {grant && (
+        <Card withBorder>
+          <Title order={2} size="h4" mb="xs">
+            Access
+          </Title>
+          <Text>
+            {grant.status === "ACTIVE"
+              ? `From ${formatDateTime(grant.startsAt)} to ${formatDateTime(grant.endsAt)} (${timeLeft(grant.endsAt, now)})`
+              : grant.status === "REVOKED"
+                ? `Revoked ${formatDateTime(grant.revokedAt)} by ${grant.revokedBy?.displayName ?? "an administrator"}${
+                    grant.revocationComment ? `: ${grant.revocationComment}` : ""
+                  }`
+                : `Ended ${formatDateTime(grant.endsAt)}`}
+          </Text>
+        </Card>
+      )}
+
+      <section aria-labelledby="decisions">
+        <Title order={2} size="h4" id="decisions" mb="xs">
+          Decisions
+        </Title>
+        {request.decisions.length === 0 ? (
+          <Text>No decision yet.</Text>
+        ) : (
+          <ScrollTable label="Decisions" minWidth={480}>
+            <Table>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Approver</Table.Th>
+                  <Table.Th>Decision</Table.Th>
+                  <Table.Th>Comment</Table.Th>
+                  <Table.Th>When</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {request.decisions.map((decision) => (
+                  <Table.Tr key={`${decision.approver.id}-${decision.decidedAt}`}>
+                    <Table.Td>{decision.approver.displayName}</Table.Td>
+                    <Table.Td>
+                      {decision.approved ? "Approved" : "Denied"}
+                      {decision.channel !== "API" && ` (${decision.channel.toLowerCase()})`}
+                    </Table.Td>
+                    <Table.Td>{decision.comment}</Table.Td>
+                    <Table.Td>{formatDateTime(decision.decidedAt)}</Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </ScrollTable>
+        )}
+      </section>
+
+      {canDecide && (
+        <Card withBorder component="section" aria-label="Decide">
+          <ActionForm
+            label="Comment"
+            actions={[
+              {
+                name: "Approve",
+                color: "teal.9",
+                run: async (comment) =>
+                  outcome(await approve({ input: { requestId, comment: comment || null } }), "AccessRequest"),
+              },
+              {
+                name: "Deny",
+                color: "red.9",
+                run: async (comment) =>
+                  outcome(await deny({ input: { requestId, comment: comment || null } }), "AccessRequest"),
+              },
+            ]}
+          />
+        </Card>
+      )}
+      {canRevoke && (
+        <Card withBorder component="section" aria-label="Revoke">
+          <ActionForm
+            label="Revocation comment"
+            actions={[
+              {
+                name: "Revoke",
+                color: "red.9",
+                run: async (comment) =>
+                  outcome(await revoke({ input: { requestId, comment: comment || null } }), "AccessAuthorization"),
+              },
+            ]}
+          />
+        </Card>
+      )}
+      {isRequester && request.status === "PENDING" && (
+        <ActionForm
+          actions={[
+            {
+              name: "Cancel request",
+              variant: "default",
+              run: async () => outcome(await cancel({ input: { requestId } }), "AccessRequest"),
+            },
+          ]}
+        />
+      )}
+    </Page>
+  );
+}
