@@ -26,7 +26,8 @@ import { redisUrl } from "../setup/test-env.ts";
  *
  * Without `# expect <CODE>` a block fails on any typed error in its answer (an object
  * with a `code`), and every block fails on GraphQL errors. A placeholder that no earlier
- * block keeps fails too.
+ * block keeps fails too. Every mutation selects `... on Error { code message }`, so a
+ * reader who runs it sees why it failed instead of `{}`.
  */
 
 const readmePath = fileURLToPath(new URL("../../README.md", import.meta.url));
@@ -135,6 +136,13 @@ describe("README.md's GraphQL examples", () => {
     expect(blocks.length).toBeGreaterThan(20);
     const unnamed = blocks.filter((block) => !block.as).map((block) => `README.md:${block.line}`);
     expect(unnamed, "blocks without a '# as <email>' line").toEqual([]);
+  });
+
+  it("ask every mutation for its typed errors too, so a failure never prints {}", () => {
+    const blind = blocks
+      .filter((block) => /^\s*mutation\b/m.test(block.text) && !/\.\.\. on Error \{ code message \}/.test(block.text))
+      .map((block) => `README.md:${block.line}`);
+    expect(blind).toEqual([]);
   });
 
   it("run in order, as written, against a fresh server", { timeout: 120_000 }, async () => {
