@@ -75,6 +75,18 @@ export const envSchema = z
     SEED_DEMO: booleanString.default(true),
     WORKER: booleanString.default(true),
     WORKER_HEALTH_PORT: z.coerce.number({ message: "must be a number" }).int().min(0).max(65535).default(4001),
+    // Prometheus metrics at /metrics of the API and of each worker's health port, only for
+    // a scraper that presents this token as a bearer token; unset: no metrics are served.
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters (openssl rand -hex 32)").optional(),
+    // Bull Board at /admin/queues for administrators (QUEUE_DASHBOARD_ORGANIZATION: of that organization only).
+    QUEUE_DASHBOARD: booleanString.default(false),
+    QUEUE_DASHBOARD_ORGANIZATION: z.string().min(1).optional(),
+    // Webhooks: deliveries to this host and private networks (and plain http://) only when allowed.
+    WEBHOOKS_ALLOW_PRIVATE: booleanString.default(false),
+    WEBHOOK_ATTEMPTS: z.coerce.number({ message: "must be a number" }).int().min(1).max(25).default(8),
+    WEBHOOK_RETRY_SECONDS: z.coerce.number({ message: "must be a number" }).min(0.1).max(3600).default(30),
+    WEBHOOK_TIMEOUT_SECONDS: z.coerce.number({ message: "must be a number" }).min(0.1).max(60).default(10),
+    WEBHOOK_FAILURES_TO_DISABLE: z.coerce.number({ message: "must be a number" }).int().min(1).max(1000).default(5),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((env, ctx) => {

@@ -22,7 +22,9 @@ export type Effect =
   | { kind: "authorizationSettled"; authorizationId: string }
   | { kind: "mailQueued"; messageIds: string[] }
   | { kind: "requestEvent"; requestId: string; organizationId: string; type: AccessRequestEventType; at: Date }
-  | { kind: "coverageChanged"; organizationId: string };
+  | { kind: "coverageChanged"; organizationId: string }
+  /** Webhook deliveries recorded (or replayed) in the transaction: each `replay` runs as a job of its own. */
+  | { kind: "webhooksQueued"; deliveries: { deliveryId: string; replay: number }[] };
 
 export type AccessRequestEventType =
   | "CREATED"
@@ -42,9 +44,14 @@ export type DeadlineOutcome =
   /** Decided, canceled, revoked, ended or gone meanwhile: nothing left to do. */
   | { kind: "settled" };
 
+/** What caused a batch of effects: the request id of the HTTP request (or job) behind it, if any. */
+export interface EffectOrigin {
+  correlationId: string | null;
+}
+
 /** What to do after commit for each kind of effect; kinds without a handler are ignored. */
 export type EffectHandlers = {
-  [K in Effect["kind"]]?: (effect: Extract<Effect, { kind: K }>) => Promise<void>;
+  [K in Effect["kind"]]?: (effect: Extract<Effect, { kind: K }>, origin: EffectOrigin) => Promise<void>;
 };
 
 /**
@@ -52,7 +59,7 @@ export type EffectHandlers = {
  * reconciler re-creates lost jobs from the database, which holds the truth.
  */
 export interface EffectSink {
-  dispatch(effects: Effect[]): Promise<void>;
+  dispatch(effects: Effect[], origin?: EffectOrigin): Promise<void>;
 }
 
 /** What a user may do how often, across every API instance (kept in Redis at the edge). */
@@ -76,7 +83,23 @@ export interface ServiceContext {
   clock: () => Date;
   quotas: Quotas;
   auditKeys: AuditKeys;
+  /**
+   * The request id (x-request-id) of the HTTP request this operation serves, or of the
+   * one that caused the job running it: carried into the jobs, mail and webhooks it causes.
+   */
+  correlationId: string | null;
+  webhookSettings: WebhookSettings;
 }
+
+/** The operator's rules for webhooks (WEBHOOKS_ALLOW_PRIVATE, WEBHOOK_FAILURES_TO_DISABLE). */
+export interface WebhookSettings {
+  /** Deliveries to this host and private networks, and plain http://, are allowed (tests, closed networks). */
+  allowPrivateAddresses: boolean;
+  /** Deliveries in a row that fail for good before an endpoint is disabled. */
+  failuresToDisable: number;
+}
+
+export const defaultWebhookSettings: WebhookSettings = { allowPrivateAddresses: false, failuresToDisable: 5 };
 
 /** What every door shares when it builds a context: the database, the effect sink and the clock. */
 export interface ServiceDeps {
@@ -85,6 +108,7 @@ export interface ServiceDeps {
   clock?: () => Date;
   quotas?: Quotas;
   auditKeys: AuditKeys;
+  webhookSettings?: WebhookSettings;
 }
 
 const systemClock = () => new Date();
@@ -95,13 +119,20 @@ export function clockOf(deps: Pick<ServiceDeps, "clock">): () => Date {
 }
 
 /** The one way to build a ServiceContext: GraphQL, the email pages, jobs and tests all call it. */
-export function serviceContext(deps: ServiceDeps, organizationId: string, actor: Actor | null): ServiceContext {
+export function serviceContext(
+  deps: ServiceDeps,
+  organizationId: string,
+  actor: Actor | null,
+  correlationId: string | null = null,
+): ServiceContext {
   return {
+    correlationId,
     db: deps.db,
     effects: deps.effects,
     clock: clockOf(deps),
     quotas: deps.quotas ?? unlimitedQuotas,
     auditKeys: deps.auditKeys,
+    webhookSettings: deps.webhookSettings ?? defaultWebhookSettings,
     organizationId,
     actor,
   };

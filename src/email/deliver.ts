@@ -1,7 +1,7 @@
 import type { Db } from "../db/client.ts";
 import { mintDecisionTokens } from "../domain/approval-tokens/approval-tokens.service.ts";
 import { isMailTemplate } from "../domain/notifications/notifications.service.ts";
-import type { Mailer } from "./mailer.ts";
+import type { Mailer, OutgoingMessage } from "./mailer.ts";
 import { renderEmail } from "./render.ts";
 
 export interface DeliveryDeps {
@@ -32,11 +32,33 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
         include: { requester: true, decisions: { include: { approver: true }, orderBy: { decidedAt: "desc" } } },
       },
       authorization: { include: { revokedBy: true } },
+      webhookEndpoint: true,
     },
   });
-  if (!message || message.status === "SENT" || !message.request) return "skipped";
-  const { request, organization, recipient, authorization } = message;
+  if (!message || message.status === "SENT") return "skipped";
+  const { request, organization, recipient, authorization, webhookEndpoint } = message;
   const branding = { orgName: organization.name, publicUrl };
+  const send = async (rendered: Awaited<ReturnType<typeof renderEmail>>, about?: OutgoingMessage["about"]) => {
+    await deps.mailer.send({ to: recipient.email, messageId, requestId: message.correlationId, ...rendered, about });
+    await db.emailMessage.update({ where: { id: messageId }, data: { status: "SENT", sentAt: new Date() } });
+    return "sent" as const;
+  };
+  const template = message.template;
+  if (!isMailTemplate(template)) throw new Error(`unknown mail template ${template}`);
+  if (template === "webhook-disabled") {
+    if (!webhookEndpoint) return markSkipped(db, messageId);
+    return send(
+      await renderEmail("webhook-disabled", {
+        ...branding,
+        adminName: recipient.displayName,
+        url: webhookEndpoint.url,
+        failures: webhookEndpoint.consecutiveFailures,
+        disabledAt: webhookEndpoint.disabledAt ?? new Date(),
+        lastError: webhookEndpoint.disabledReason ?? "unknown",
+      }),
+    );
+  }
+  if (!request) return "skipped";
   const access = { target: request.target, type: request.type, scope: request.scope };
   const common = {
     ...branding,
@@ -44,9 +66,6 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
     requesterName: request.requester.displayName,
     requestUrl: requestUrl(publicUrl, request.id),
   };
-  const template = message.template;
-  if (!isMailTemplate(template)) throw new Error(`unknown mail template ${template}`);
-
   let rendered: Awaited<ReturnType<typeof renderEmail>>;
   switch (template) {
     case "approval-needed": {
@@ -100,14 +119,7 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
       break;
   }
 
-  await deps.mailer.send({
-    to: recipient.email,
-    messageId,
-    ...rendered,
-    about: { target: request.target, reason: request.reason, requestedAt: request.createdAt },
-  });
-  await db.emailMessage.update({ where: { id: messageId }, data: { status: "SENT", sentAt: new Date() } });
-  return "sent";
+  return send(rendered, { target: request.target, reason: request.reason, requestedAt: request.createdAt });
 }
 
 async function markSkipped(db: Db, messageId: string): Promise<"skipped"> {

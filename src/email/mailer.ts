@@ -11,6 +11,8 @@ export interface OutgoingMessage {
   messageId: string;
   /** The request the message is about; the dev mailbox lists it, SMTP sends the message alone. */
   about?: { target: string; reason: string; requestedAt: Date } | undefined;
+  /** The request id of the HTTP request that caused the message, sent as X-Request-Id. */
+  requestId?: string | null;
 }
 
 export interface Mailer {
@@ -22,8 +24,13 @@ export interface Mailer {
 export function smtpMailer(smtpUrl: string, from: string): Mailer {
   const transport = nodemailer.createTransport(smtpUrl);
   return {
-    async send(message) {
-      await transport.sendMail({ from, ...message, messageId: `<${message.messageId}@elevate>` });
+    async send({ requestId, ...message }) {
+      await transport.sendMail({
+        from,
+        ...message,
+        messageId: `<${message.messageId}@elevate>`,
+        ...(requestId ? { headers: { "X-Request-Id": requestId } } : {}),
+      });
     },
     close: () => transport.close(),
   };

@@ -60,7 +60,18 @@ const samples: { [N in TemplateName]: TemplateVars<N> } = {
     endedAt: new Date("2026-11-26T18:00:00Z"),
     requestUrl,
   },
+  "webhook-disabled": {
+    ...branding,
+    adminName: "Carol Admin",
+    url: "https://hooks.example.com/elevate?a=1&b=<2>",
+    failures: 5,
+    disabledAt: new Date("2026-11-26T18:00:00Z"),
+    lastError: `HTTP 500 ${script}`,
+  },
 };
+
+/** The templates about a request: each shows the requested access and links to the request. */
+const requestTemplates = templateNames.filter((name) => name !== "webhook-disabled");
 
 function render<N extends TemplateName>(name: N, overrides: Partial<TemplateVars<N>> = {}) {
   return renderEmail(name, { ...samples[name], ...overrides });
@@ -72,7 +83,7 @@ describe("compileAllTemplates", () => {
   });
 });
 
-describe.each(templateNames)("%s", (name) => {
+describe.each(requestTemplates)("%s", (name) => {
   it("fills every placeholder and escapes values in the HTML", async () => {
     const { html } = await render(name);
     expect(html).toMatch(/^<!doctype html>/i);
@@ -194,5 +205,20 @@ describe("requester notifications", () => {
   it("folds line breaks out of the subject", async () => {
     const { subject } = await render("access-ended", { target: "Mailbox\r\nBcc: someone@example.com" });
     expect(subject).toBe("Ended: your access to Mailbox Bcc: someone@example.com");
+  });
+});
+
+describe("webhook-disabled", () => {
+  it("names the endpoint, the run of failures and the last error, escaped in the HTML and plain in the text", async () => {
+    const { subject, html, text } = await render("webhook-disabled");
+    expect(subject).toBe("Webhook endpoint disabled: https://hooks.example.com/elevate?a=1&b=<2>");
+    expect(html).not.toContain("{{");
+    expect(html).toContain("https://hooks.example.com/elevate?a=1&amp;b=&lt;2&gt;");
+    expect(html).toContain("&lt;script&gt;");
+    expect(html).not.toContain(script);
+    expect(html).toContain("<strong>5</strong>");
+    expect(text).toContain("after 5 deliveries in a row failed");
+    expect(text).toContain(`> HTTP 500 ${script}`);
+    expect(text).toContain("replayWebhookDelivery");
   });
 });

@@ -67,6 +67,14 @@ export interface AccessEndedVars extends BrandingVars, RequestedAccessVars {
   requestUrl: string;
 }
 
+export interface WebhookDisabledVars extends BrandingVars {
+  adminName: string;
+  url: string;
+  failures: number;
+  disabledAt: Date;
+  lastError: string;
+}
+
 /** One set of values per notification of the domain's list: a missing or extra one does not compile. */
 interface TemplateVarsByName extends Record<MailTemplate, BrandingVars> {
   "approval-needed": ApprovalNeededVars;
@@ -75,6 +83,7 @@ interface TemplateVarsByName extends Record<MailTemplate, BrandingVars> {
   "request-expired": RequestExpiredVars;
   "access-revoked": AccessRevokedVars;
   "access-ended": AccessEndedVars;
+  "webhook-disabled": WebhookDisabledVars;
 }
 
 export type TemplateName = MailTemplate;
@@ -306,6 +315,30 @@ const accessEnded = defineTemplate({
     ]),
 });
 
+const webhookDisabled = defineTemplate({
+  mjml: "webhook-disabled.mjml",
+  placeholders: ["adminName", "failures", "url", "disabledAt", "lastError"],
+  subject: (vars: WebhookDisabledVars) => `Webhook endpoint disabled: ${vars.url}`,
+  values: (vars) => ({
+    adminName: vars.adminName,
+    failures: String(vars.failures),
+    url: vars.url,
+    disabledAt: formatUtc(vars.disabledAt),
+    lastError: vars.lastError,
+  }),
+  text: (vars) =>
+    textLayout(vars, [
+      `Hi ${vars.adminName},`,
+      `Elevate stopped sending events to a webhook endpoint of ${vars.orgName} after ${vars.failures} deliveries in a row failed.`,
+      [
+        field("Endpoint", vars.url),
+        field("Disabled", formatUtc(vars.disabledAt)),
+        field("Last error", quoted(vars.lastError)),
+      ].join("\n"),
+      "Events that happen while it is disabled are not recorded for it. Once the receiver works again, enable the endpoint (updateWebhookEndpoint with enabled: true) and replay the failed deliveries you need (replayWebhookDelivery).",
+    ]),
+});
+
 export const templates: { readonly [N in TemplateName]: TemplateDefinition<TemplateVars<N>> } = {
   "approval-needed": approvalNeeded,
   "request-approved": requestApproved,
@@ -313,6 +346,7 @@ export const templates: { readonly [N in TemplateName]: TemplateDefinition<Templ
   "request-expired": requestExpired,
   "access-revoked": accessRevoked,
   "access-ended": accessEnded,
+  "webhook-disabled": webhookDisabled,
 };
 
 export const templateNames = mailTemplates;

@@ -1,6 +1,7 @@
 import type { Db } from "../db/client.ts";
 import type { Actor, EffectSink, ServiceContext } from "../domain/context.ts";
 import type { EventBus } from "../domain/events.ts";
+import type { Metrics } from "../observability/metrics.ts";
 
 /** Open subscriptions of one user, counted across instances (implemented at the edge). */
 export interface SubscriptionSlots {
@@ -19,6 +20,8 @@ export interface GraphQLContext {
   services: ServiceContext;
   /** Counts the caller's open subscriptions across instances. */
   subscriptionSlots: SubscriptionSlots;
+  /** This process's metrics, when it keeps them. */
+  metrics: Metrics | null;
   /** The caller as the database has them now (roles, kind, existence): open streams re-check with it. */
   reloadActor(): Promise<Actor | null>;
 }

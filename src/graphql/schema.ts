@@ -12,5 +12,6 @@ import "./modules/requests/access-request.node.ts";
 import "./modules/requests/access-request-changed.subscription.ts";
 import "./modules/authorizations/access-authorization.node.ts";
 import "./modules/audit/audit-event.node.ts";
+import "./modules/webhooks/webhook-endpoint.node.ts";
 
 export const schema = builder.toSchema({ sortSchema: false });

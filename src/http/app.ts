@@ -3,6 +3,7 @@ import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import type { TokenVerifier } from "../auth/token-verifier.ts";
 import { type ServiceDeps, serviceContext } from "../domain/context.ts";
@@ -13,14 +14,20 @@ import type { GraphQLContext, SubscriptionSlots } from "../graphql/context.ts";
 import { useInputGuard } from "../graphql/input-guard.ts";
 import { schema } from "../graphql/schema.ts";
 import { atTokenExpiry } from "../graphql/token-expiry.ts";
+import { type Metrics, metricsRoute } from "../observability/metrics.ts";
+import { currentRequestId, requestIdFrom, withRequestId } from "../observability/request-context.ts";
 import { auditExportRoute } from "./audit-export.ts";
 import type { ConsoleHandler } from "./console.ts";
 import { createDecisionPages } from "./decision-pages.ts";
 import { type DevTokenMinter, graphiqlOptions, renderOfflineGraphiQL } from "./graphiql.ts";
+import { useOperationMetrics } from "./graphql-metrics.ts";
 import { probeReadiness, type ReadinessChecks, sendJson } from "./health.ts";
+import { type QueueDashboardDeps, queueDashboard, queueDashboardPath } from "./queue-dashboard.ts";
 
 export interface AppDeps extends ServiceDeps {
   verifyToken: TokenVerifier;
+  /** The process's logger; lines written while a request is handled carry its request id. */
+  logger: Logger;
   events: EventBus;
   /** Base of the links the server hands out (decision pages check form posts against it). */
   publicUrl: string;
@@ -37,6 +44,11 @@ export interface AppDeps extends ServiceDeps {
   routes?: Record<string, Route>;
   /** The web console: GET and HEAD outside the API's paths. */
   console?: ConsoleHandler | null;
+  /** This process's metrics; /metrics serves them when `metricsToken` is set. */
+  metrics?: Metrics;
+  metricsToken?: string;
+  /** Bull Board at /admin/queues for administrators (QUEUE_DASHBOARD); absent: not served. */
+  queueDashboard?: Pick<QueueDashboardDeps, "queues" | "organization">;
 }
 
 export type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -48,7 +60,11 @@ function unauthenticated(message: string): GraphQLError {
 }
 
 /** Authenticates a raw bearer token and builds the operation's context. */
-export async function buildContext(deps: AppDeps, authorization: unknown): Promise<GraphQLContext> {
+export async function buildContext(
+  deps: AppDeps,
+  authorization: unknown,
+  requestId = currentRequestId(),
+): Promise<GraphQLContext> {
   const token = typeof authorization === "string" ? authorization.match(/^Bearer\s+(\S+)$/i)?.[1] : undefined;
   if (!token) throw unauthenticated("a bearer token is required");
   try {
@@ -60,7 +76,8 @@ export async function buildContext(deps: AppDeps, authorization: unknown): Promi
       tokenExpiresAt: identity.expiresAt,
       effects: deps.effects,
       events: deps.events,
-      services: serviceContext(deps, actor.organizationId, actor),
+      services: serviceContext(deps, actor.organizationId, actor, requestId),
+      metrics: deps.metrics ?? null,
       reloadActor: () => actorById(deps.db, actor.organizationId, actor.id),
       subscriptionSlots: deps.subscriptionSlots ?? unlimitedSlots,
     };
@@ -76,6 +93,23 @@ type OnValidate = { addValidationRule: (rule: ValidationRule) => void };
 
 interface WebSocketInitial {
   connectionParams?: { authorization?: unknown; Authorization?: unknown };
+  /** The HTTP request (or WebSocket upgrade) the operation came with. */
+  req?: IncomingMessage;
+}
+
+/** Each HTTP request's and WebSocket upgrade's request id, set before anything handles it. */
+const requestIds = new WeakMap<IncomingMessage, string>();
+
+/** Yoga's log lines through the process's logger (its step-by-step debug lines at trace). */
+function yogaLogging(logger: Logger) {
+  const at =
+    (level: "trace" | "info" | "warn" | "error") =>
+    (...args: unknown[]) => {
+      const [first, ...rest] = args;
+      if (first instanceof Error) logger[level]({ err: first }, rest.map(String).join(" ") || first.message);
+      else logger[level](args.map(String).join(" "));
+    };
+  return { debug: at("trace"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
 export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitial, GraphQLContext> {
@@ -91,6 +125,7 @@ export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitia
     },
     graphiql: !deps.production && graphiqlOptions(deps.devToken ?? null),
     renderGraphiQL: renderOfflineGraphiQL,
+    logging: yogaLogging(deps.logger),
     landingPage: false,
     maskedErrors: true,
     plugins: [
@@ -105,16 +140,18 @@ export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitia
         costLimit: { enabled: false },
       }),
       useInputGuard(),
+      ...(deps.metrics ? [useOperationMetrics(deps.metrics)] : []),
       // Production serves the committed schema.graphql, not introspection.
       ...(deps.production
         ? [{ onValidate: ({ addValidationRule }: OnValidate) => addValidationRule(NoSchemaIntrospectionCustomRule) }]
         : []),
     ],
     // HTTP and SSE carry the token in the Authorization header, WebSocket in connection_init.
-    context: ({ request, connectionParams }) =>
+    context: ({ request, connectionParams, req }) =>
       buildContext(
         deps,
         request?.headers.get("authorization") ?? connectionParams?.authorization ?? connectionParams?.Authorization,
+        (req && requestIds.get(req)) ?? currentRequestId(),
       ),
   });
 }
@@ -125,6 +162,13 @@ export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitia
  */
 function serveWebSockets(server: Server, yoga: ReturnType<typeof createGraphQL>, deps: AppDeps) {
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  // One request id per connection, from its upgrade request, answered in the upgrade's headers.
+  wsServer.on("headers", (headers, request) => {
+    const requestId = requestIdFrom(request.headers["x-request-id"]);
+    requestIds.set(request, requestId);
+    headers.push(`x-request-id: ${requestId}`);
+  });
+  const inRequest = <T>(request: IncomingMessage, work: () => T): T => withRequestId(requestIds.get(request), work);
   useServer<WebSocketInitial["connectionParams"]>(
     {
       onConnect: async (ctx) => {
@@ -132,6 +176,7 @@ function serveWebSockets(server: Server, yoga: ReturnType<typeof createGraphQL>,
           const context = await buildContext(
             deps,
             ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization,
+            requestIds.get(ctx.extra.request) ?? null,
           );
           const socket = ctx.extra.socket;
           const cancel = atTokenExpiry(context.tokenExpiresAt, () => socket.close(4401, "token expired"));
@@ -141,8 +186,14 @@ function serveWebSockets(server: Server, yoga: ReturnType<typeof createGraphQL>,
           return false;
         }
       },
-      execute: (args) => (args.rootValue as { execute: typeof import("graphql").execute }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: typeof import("graphql").subscribe }).subscribe(args),
+      execute: (args) =>
+        inRequest((args.contextValue as { req: IncomingMessage }).req, () =>
+          (args.rootValue as { execute: typeof import("graphql").execute }).execute(args),
+        ),
+      subscribe: (args) =>
+        inRequest((args.contextValue as { req: IncomingMessage }).req, () =>
+          (args.rootValue as { subscribe: typeof import("graphql").subscribe }).subscribe(args),
+        ),
       onSubscribe: async (ctx, _id, params) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
@@ -178,6 +229,15 @@ function serveWebSockets(server: Server, yoga: ReturnType<typeof createGraphQL>,
 export function createApp(deps: AppDeps): { server: Server; yoga: ReturnType<typeof createGraphQL> } {
   const yoga = createGraphQL(deps);
   const decisionPages = createDecisionPages(deps);
+  const dashboard = deps.queueDashboard && queueDashboard({ ...deps, ...deps.queueDashboard });
+  const prefixRoute = (method: string | undefined, path: string): [string, Route] | undefined => {
+    if (path.startsWith("/decide/")) return ["/decide/:token", decisionPages];
+    if (dashboard && (path === queueDashboardPath || path.startsWith(`${queueDashboardPath}/`))) {
+      return [queueDashboardPath, dashboard];
+    }
+    const page = deps.console?.routeFor(method, path);
+    return page && ["console", page];
+  };
   const routes: Record<string, Route> = {
     "/healthz": (_req, res) => sendJson(res, 200, { status: "ok" }),
     "/audit/export": auditExportRoute((authorization) => buildContext(deps, authorization)),
@@ -188,23 +248,39 @@ export function createApp(deps: AppDeps): { server: Server; yoga: ReturnType<typ
       });
       sendJson(res, ready ? 200 : 503, body);
     },
+    ...(deps.metrics && deps.metricsToken ? { "/metrics": metricsRoute(deps.metrics, deps.metricsToken) } : {}),
     ...deps.routes,
   };
   const server = createServer((req, res) => {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    const route =
-      routes[path] ??
-      (path.startsWith("/decide/") ? decisionPages : undefined) ??
-      deps.console?.routeFor(req.method, path);
-    if (route) {
-      Promise.resolve(route(req, res)).catch((error: unknown) => {
-        console.error(error);
-        if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
-        else res.end();
+    // Every request gets an id (the caller's x-request-id when acceptable), answered on
+    // every response and carried by its log lines and by the jobs, mail and webhooks it causes.
+    const requestId = requestIdFrom(req.headers["x-request-id"]);
+    requestIds.set(req, requestId);
+    res.setHeader("x-request-id", requestId);
+    withRequestId(requestId, () => {
+      const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      const prefixed = routes[path] ? undefined : prefixRoute(req.method, path);
+      const route = routes[path] ?? prefixed?.[1];
+      const started = performance.now();
+      res.once("finish", () => {
+        // The route's name, never the path: decision links carry their token in it.
+        const name = routes[path] ? path : (prefixed?.[0] ?? (path === yoga.graphqlEndpoint ? path : "other"));
+        const seconds = (performance.now() - started) / 1000;
+        const method = req.method ?? "GET";
+        deps.metrics?.httpRequests.inc({ method, route: name, status: res.statusCode });
+        deps.metrics?.httpDuration.observe({ method, route: name }, seconds);
+        deps.logger.debug({ method, route: name, status: res.statusCode, ms: Math.round(seconds * 1000) }, "request");
       });
-      return;
-    }
-    yoga(req, res);
+      if (route) {
+        Promise.resolve(route(req, res)).catch((error: unknown) => {
+          deps.logger.error({ err: error }, "request failed");
+          if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
+          else res.end();
+        });
+        return;
+      }
+      yoga(req, res);
+    });
   });
   serveWebSockets(server, yoga, deps);
   return { server, yoga };

@@ -9,6 +9,7 @@ import {
   type SpentLink,
 } from "../domain/approval-tokens/decide-by-link.ts";
 import { clockOf, type ServiceDeps } from "../domain/context.ts";
+import { currentRequestId } from "../observability/request-context.ts";
 import {
   pageCssHash,
   renderDecisionConfirmPage,
@@ -194,7 +195,7 @@ export function createDecisionPages(deps: DecisionPageDeps) {
         outcome(orgName, "Please try again", "Open the link from your email and use its button."),
       );
     }
-    const decision = await decideByLink(deps, value, form.get("comment"));
+    const decision = await decideByLink(deps, value, form.get("comment"), currentRequestId());
     if (decision.kind === "unknown") return send(req, res, 404, invalidLink());
     if (isSpent(decision)) return send(req, res, 409, spentPage(decision));
     const page = decidedPage(decision);

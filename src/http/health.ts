@@ -1,4 +1,4 @@
-import { createServer, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
 /** Named probes; each resolves when its dependency answers and rejects (or hangs) when not. */
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
@@ -41,10 +41,22 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
  * /healthz is liveness: the process is up and its event loop answers.
  * /readyz is readiness: every check (database, Redis, job workers) answers in time.
  */
-export function createHealthServer(checks: ReadinessChecks): Server {
+export function createHealthServer(
+  checks: ReadinessChecks,
+  /** More routes by exact path (/metrics, for example). */
+  routes: Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> = {},
+): Server {
   return createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
+    const route = routes[path];
+    if (route) {
+      route(req, res).catch(() => {
+        if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
+        else res.end();
+      });
+      return;
+    }
     if (path === "/readyz") {
       void probeReadiness(checks).then(({ ready, body }) => sendJson(res, ready ? 200 : 503, body));
       return;

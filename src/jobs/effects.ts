@@ -1,24 +1,35 @@
 import type { Logger } from "pino";
-import type { Effect, EffectHandlers, EffectSink } from "../domain/context.ts";
+import type { Effect, EffectHandlers, EffectOrigin, EffectSink } from "../domain/context.ts";
 import type { JobQueues } from "./producer.ts";
 
-/** Wakes the worker at a request's expiry and an authorization's end, cancels pointless wake-ups, sends mail. */
+/** Wakes the worker at a request's expiry and an authorization's end, cancels pointless wake-ups, sends mail and webhooks. */
 export function jobEffectHandlers(queues: JobQueues): EffectHandlers {
+  const from = (origin: EffectOrigin) => (origin.correlationId ? { correlationId: origin.correlationId } : {});
   return {
-    requestCreated: ({ requestId, organizationId, expiresAt }) =>
-      queues.schedule("expireRequest", [{ payload: { requestId, organizationId }, at: expiresAt }]),
+    requestCreated: ({ requestId, organizationId, expiresAt }, origin) =>
+      queues.schedule("expireRequest", [{ payload: { requestId, organizationId, ...from(origin) }, at: expiresAt }]),
     requestSettled: async ({ requestId }) => {
       await queues.cancel("expireRequest", requestId);
     },
-    authorizationStarted: ({ authorizationId, organizationId, endsAt }) =>
-      queues.schedule("endAuthorization", [{ payload: { authorizationId, organizationId }, at: endsAt }]),
+    authorizationStarted: ({ authorizationId, organizationId, endsAt }, origin) =>
+      queues.schedule("endAuthorization", [
+        { payload: { authorizationId, organizationId, ...from(origin) }, at: endsAt },
+      ]),
     authorizationSettled: async ({ authorizationId }) => {
       await queues.cancel("endAuthorization", authorizationId);
     },
-    mailQueued: ({ messageIds }) =>
+    mailQueued: ({ messageIds }, origin) =>
       queues.schedule(
         "sendMail",
-        messageIds.map((messageId) => ({ payload: { messageId }, at: new Date() })),
+        messageIds.map((messageId) => ({ payload: { messageId, ...from(origin) }, at: new Date() })),
+      ),
+    webhooksQueued: ({ deliveries }, origin) =>
+      queues.schedule(
+        "deliverWebhook",
+        deliveries.map(({ deliveryId, replay }) => ({
+          payload: { deliveryId, replay, ...from(origin) },
+          at: new Date(),
+        })),
       ),
   };
 }
@@ -30,14 +41,16 @@ export function jobEffectHandlers(queues: JobQueues): EffectHandlers {
  */
 export function createEffectSink(handlerSets: EffectHandlers[], logger: Logger): EffectSink {
   return {
-    async dispatch(effects) {
+    async dispatch(effects, origin = { correlationId: null }) {
       await Promise.all(
         effects.flatMap((effect) =>
           handlerSets.map(async (handlers) => {
-            const handler = handlers[effect.kind] as ((effect: Effect) => Promise<void>) | undefined;
+            const handler = handlers[effect.kind] as
+              | ((effect: Effect, origin: EffectOrigin) => Promise<void>)
+              | undefined;
             if (!handler) return;
             try {
-              await handler(effect);
+              await handler(effect, origin);
             } catch (error) {
               logger.warn({ err: error, effect }, "effect not carried out; the reconciler will catch up");
             }

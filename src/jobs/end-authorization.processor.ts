@@ -8,8 +8,11 @@ import { type JobProcessor, type ProcessorDeps, payloadOf, sleepUntil } from "./
  */
 export function endAuthorizationProcessor(deps: ProcessorDeps): JobProcessor {
   return async (job, token) => {
-    const { authorizationId, organizationId } = payloadOf("endAuthorization", job);
-    const outcome = await endAccessAuthorization(serviceContext(deps, organizationId, null), authorizationId);
+    const { authorizationId, organizationId, correlationId } = payloadOf("endAuthorization", job);
+    const outcome = await endAccessAuthorization(
+      serviceContext(deps, organizationId, null, correlationId ?? null),
+      authorizationId,
+    );
     if (outcome.kind === "notDue") return sleepUntil(job, token, outcome.at);
     return { ended: outcome.kind === "done" };
   };

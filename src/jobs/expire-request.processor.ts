@@ -8,8 +8,11 @@ import { type JobProcessor, type ProcessorDeps, payloadOf, sleepUntil } from "./
  */
 export function expireRequestProcessor(deps: ProcessorDeps): JobProcessor {
   return async (job, token) => {
-    const { requestId, organizationId } = payloadOf("expireRequest", job);
-    const outcome = await expireAccessRequest(serviceContext(deps, organizationId, null), requestId);
+    const { requestId, organizationId, correlationId } = payloadOf("expireRequest", job);
+    const outcome = await expireAccessRequest(
+      serviceContext(deps, organizationId, null, correlationId ?? null),
+      requestId,
+    );
     if (outcome.kind === "notDue") return sleepUntil(job, token, outcome.at);
     return { expired: outcome.kind === "done" };
   };

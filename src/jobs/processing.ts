@@ -1,10 +1,16 @@
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
 import type { ServiceDeps } from "../domain/context.ts";
 import type { DeliveryDeps } from "../email/deliver.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import type { WebhookSend } from "../webhooks/sender.ts";
 import { type JobKind, type JobPayload, jobTable } from "./queues.ts";
 
-/** What every processor gets: the database, the effect sink its transitions dispatch to, the mailer. */
-export type ProcessorDeps = ServiceDeps & { delivery: Omit<DeliveryDeps, "db"> };
+/** What every processor gets: the database, the effect sink its transitions dispatch to, the mailer, the webhook sender. */
+export type ProcessorDeps = ServiceDeps & {
+  delivery: Omit<DeliveryDeps, "db">;
+  webhooks: { send: WebhookSend };
+  metrics?: Metrics;
+};
 
 export type JobProcessor = (job: Job, token?: string) => Promise<unknown>;
 

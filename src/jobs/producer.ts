@@ -1,4 +1,4 @@
-import { Queue } from "bullmq";
+import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { type JobKind, type JobPayload, jobKinds, jobTable } from "./queues.ts";
@@ -44,13 +44,15 @@ export class JobQueues {
     private readonly redis: Redis,
     prefix: string,
     logger: Logger,
+    /** The operator's options over the table's (webhook retries, for example). */
+    jobOptions: Partial<Record<JobKind, JobsOptions>> = {},
   ) {
     const queues = {} as Record<JobKind, Queue>;
     for (const kind of jobKinds) {
       const queue = new Queue(jobTable[kind].queue, {
         connection: redis,
         prefix: queuePrefix(prefix),
-        defaultJobOptions: jobTable[kind].options,
+        defaultJobOptions: { ...jobTable[kind].options, ...jobOptions[kind] },
       });
       // The connection logs its own errors; without a listener an emitted error would throw.
       queue.on("error", (error) => logger.debug({ err: error, queue: queue.name }, "queue error"));

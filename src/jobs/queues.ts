@@ -1,5 +1,6 @@
 import type { JobsOptions } from "bullmq";
 import { z } from "zod";
+import { isRequestId } from "../observability/request-context.ts";
 
 interface JobDefinition<Payload extends z.ZodType> {
   /** One queue per kind of job, so each has its own concurrency and backlog. */
@@ -35,11 +36,18 @@ const transitionJobOptions: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 };
 
+/**
+ * The request id (x-request-id) of the HTTP request that caused a job, when one did:
+ * the job's log lines, and the mail and webhooks its transition causes, carry it.
+ * Named apart from the access request ids that payloads also hold.
+ */
+const origin = { correlationId: z.string().refine(isRequestId, "must be a request id").optional() };
+
 /** Every queue, its payload and its options: the one table of jobs. */
 export const jobTable = {
   expireRequest: defineJob({
     queue: "request-expiry",
-    payload: z.object({ requestId: z.uuid(), organizationId: z.uuid() }),
+    payload: z.object({ requestId: z.uuid(), organizationId: z.uuid(), ...origin }),
     subjectId: (payload) => payload.requestId,
     jobId: (requestId) => `expire-${requestId}`,
     concurrency: 5,
@@ -47,7 +55,7 @@ export const jobTable = {
   }),
   endAuthorization: defineJob({
     queue: "authorization-end",
-    payload: z.object({ authorizationId: z.uuid(), organizationId: z.uuid() }),
+    payload: z.object({ authorizationId: z.uuid(), organizationId: z.uuid(), ...origin }),
     subjectId: (payload) => payload.authorizationId,
     jobId: (authorizationId) => `end-${authorizationId}`,
     concurrency: 5,
@@ -55,12 +63,22 @@ export const jobTable = {
   }),
   sendMail: defineJob({
     queue: "mail",
-    payload: z.object({ messageId: z.uuid() }),
+    payload: z.object({ messageId: z.uuid(), ...origin }),
     subjectId: (payload) => payload.messageId,
     jobId: (messageId) => `mail-${messageId}`,
     concurrency: 5,
     // An SMTP server refusing for a while: retry with backoff for about an hour.
     options: { ...transitionJobOptions, attempts: 12, backoff: { type: "exponential", delay: 2000 } },
+  }),
+  deliverWebhook: defineJob({
+    queue: "webhooks",
+    // Each replay of a delivery is a job of its own, with its own retries.
+    payload: z.object({ deliveryId: z.uuid(), replay: z.number().int().min(0), ...origin }),
+    subjectId: (payload) => `${payload.deliveryId}-${payload.replay}`,
+    jobId: (subject) => `webhook-${subject}`,
+    concurrency: 10,
+    // Attempts and backoff come from WEBHOOK_ATTEMPTS and WEBHOOK_RETRY_SECONDS (jobOptions of JobQueues).
+    options: { ...transitionJobOptions, attempts: 8, backoff: { type: "exponential", delay: 30_000 } },
   }),
 };
 

@@ -8,6 +8,8 @@ import {
   type SweepOptions,
   upcomingDeadlines,
 } from "../domain/requests/overdue.service.ts";
+import { pendingWebhookDeliveries } from "../domain/webhooks/webhooks.service.ts";
+import type { Metrics } from "../observability/metrics.ts";
 import { Periodic } from "./periodic.ts";
 import type { JobQueues } from "./producer.ts";
 
@@ -22,13 +24,14 @@ export interface ReconcilerOptions {
   limit?: number;
   /** Overdue transitions in flight at once. */
   concurrency?: number;
+  metrics?: Metrics;
 }
 
 export interface ReconcileReport {
   expiredRequests: number;
   endedAuthorizations: number;
   /** Jobs added because Redis had none; null when Redis could not be reached. */
-  requeued: { requestExpiry: number; authorizationEnd: number; mail: number } | null;
+  requeued: { requestExpiry: number; authorizationEnd: number; mail: number; webhooks: number } | null;
 }
 
 /** Longest a run may hold the reconciler lock: Prisma then ends the lock's transaction (the run goes on unlocked). */
@@ -97,14 +100,31 @@ export class Reconciler {
       report.expiredRequests > 0 ||
       report.endedAuthorizations > 0 ||
       (report.requeued !== null &&
-        report.requeued.requestExpiry + report.requeued.authorizationEnd + report.requeued.mail > 0);
+        report.requeued.requestExpiry +
+          report.requeued.authorizationEnd +
+          report.requeued.mail +
+          report.requeued.webhooks >
+          0);
     logger[busy ? "info" : "debug"](report, "reconciler run");
+    this.count(report);
     return report;
+  }
+
+  private count(report: ReconcileReport): void {
+    const repairs = this.options.metrics?.reconcilerRepairs;
+    if (!repairs) return;
+    repairs.inc({ kind: "expired_request" }, report.expiredRequests);
+    repairs.inc({ kind: "ended_authorization" }, report.endedAuthorizations);
+    if (!report.requeued) return;
+    repairs.inc({ kind: "requeued_request_expiry" }, report.requeued.requestExpiry);
+    repairs.inc({ kind: "requeued_authorization_end" }, report.requeued.authorizationEnd);
+    repairs.inc({ kind: "requeued_mail" }, report.requeued.mail);
+    repairs.inc({ kind: "requeued_webhook" }, report.requeued.webhooks);
   }
 
   private async requeueMissing(): Promise<ReconcileReport["requeued"]> {
     const { deps, queues, logger } = this.options;
-    const requeued = { requestExpiry: 0, authorizationEnd: 0, mail: 0 };
+    const requeued = { requestExpiry: 0, authorizationEnd: 0, mail: 0, webhooks: 0 };
     try {
       for await (const rows of upcomingDeadlines(deps.db, "requestExpiry", this.batchSize)) {
         if (this.stopping) break;
@@ -136,15 +156,37 @@ export class Reconciler {
       }
       for await (const rows of queuedMail(deps.db, this.batchSize)) {
         if (this.stopping) break;
-        const missing = await queues.missing(
-          "sendMail",
-          rows.map((row) => row.id),
+        const missing = new Set(
+          await queues.missing(
+            "sendMail",
+            rows.map((row) => row.id),
+          ),
         );
-        await queues.schedule(
-          "sendMail",
-          missing.map((messageId) => ({ payload: { messageId }, at: new Date() })),
-        );
-        requeued.mail += missing.length;
+        const wakeups = rows
+          .filter((row) => missing.has(row.id))
+          .map((row) => ({
+            payload: { messageId: row.id, ...(row.correlationId ? { correlationId: row.correlationId } : {}) },
+            at: new Date(),
+          }));
+        await queues.schedule("sendMail", wakeups);
+        requeued.mail += wakeups.length;
+      }
+      for await (const rows of pendingWebhookDeliveries(deps.db, this.batchSize)) {
+        if (this.stopping) break;
+        const subject = (row: { id: string; replays: number }) => `${row.id}-${row.replays}`;
+        const missing = new Set(await queues.missing("deliverWebhook", rows.map(subject)));
+        const wakeups = rows
+          .filter((row) => missing.has(subject(row)))
+          .map((row) => ({
+            payload: {
+              deliveryId: row.id,
+              replay: row.replays,
+              ...(row.correlationId ? { correlationId: row.correlationId } : {}),
+            },
+            at: new Date(),
+          }));
+        await queues.schedule("deliverWebhook", wakeups);
+        requeued.webhooks += wakeups.length;
       }
       return requeued;
     } catch (error) {

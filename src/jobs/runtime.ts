@@ -1,11 +1,13 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/client.ts";
 import type { AuditKeys } from "../domain/audit/audit-keys.ts";
-import type { EffectHandlers, EffectSink } from "../domain/context.ts";
+import type { EffectHandlers, EffectSink, WebhookSettings } from "../domain/context.ts";
+import { type Metrics, metricsEffectHandlers } from "../observability/metrics.ts";
 import { startCheckpointer } from "./checkpointer.ts";
 import { createEffectSink, jobEffectHandlers } from "./effects.ts";
 import type { ProcessorDeps } from "./processing.ts";
 import { JobQueues } from "./producer.ts";
+import { jobKinds, jobTable } from "./queues.ts";
 import { Reconciler } from "./reconciler.ts";
 import { producerConnection, warnUnlessNoeviction, whenReady, workerConnection } from "./redis.ts";
 import { startWorkers } from "./workers.ts";
@@ -25,6 +27,12 @@ export interface JobRuntimeOptions {
   effectHandlers?: EffectHandlers[];
   /** How processed mail is delivered. */
   delivery: ProcessorDeps["delivery"];
+  /** How webhooks are sent, and the operator's rules for them. */
+  webhooks: ProcessorDeps["webhooks"] & { settings: WebhookSettings };
+  /** This process's metrics, when it keeps them. */
+  metrics?: Metrics;
+  /** The operator's job options over the job table's (webhook retries). */
+  jobOptions?: ConstructorParameters<typeof JobQueues>[3];
 }
 
 export interface JobRuntime {
@@ -45,8 +53,15 @@ const startupRedisWaitMs = 3000;
 export async function startJobRuntime(options: JobRuntimeOptions): Promise<JobRuntime> {
   const { db, logger } = options;
   const producer = producerConnection(options.redisUrl, logger);
-  const queues = new JobQueues(producer, options.queuePrefix, logger);
-  const effects = createEffectSink([jobEffectHandlers(queues), ...(options.effectHandlers ?? [])], logger);
+  const queues = new JobQueues(producer, options.queuePrefix, logger, options.jobOptions);
+  const effects = createEffectSink(
+    [
+      jobEffectHandlers(queues),
+      ...(options.metrics ? [metricsEffectHandlers(options.metrics)] : []),
+      ...(options.effectHandlers ?? []),
+    ],
+    logger,
+  );
   const readinessChecks: JobRuntime["readinessChecks"] = { redis: () => queues.ping() };
   producer.once("ready", () => void warnUnlessNoeviction(producer, logger));
 
@@ -62,9 +77,26 @@ export async function startJobRuntime(options: JobRuntimeOptions): Promise<JobRu
   const workers = startWorkers({
     connection: workerRedis,
     prefix: options.queuePrefix,
-    deps: { db, effects, auditKeys: options.auditKeys, delivery: options.delivery },
+    deps: {
+      db,
+      effects,
+      auditKeys: options.auditKeys,
+      webhookSettings: options.webhooks.settings,
+      delivery: options.delivery,
+      webhooks: options.webhooks,
+      metrics: options.metrics,
+    },
     logger,
+    metrics: options.metrics,
   });
+  options.metrics?.watchQueues(() =>
+    Promise.all(
+      jobKinds.map(async (kind) => ({
+        queue: jobTable[kind].queue,
+        counts: await queues.queue(kind).getJobCounts("waiting", "delayed", "active", "failed", "prioritized"),
+      })),
+    ),
+  );
   readinessChecks.workers = async () => {
     if (!workers.isRunning()) throw new Error("a job worker is not running");
   };
@@ -72,10 +104,11 @@ export async function startJobRuntime(options: JobRuntimeOptions): Promise<JobRu
     logger.warn("Redis is not reachable yet: reconciling the database alone until it is");
   }
   const reconciler = new Reconciler({
-    deps: { db, effects, auditKeys: options.auditKeys },
+    deps: { db, effects, auditKeys: options.auditKeys, webhookSettings: options.webhooks.settings },
     queues,
     logger,
     intervalSeconds: options.reconcileIntervalSeconds,
+    metrics: options.metrics,
   });
   reconciler.start();
   const checkpointer = options.auditKeys.signingKey

@@ -10,10 +10,13 @@ export function sendMailProcessor(deps: ProcessorDeps): JobProcessor {
   return async (job) => {
     const { messageId } = payloadOf("sendMail", job);
     try {
-      return { outcome: await deliverMail({ db: deps.db, ...deps.delivery }, messageId) };
+      const outcome = await deliverMail({ db: deps.db, ...deps.delivery }, messageId);
+      deps.metrics?.mail.inc({ outcome });
+      return { outcome };
     } catch (error) {
-      const final = job.attemptsMade + 1 >= (jobTable.sendMail.options.attempts ?? 1);
+      const final = job.attemptsMade + 1 >= (job.opts.attempts ?? jobTable.sendMail.options.attempts ?? 1);
       await recordMailFailure(deps.db, messageId, error, final);
+      deps.metrics?.mail.inc({ outcome: final ? "failed" : "retried" });
       throw error;
     }
   };

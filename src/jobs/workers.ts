@@ -1,6 +1,9 @@
-import { Worker } from "bullmq";
+import { DelayedError, type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { Metrics } from "../observability/metrics.ts";
+import { isRequestId, withRequestId } from "../observability/request-context.ts";
+import { deliverWebhookProcessor } from "./deliver-webhook.processor.ts";
 import { endAuthorizationProcessor } from "./end-authorization.processor.ts";
 import { expireRequestProcessor } from "./expire-request.processor.ts";
 import type { JobProcessor, ProcessorDeps } from "./processing.ts";
@@ -13,6 +16,7 @@ const processors: { [K in JobKind]: (deps: ProcessorDeps) => JobProcessor } = {
   expireRequest: expireRequestProcessor,
   endAuthorization: endAuthorizationProcessor,
   sendMail: sendMailProcessor,
+  deliverWebhook: deliverWebhookProcessor,
 };
 
 export interface WorkerOptions {
@@ -21,6 +25,20 @@ export interface WorkerOptions {
   prefix: string;
   deps: ProcessorDeps;
   logger: Logger;
+  metrics?: Metrics;
+}
+
+/** Lateness of a job's first attempt (retries wait on purpose), and each attempt's outcome. */
+function measured(metrics: Metrics, job: Job, work: Promise<unknown>): void {
+  if (job.attemptsMade === 0) {
+    const due = job.timestamp + (job.opts.delay ?? 0);
+    metrics.jobLateness.observe({ queue: job.queueName }, Math.max(0, (job.processedOn ?? Date.now()) - due) / 1000);
+  }
+  work.then(
+    () => metrics.jobs.inc({ queue: job.queueName, outcome: "completed" }),
+    (error: unknown) =>
+      metrics.jobs.inc({ queue: job.queueName, outcome: error instanceof DelayedError ? "delayed" : "failed" }),
+  );
 }
 
 export interface JobWorkers {
@@ -36,12 +54,15 @@ export interface JobWorkers {
 }
 
 /** Starts one BullMQ worker per queue of the job table. */
-export function startWorkers({ connection, prefix, deps, logger }: WorkerOptions): JobWorkers {
+export function startWorkers({ connection, prefix, deps, logger, metrics }: WorkerOptions): JobWorkers {
   const inFlight = new Set<Promise<unknown>>();
   const tracked =
     (processor: JobProcessor): JobProcessor =>
     (job, token) => {
-      const work = processor(job, token);
+      // The job's log lines (and what its transition causes) carry the request id that caused it.
+      const correlationId = (job.data as { correlationId?: unknown } | undefined)?.correlationId;
+      const work = withRequestId(isRequestId(correlationId) ? correlationId : null, () => processor(job, token));
+      if (metrics) measured(metrics, job, work);
       inFlight.add(work);
       work.then(
         () => inFlight.delete(work),

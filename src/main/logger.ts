@@ -1,5 +1,6 @@
 import { pino } from "pino";
 import { env } from "../config/env.ts";
+import { requestLogFields } from "../observability/request-context.ts";
 
 // A person at a terminal reads lines; a pipe (log collectors, the tests) gets one JSON object per line.
 // Synchronous, so the last lines before process.exit reach the terminal.
@@ -11,4 +12,5 @@ const stream = process.stdout.isTTY
     })
   : undefined;
 
-export const logger = pino({ level: env().LOG_LEVEL, base: { service: "elevate" } }, stream);
+// Every line written while handling a request (or a job it caused) names the request id.
+export const logger = pino({ level: env().LOG_LEVEL, base: { service: "elevate" }, mixin: requestLogFields }, stream);

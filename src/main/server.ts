@@ -14,8 +14,10 @@ const { createConsole } = await import("../http/console.ts");
 const { startJobRuntime } = await import("../jobs/runtime.ts");
 const { eventEffectHandlers, followCoverageChanges } = await import("../events/event-bus.ts");
 const { devMailPage } = await import("../http/dev-mail.ts");
-const { mailDelivery, redisEventBus, redisLimits } = await import("./services.ts");
+const { mailDelivery, redisEventBus, redisLimits, webhookDelivery } = await import("./services.ts");
 const { onShutdownSignal } = await import("./shutdown.ts");
+const { createMetrics } = await import("../observability/metrics.ts");
+const { jobKinds } = await import("../jobs/queues.ts");
 
 // A broken template stops the start, never a send.
 await (await import("../email/render.ts")).compileAllTemplates();
@@ -24,6 +26,9 @@ const db = await prepareDatabase(env, logger, keys);
 const events = redisEventBus(env);
 void followCoverageChanges(events.bus);
 const { mailbox, delivery } = mailDelivery(env, db);
+const webhooks = webhookDelivery(env);
+// Kept always (cheap); served at /metrics only to a scraper with METRICS_TOKEN.
+const metrics = createMetrics();
 // With WORKER=false this process only adds jobs; `npm run worker` processes them.
 const jobs = await startJobRuntime({
   db,
@@ -36,6 +41,8 @@ const jobs = await startJobRuntime({
   runWorkers: env.WORKER,
   effectHandlers: [eventEffectHandlers(events.bus)],
   delivery,
+  ...webhooks,
+  metrics,
 });
 const { verifyToken, devKey } = await identityEdge(env);
 const signInIssuer = env.OIDC_ISSUER ?? (env.JWKS_URL ? env.JWT_ISSUER : null);
@@ -46,6 +53,13 @@ const limits = redisLimits(env, logger);
 const devSignIn = devKey && { db, key: devKey, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE };
 const { server } = createApp({
   db,
+  logger,
+  webhookSettings: webhooks.webhooks.settings,
+  metrics,
+  metricsToken: env.METRICS_TOKEN,
+  queueDashboard: env.QUEUE_DASHBOARD
+    ? { queues: jobKinds.map((kind) => jobs.queues.queue(kind)), organization: env.QUEUE_DASHBOARD_ORGANIZATION }
+    : undefined,
   verifyToken,
   auditKeys: keys,
   quotas: limits.quotas,
@@ -83,6 +97,7 @@ server.listen(env.PORT, () => {
         : `GraphQL (with GraphiQL) at http://localhost:${env.PORT}/graphql`,
   );
   if (mailbox) logger.info(`Mail is kept, not sent (SMTP_URL is unset): http://localhost:${env.PORT}/dev/mail`);
+  if (env.QUEUE_DASHBOARD) logger.info(`Queue dashboard (administrators): http://localhost:${env.PORT}/admin/queues`);
   if (!env.JWKS_URL) {
     logger.info("Get a dev token: npm run token -- --as requester@fabrikam.com");
   }

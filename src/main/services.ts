@@ -7,6 +7,8 @@ import { devMailbox, smtpMailer } from "../email/mailer.ts";
 import { createEventBus } from "../events/event-bus.ts";
 import { redisQuotas, redisSubscriptionSlots } from "../http/quotas.ts";
 import { producerConnection } from "../jobs/redis.ts";
+import type { JobRuntimeOptions } from "../jobs/runtime.ts";
+import { webhookSender } from "../webhooks/sender.ts";
 
 /**
  * What tells this database from an earlier one under the same name: the first
@@ -54,6 +56,29 @@ export function redisEventBus(env: Env): { bus: EventBus; close(): void } {
     close: () => {
       publish.disconnect();
       subscribe.disconnect();
+    },
+  };
+}
+
+/** How webhooks are sent and retried, and when an endpoint is disabled (the WEBHOOK* variables). */
+export function webhookDelivery(env: Env): Pick<JobRuntimeOptions, "webhooks" | "jobOptions"> {
+  const settings = {
+    allowPrivateAddresses: env.WEBHOOKS_ALLOW_PRIVATE,
+    failuresToDisable: env.WEBHOOK_FAILURES_TO_DISABLE,
+  };
+  return {
+    webhooks: {
+      settings,
+      send: webhookSender({
+        allowPrivateAddresses: settings.allowPrivateAddresses,
+        timeoutMs: env.WEBHOOK_TIMEOUT_SECONDS * 1000,
+      }),
+    },
+    jobOptions: {
+      deliverWebhook: {
+        attempts: env.WEBHOOK_ATTEMPTS,
+        backoff: { type: "exponential", delay: Math.round(env.WEBHOOK_RETRY_SECONDS * 1000) },
+      },
     },
   };
 }

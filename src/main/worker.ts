@@ -8,8 +8,9 @@ const { createDb } = await import("../db/client.ts");
 const { startJobRuntime } = await import("../jobs/runtime.ts");
 const { createHealthServer } = await import("../http/health.ts");
 const { onShutdownSignal } = await import("./shutdown.ts");
+const { createMetrics, metricsRoute } = await import("../observability/metrics.ts");
 const { eventEffectHandlers } = await import("../events/event-bus.ts");
-const { mailDelivery, redisEventBus } = await import("./services.ts");
+const { mailDelivery, redisEventBus, webhookDelivery } = await import("./services.ts");
 
 // The worker runs no migrations: the API applies them at its start.
 // A broken template stops the start, never a send.
@@ -18,6 +19,7 @@ const db = createDb(env.DATABASE_URL);
 const keys = await (await import("./bootstrap.ts")).auditKeys(env);
 // Transitions made here (expiry, end) reach subscribers on every API instance.
 const events = redisEventBus(env);
+const metrics = createMetrics();
 const jobs = await startJobRuntime({
   db,
   logger,
@@ -29,10 +31,16 @@ const jobs = await startJobRuntime({
   runWorkers: true,
   effectHandlers: [eventEffectHandlers(events.bus)],
   delivery: mailDelivery(env, db).delivery,
+  ...webhookDelivery(env),
+  metrics,
 });
 
 // /healthz: liveness (the process answers). /readyz: readiness (database, Redis, job workers).
-const health = createHealthServer({ database: () => db.$queryRaw`SELECT 1`, ...jobs.readinessChecks });
+// /metrics: the worker's metrics, only for a scraper with METRICS_TOKEN.
+const health = createHealthServer(
+  { database: () => db.$queryRaw`SELECT 1`, ...jobs.readinessChecks },
+  env.METRICS_TOKEN ? { "/metrics": metricsRoute(metrics, env.METRICS_TOKEN) } : {},
+);
 health.listen(env.WORKER_HEALTH_PORT, () => {
   const address = health.address();
   const port = typeof address === "object" && address ? address.port : env.WORKER_HEALTH_PORT;

@@ -1,15 +1,17 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
+import { type Logger, pino } from "pino";
 import { generateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
 import { createTokenVerifier, type TokenVerifier } from "../../src/auth/token-verifier.ts";
 import { createDb, type Db } from "../../src/db/client.ts";
-import type { EffectSink } from "../../src/domain/context.ts";
+import type { EffectSink, WebhookSettings } from "../../src/domain/context.ts";
 import type { EventBus } from "../../src/domain/events.ts";
 import { createEventBus } from "../../src/events/event-bus.ts";
-import { createApp } from "../../src/http/app.ts";
+import { type AppDeps, createApp } from "../../src/http/app.ts";
 import { workerDatabaseUrl } from "../setup/test-env.ts";
 import { testAuditKeys } from "./audit-keys.ts";
 import { devTokenFor } from "./tokens.ts";
+import { testWebhooks } from "./webhooks.ts";
 
 export const issuer = "elevate-test";
 export const audience = "elevate-test";
@@ -31,6 +33,11 @@ export async function startTestApp(
     corsOrigins?: string[];
     /** Default: the dev issuer with a key of this app's own (`key`). */
     verifyToken?: TokenVerifier;
+    /** Default: silent. */
+    logger?: Logger;
+    queueDashboard?: AppDeps["queueDashboard"];
+    /** Default: private addresses allowed (test receivers listen on 127.0.0.1). */
+    webhookSettings?: WebhookSettings;
   } = {},
 ) {
   const db: Db = createDb(workerDatabaseUrl());
@@ -40,6 +47,9 @@ export async function startTestApp(
   const events = options.events ?? createEventBus();
   const app = createApp({
     db,
+    logger: options.logger ?? pino({ level: "silent" }),
+    webhookSettings: options.webhookSettings ?? testWebhooks.settings,
+    queueDashboard: options.queueDashboard,
     auditKeys: testAuditKeys,
     verifyToken,
     effects,

@@ -10,6 +10,7 @@ import { startTestApp } from "./app.ts";
 import { testAuditKeys } from "./audit-keys.ts";
 import { silentLogger } from "./jobs.ts";
 import { freePort, waitFor } from "./processes.ts";
+import { testWebhooks } from "./webhooks.ts";
 
 export interface ReceivedMail {
   to: string;
@@ -17,6 +18,8 @@ export interface ReceivedMail {
   html: string;
   text: string;
   messageId: string;
+  /** The X-Request-Id header: the request id of the HTTP request that caused the message. */
+  requestId: string | null;
 }
 
 /**
@@ -47,6 +50,7 @@ export async function startSmtpServer() {
             html: typeof mail.html === "string" ? mail.html : "",
             text: mail.text ?? "",
             messageId: mail.messageId ?? "",
+            requestId: (mail.headers.get("x-request-id") as string | undefined) ?? null,
           });
           callback();
         },
@@ -86,14 +90,19 @@ export type SmtpServer = Awaited<ReturnType<typeof startSmtpServer>>;
  * (decision links point at it), the job runtime with its workers on a queue
  * prefix of its own, and mail delivered over SMTP to the test's server.
  */
-export async function startMailingApp() {
+export async function startMailingApp(
+  options: Partial<Pick<Parameters<typeof startJobRuntime>[0], "webhooks" | "jobOptions">> = {},
+) {
   const smtp = await startSmtpServer();
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
-  let dispatch: (
-    effects: Parameters<import("../../src/domain/context.ts").EffectSink["dispatch"]>[0],
-  ) => Promise<void> = async () => {};
-  const t = await startTestApp({ publicUrl, effects: { dispatch: (effects) => dispatch(effects) } });
+  let dispatch: import("../../src/domain/context.ts").EffectSink["dispatch"] = async () => {};
+  const webhooks = options.webhooks ?? testWebhooks;
+  const t = await startTestApp({
+    publicUrl,
+    effects: { dispatch: (effects, origin) => dispatch(effects, origin) },
+    webhookSettings: webhooks.settings,
+  });
   const runtime = await startJobRuntime({
     db: t.db,
     auditKeys: testAuditKeys,
@@ -104,8 +113,10 @@ export async function startMailingApp() {
     reconcileIntervalSeconds: 3600,
     runWorkers: true,
     delivery: { mailer: smtpMailer(smtp.url, "Elevate <elevate@test.example>"), publicUrl },
+    webhooks,
+    jobOptions: options.jobOptions,
   });
-  dispatch = (effects) => runtime.effects.dispatch(effects);
+  dispatch = (effects, origin) => runtime.effects.dispatch(effects, origin);
   t.app.server.listen(port, "127.0.0.1");
   await once(t.app.server, "listening");
   return {

@@ -3,6 +3,16 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  buildSchema,
+  Kind,
+  LoneAnonymousOperationRule,
+  type OperationDefinitionNode,
+  parse,
+  print,
+  specifiedRules,
+  validate,
+} from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
 import { jobClient, uniquePrefix } from "../helpers/jobs.ts";
@@ -28,15 +38,21 @@ import { redisUrl } from "../setup/test-env.ts";
  * with a `code`), and every block fails on GraphQL errors. A placeholder that no earlier
  * block keeps fails too. Every mutation selects `... on Error { code message }`, so a
  * reader who runs it sees why it failed instead of `{}`.
+ *
+ * A block whose first line starts with `# reference` is a list of operations to pick
+ * from, not a step: each of its operations is validated against schema.graphql (with
+ * its placeholders filled by a dummy ID) instead of run.
  */
 
 const readmePath = fileURLToPath(new URL("../../README.md", import.meta.url));
+const schemaPath = fileURLToPath(new URL("../../schema.graphql", import.meta.url));
 const gqlScript = fileURLToPath(new URL("../../scripts/gql.ts", import.meta.url));
 
 interface ReadmeBlock {
   /** 1-based line of the opening fence, for failure messages. */
   line: number;
   text: string;
+  reference: boolean;
   as: string | null;
   keeps: { path: string; name: string }[];
   expectCode: string | null;
@@ -56,6 +72,7 @@ function graphqlBlocks(markdown: string): ReadmeBlock[] {
     blocks.push({
       line: start + 1,
       text: body.join("\n"),
+      reference: body[0]?.startsWith("# reference") ?? false,
       as: comments.find((line) => /^as \S+@\S+$/.test(line))?.slice(3) ?? null,
       keeps: comments.flatMap((line) => {
         const keep = line.match(/^keep (\S+) as (<[^>]+>)$/);
@@ -69,6 +86,14 @@ function graphqlBlocks(markdown: string): ReadmeBlock[] {
     });
   }
   return blocks;
+}
+
+/** The block's operations, placeholders filled with a dummy ID (they stand in string literals). */
+function operationsOf(block: ReadmeBlock): OperationDefinitionNode[] {
+  const document = parse(block.text.replace(/<[a-z][a-z ]*>/gi, "placeholder"));
+  return document.definitions.filter(
+    (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
+  );
 }
 
 function valueAt(data: unknown, dotted: string): unknown {
@@ -132,22 +157,42 @@ function runGqlScript(input: string): Promise<{ code: number | null; stdout: str
 }
 
 describe("README.md's GraphQL examples", () => {
-  it("each names who runs it", () => {
-    expect(blocks.length).toBeGreaterThan(20);
-    const unnamed = blocks.filter((block) => !block.as).map((block) => `README.md:${block.line}`);
-    expect(unnamed, "blocks without a '# as <email>' line").toEqual([]);
+  it("each names who runs it, or says it is a reference list", () => {
+    expect(blocks.filter((block) => !block.reference).length).toBeGreaterThan(20);
+    const unnamed = blocks.filter((block) => !block.as && !block.reference).map((block) => `README.md:${block.line}`);
+    expect(unnamed, "blocks without a '# as <email>' or a '# reference' line").toEqual([]);
   });
 
   it("ask every mutation for its typed errors too, so a failure never prints {}", () => {
-    const blind = blocks
-      .filter((block) => /^\s*mutation\b/m.test(block.text) && !/\.\.\. on Error \{ code message \}/.test(block.text))
-      .map((block) => `README.md:${block.line}`);
+    const blind = blocks.flatMap((block) =>
+      operationsOf(block)
+        .filter(
+          (operation) =>
+            operation.operation === "mutation" && !/\.\.\. on Error \{\s*code\s+message\s*\}/.test(print(operation)),
+        )
+        .map((operation) => `README.md:${block.line}: ${print(operation).split("\n")[1]?.trim()}`),
+    );
     expect(blind).toEqual([]);
+  });
+
+  it("hold reference lists that the schema accepts, operation by operation", async () => {
+    const schema = buildSchema(await readFile(schemaPath, "utf8"));
+    const rules = specifiedRules.filter((rule) => rule !== LoneAnonymousOperationRule);
+    const problems = blocks
+      .filter((block) => block.reference)
+      .flatMap((block) =>
+        operationsOf(block).flatMap((operation) =>
+          validate(schema, { kind: Kind.DOCUMENT, definitions: [operation] }, rules).map(
+            (error) => `README.md:${block.line}: ${error.message}`,
+          ),
+        ),
+      );
+    expect(problems).toEqual([]);
   });
 
   it("run in order, as written, against a fresh server", { timeout: 120_000 }, async () => {
     const kept = new Map<string, unknown>();
-    for (const block of blocks) {
+    for (const block of blocks.filter((candidate) => !candidate.reference)) {
       const where = `README.md:${block.line} (as ${block.as})`;
       const query = block.text
         .split("\n")

@@ -62,7 +62,13 @@ export type LinkDecision =
  * (another approver decided, the link was used, the request expired), that is the
  * answer; otherwise the refusal is.
  */
-export async function decideByLink(deps: ServiceDeps, value: string, comment: string | null): Promise<LinkDecision> {
+export async function decideByLink(
+  deps: ServiceDeps,
+  value: string,
+  comment: string | null,
+  /** The request id of the HTTP request that follows the link: its mail and webhooks carry it. */
+  correlationId: string | null = null,
+): Promise<LinkDecision> {
   const clock = clockOf(deps);
   const found = await lookUpLink(deps.db, value, clock());
   if (found.kind !== "open") return found;
@@ -72,7 +78,7 @@ export async function decideByLink(deps: ServiceDeps, value: string, comment: st
   const approved = link.decision === "APPROVE";
   try {
     const request = await recordDecision(
-      serviceContext(deps, link.organizationId, actor),
+      serviceContext(deps, link.organizationId, actor, correlationId),
       { requestId: link.requestId, comment },
       {
         approved,

@@ -41,7 +41,14 @@ export type AuditAction =
   | "Remove-DistributionGroup"
   | "Set-ElevatedAccessApprovalPolicy"
   | "Set-ElevatedAccessCatalogEntry"
-  | "Remove-ElevatedAccessCatalogEntry";
+  | "Remove-ElevatedAccessCatalogEntry"
+  | "New-ElevatedAccessWebhook"
+  | "Set-ElevatedAccessWebhook"
+  | "Reset-ElevatedAccessWebhookSecret"
+  | "Remove-ElevatedAccessWebhook"
+  | "Send-ElevatedAccessWebhookDelivery"
+  /** By the system: a run of failed deliveries. */
+  | "Disable-ElevatedAccessWebhook";
 
 export interface AuditEntry {
   action: AuditAction;

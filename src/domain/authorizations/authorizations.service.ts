@@ -58,11 +58,12 @@ export async function revokeAccessAuthorization(ctx: ServiceContext, rawInput: u
  */
 export async function revokeGrant(
   ctx: ServiceContext,
-  { tx, now, audit, effect }: TransitionScope,
+  scope: TransitionScope,
   authorization: { id: string; requestId: string; userId: string },
   revokedById: string | null,
   comment: string | null,
 ): Promise<boolean> {
+  const { tx, now, audit, effect } = scope;
   const revoked = await moveAuthorization(
     tx,
     authorization.id,
@@ -77,7 +78,7 @@ export async function revokeGrant(
     details: { requestId: authorization.requestId, comment },
   });
   effect({ kind: "authorizationSettled", authorizationId: authorization.id });
-  await queueMail({ tx, effect }, ctx.organizationId, [
+  await queueMail(scope, ctx.organizationId, [
     {
       template: "access-revoked",
       recipientId: authorization.userId,
@@ -108,7 +109,7 @@ export async function endAccessAuthorization(ctx: ServiceContext, authorizationI
       return authorization.status === "ACTIVE" && authorization.endsAt > now
         ? { kind: "notDue", at: authorization.endsAt }
         : { kind: "settled" };
-    await queueMail({ tx, effect }, ctx.organizationId, [
+    await queueMail({ tx, effect, correlationId: ctx.correlationId }, ctx.organizationId, [
       {
         template: "access-ended",
         recipientId: authorization.userId,

@@ -9,40 +9,52 @@ export const mailTemplates = [
   "request-expired",
   "access-revoked",
   "access-ended",
+  "webhook-disabled",
 ] as const;
 
 export type MailTemplate = (typeof mailTemplates)[number];
+
+/** The notifications about an access request. */
+export type RequestMailTemplate = Exclude<MailTemplate, "webhook-disabled">;
 
 export function isMailTemplate(value: string): value is MailTemplate {
   return (mailTemplates as readonly string[]).includes(value);
 }
 
-export interface OutgoingMail {
-  template: MailTemplate;
-  recipientId: string;
-  requestId: string;
-  authorizationId?: string;
+export type OutgoingMail =
+  | { template: RequestMailTemplate; recipientId: string; requestId: string; authorizationId?: string }
+  /** To an admin: `occasion` tells one disabling of the endpoint from a later one. */
+  | { template: "webhook-disabled"; recipientId: string; webhookEndpointId: string; occasion: string };
+
+function rowOf(organizationId: string, correlationId: string | null, mail: OutgoingMail) {
+  const common = { organizationId, template: mail.template, recipientId: mail.recipientId, correlationId };
+  if (mail.template === "webhook-disabled") {
+    return {
+      ...common,
+      webhookEndpointId: mail.webhookEndpointId,
+      dedupeKey: `${mail.template}:${mail.webhookEndpointId}:${mail.occasion}:${mail.recipientId}`,
+    };
+  }
+  return {
+    ...common,
+    requestId: mail.requestId,
+    authorizationId: mail.authorizationId ?? null,
+    dedupeKey: `${mail.template}:${mail.requestId}:${mail.recipientId}`,
+  };
 }
 
 /**
  * Records notification mail in the outbox inside the transition's transaction.
- * The dedupe key (template, request, recipient) makes one message per transition
+ * The dedupe key (template, subject, recipient) makes one message per transition
  * and recipient, however often a transition's follow-up work is retried.
  */
 export async function queueMail(
-  { tx, effect }: Pick<TransitionScope, "tx" | "effect">,
+  { tx, effect, correlationId }: Pick<TransitionScope, "tx" | "effect" | "correlationId">,
   organizationId: string,
   mails: OutgoingMail[],
 ): Promise<void> {
   if (mails.length === 0) return;
-  const rows = mails.map((mail) => ({
-    organizationId,
-    template: mail.template,
-    recipientId: mail.recipientId,
-    requestId: mail.requestId,
-    authorizationId: mail.authorizationId ?? null,
-    dedupeKey: `${mail.template}:${mail.requestId}:${mail.recipientId}`,
-  }));
+  const rows = mails.map((mail) => rowOf(organizationId, correlationId, mail));
   await tx.emailMessage.createMany({ data: rows, skipDuplicates: true });
   const queued = await tx.emailMessage.findMany({
     where: { dedupeKey: { in: rows.map((row) => row.dedupeKey) }, status: "QUEUED" },
@@ -56,7 +68,11 @@ export async function queueMail(
  * their jobs when Redis lost them. Fresh rows are left to the transition that
  * queued them, which adds their job right after commit.
  */
-export async function* queuedMail(db: Db, batchSize: number, olderThanMs = 10_000): AsyncGenerator<{ id: string }[]> {
+export async function* queuedMail(
+  db: Db,
+  batchSize: number,
+  olderThanMs = 10_000,
+): AsyncGenerator<{ id: string; correlationId: string | null }[]> {
   const before = new Date(Date.now() - olderThanMs);
   let cursor: string | undefined;
   for (;;) {
@@ -64,7 +80,7 @@ export async function* queuedMail(db: Db, batchSize: number, olderThanMs = 10_00
       where: { status: "QUEUED", createdAt: { lt: before }, ...(cursor ? { id: { gt: cursor } } : {}) },
       orderBy: { id: "asc" },
       take: batchSize,
-      select: { id: true },
+      select: { id: true, correlationId: true },
     });
     if (rows.length === 0) return;
     yield rows;

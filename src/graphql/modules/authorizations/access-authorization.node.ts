@@ -1,6 +1,6 @@
 import { revokeAccessAuthorization } from "../../../domain/authorizations/authorizations.service.ts";
 import { authorizeTask, type TaskAuthorizationResult } from "../../../domain/authorizations/authorize-task.ts";
-import { RateLimitedError } from "../../../domain/errors.ts";
+import { DomainError, RateLimitedError } from "../../../domain/errors.ts";
 import { visibleAuthorizations, visibleExecutions } from "../../../domain/visibility.ts";
 import { builder, queryLimits } from "../../builder.ts";
 import type { GraphQLContext } from "../../context.ts";
@@ -19,6 +19,18 @@ function visibleAuthorization(
         where: { id: authorizationId, AND: [visibleAuthorizations(ctx.actor)] },
       })
     : null;
+}
+
+/** Counts each answer by outcome and reason (elevate_authorize_task_total); a refused call as REFUSED. */
+async function counted(ctx: GraphQLContext, check: Promise<TaskAuthorizationResult>): Promise<TaskAuthorizationResult> {
+  try {
+    const result = await check;
+    ctx.metrics?.authorizeTask.inc({ allowed: String(result.allowed), reason: result.reason });
+    return result;
+  } catch (error) {
+    if (error instanceof DomainError) ctx.metrics?.authorizeTask.inc({ allowed: "false", reason: "REFUSED" });
+    throw error;
+  }
 }
 
 const authorizationIdField = {
@@ -193,6 +205,6 @@ builder.mutationFields((t) => ({
     description: "The per-execution check; every call is logged as a TaskExecution",
     errors: mutationErrors("AuthorizeTaskResult", [RateLimitedError]),
     args: { input: t.arg({ type: AuthorizeTaskInput, required: true }) },
-    resolve: (_root, { input }, ctx) => authorizeTask(ctx.services, input),
+    resolve: (_root, { input }, ctx) => counted(ctx, authorizeTask(ctx.services, input)),
   }),
 }));
