@@ -2,11 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { createYoga, maskError, type YogaServerInstance } from "graphql-yoga";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import type { TokenVerifier } from "../auth/token-verifier.ts";
 import { type ServiceDeps, serviceContext } from "../domain/context.ts";
+import { DomainError, NotFoundError, ValidationError } from "../domain/errors.ts";
 import type { EventBus } from "../domain/events.ts";
 import { AuthenticationError, actorById, resolveActor } from "../domain/identity.ts";
 import { queryLimits } from "../graphql/builder.ts";
@@ -127,7 +128,9 @@ export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitia
     renderGraphiQL: renderOfflineGraphiQL,
     logging: yogaLogging(deps.logger),
     landingPage: false,
-    maskedErrors: true,
+    // Unexpected errors are masked, never with their stack (whatever NODE_ENV says); a domain
+    // error thrown by a query (a filter's malformed ID, say) keeps its code and field.
+    maskedErrors: { isDev: false, maskError: domainErrorOrMasked },
     plugins: [
       // Query abuse before execution: depth, aliases (an alias-batched brute force), tokens,
       // directives; no field suggestions. The cost, which needs the variables, is the
@@ -153,6 +156,16 @@ export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitia
         request?.headers.get("authorization") ?? connectionParams?.authorization ?? connectionParams?.Authorization,
         (req && requestIds.get(req)) ?? currentRequestId(),
       ),
+  });
+}
+
+function domainErrorOrMasked(error: unknown, message: string): Error {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (!(original instanceof DomainError)) return maskError(error, message, false);
+  const field = original instanceof ValidationError || original instanceof NotFoundError ? original.field : undefined;
+  return new GraphQLError(original.message, {
+    ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}),
+    extensions: { code: original.code, ...(field ? { field } : {}) },
   });
 }
 
