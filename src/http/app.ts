@@ -20,6 +20,7 @@ import { currentRequestId, requestIdFrom, withRequestId } from "../observability
 import { auditExportRoute } from "./audit-export.ts";
 import type { ConsoleHandler } from "./console.ts";
 import { createDecisionPages } from "./decision-pages.ts";
+import { type DevTokenMinter, graphiqlOptions, renderOfflineGraphiQL } from "./graphiql.ts";
 import { useOperationMetrics } from "./graphql-metrics.ts";
 import { probeReadiness, type ReadinessChecks, sendJson } from "./health.ts";
 import { type QueueDashboardDeps, queueDashboard, queueDashboardPath } from "./queue-dashboard.ts";
@@ -38,6 +39,8 @@ export interface AppDeps extends ServiceDeps {
   production: boolean;
   /** Extra readiness probes (Redis, for example); the database is always probed. */
   readinessChecks?: ReadinessChecks;
+  /** The dev issuer, when it is on: GraphiQL starts with a token for a demo user. */
+  devToken?: DevTokenMinter | null;
   /** Extra routes by exact path (the dev mailbox, for example). */
   routes?: Record<string, Route>;
   /** The web console: GET and HEAD outside the API's paths. */
@@ -121,7 +124,8 @@ export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitia
         ? { origin, credentials: true, allowedHeaders: ["authorization", "content-type"], methods: ["GET", "POST"] }
         : false;
     },
-    graphiql: !deps.production && { subscriptionsProtocol: "WS" },
+    graphiql: !deps.production && graphiqlOptions(deps.devToken ?? null),
+    renderGraphiQL: renderOfflineGraphiQL,
     logging: yogaLogging(deps.logger),
     landingPage: false,
     // Unexpected errors are masked, never with their stack (whatever NODE_ENV says); a domain

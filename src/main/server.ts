@@ -9,7 +9,8 @@ const { port, publicUrl } = config.server;
 
 const logger = await (await import("./logger.ts")).createLogger(config.operations);
 const { prepareDatabase, identityEdge, auditKeys } = await import("./bootstrap.ts");
-const { signInRoutes } = await import("../http/sign-in.ts");
+const { mintDevTokenFor, signInRoutes } = await import("../http/sign-in.ts");
+const { graphiqlDefaultUser, graphiqlTokenSeconds } = await import("../http/graphiql.ts");
 const { createApp } = await import("../http/app.ts");
 const { createConsole } = await import("../http/console.ts");
 const { startJobRuntime } = await import("../jobs/runtime.ts");
@@ -49,6 +50,7 @@ const webConsole = createConsole({ dir: path.join(projectRoot, "web/dist"), issu
 if (!webConsole) logger.warn("The console is not built (npm run console:build); serving the API only");
 const limits = redisLimits(config, logger);
 const { queueDashboard, metricsToken } = config.operations;
+const devSignIn = devKey && { db, key: devKey, issuer: config.identity.issuer, audience: config.identity.audience };
 const { server } = createApp({
   db,
   logger,
@@ -68,19 +70,23 @@ const { server } = createApp({
   corsOrigins: config.server.corsOrigins,
   production: config.mode === "production",
   readinessChecks: jobs.readinessChecks,
+  devToken: devSignIn && ((email) => mintDevTokenFor(devSignIn, email, { expiresIn: graphiqlTokenSeconds })),
   console: webConsole,
   routes: {
-    ...(mailbox ? { "/dev/mail": devMailPage(() => mailbox.list()) } : {}),
-    ...signInRoutes(
-      { ...signIn, devSignIn: devKey !== null },
-      devKey && { db, key: devKey, issuer: config.identity.issuer, audience: config.identity.audience },
-    ),
+    ...(mailbox ? { "/dev/mail": devMailPage(mailbox) } : {}),
+    ...signInRoutes({ ...signIn, devSignIn: devKey !== null }, devSignIn),
   },
 });
 
 server.listen(port, () => {
   if (webConsole) logger.info(`Console at http://localhost:${port}/`);
-  logger.info(`GraphQL (with GraphiQL) at http://localhost:${port}/graphql`);
+  logger.info(
+    config.mode === "production"
+      ? `GraphQL at http://localhost:${port}/graphql`
+      : devSignIn
+        ? `GraphQL and GraphiQL at http://localhost:${port}/graphql (signed in as ${graphiqlDefaultUser}; ?as=<email> for another demo user)`
+        : `GraphQL (with GraphiQL) at http://localhost:${port}/graphql`,
+  );
   if (mailbox) logger.info(`Mail is kept, not sent (SMTP_URL is unset): http://localhost:${port}/dev/mail`);
   if (queueDashboard) logger.info(`Queue dashboard (administrators): http://localhost:${port}/admin/queues`);
   if (devKey) logger.info("Get a dev token: npm run token -- --as requester@fabrikam.com");

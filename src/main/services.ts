@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Config } from "../config/env.ts";
+import type { Db } from "../db/client.ts";
 import type { EventBus } from "../domain/events.ts";
 import { devMailbox, smtpMailer } from "../email/mailer.ts";
 import { createEventBus, eventEffectHandlers } from "../events/event-bus.ts";
@@ -9,9 +10,21 @@ import { producerConnection } from "../jobs/redis.ts";
 import type { JobRuntimeOptions } from "../jobs/runtime.ts";
 import { webhookSender } from "../webhooks/sender.ts";
 
+/**
+ * What tells this database from an earlier one under the same name: the first
+ * organization's ID, a random UUID made when the database was seeded or registered.
+ */
+async function databaseIdentity(db: Db): Promise<string> {
+  const first = await db.organization.findFirst({
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    select: { id: true },
+  });
+  return first?.id ?? "empty";
+}
+
 /** SMTP when SMTP_URL is set, else the file-backed dev mailbox that /dev/mail shows. */
-export function mailDelivery({ mail, server }: Pick<Config, "mail" | "server">) {
-  const mailbox = mail.smtpUrl ? null : devMailbox(mail.devMailboxDir, mail.from);
+export function mailDelivery({ mail, server }: Pick<Config, "mail" | "server">, db: Db) {
+  const mailbox = mail.smtpUrl ? null : devMailbox(mail.devMailboxDir, mail.from, () => databaseIdentity(db));
   const mailer = mail.smtpUrl ? smtpMailer(mail.smtpUrl, mail.from) : mailbox!;
   return { mailbox, delivery: { mailer, publicUrl: server.publicUrl } };
 }
@@ -64,7 +77,7 @@ export function jobRuntimeOptions(
   config: Pick<Config, "redis" | "jobs" | "audit" | "mail" | "server" | "webhooks">,
   parts: Pick<JobRuntimeOptions, "db" | "logger" | "auditKeys" | "metrics" | "runWorkers"> & { events: EventBus },
 ): { options: JobRuntimeOptions; mailbox: ReturnType<typeof mailDelivery>["mailbox"] } {
-  const { mailbox, delivery } = mailDelivery(config);
+  const { mailbox, delivery } = mailDelivery(config, parts.db);
   const { events, ...rest } = parts;
   const options: JobRuntimeOptions = {
     ...rest,
