@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { env } from "../src/config/env.ts";
 import { diffDatamodels, latestSnapshot, migrationsDir, schemaPath, snapshotFile } from "../src/db/schema-engine.ts";
+import { loadConfigOrExit } from "../src/main/load-config.ts";
 
 // `npm run db:migration -- <name>`: writes the next migration offline by diffing
 // the datamodel of the newest migration against prisma/schema.prisma.
@@ -11,7 +11,11 @@ if (!name || !/^[a-z0-9_]+$/.test(name)) {
   process.exit(2);
 }
 
-const sql = await diffDatamodels(env().DATABASE_URL, await latestSnapshot(), await readFile(schemaPath, "utf8"));
+const sql = await diffDatamodels(
+  loadConfigOrExit().database.url,
+  await latestSnapshot(),
+  await readFile(schemaPath, "utf8"),
+);
 if (!/^\s*(CREATE|ALTER|DROP)/im.test(sql)) {
   console.error("prisma/schema.prisma matches the newest migration; nothing to write");
   process.exit(1);

@@ -1,5 +1,4 @@
 import { parseArgs } from "node:util";
-import { env as loadEnv } from "../src/config/env.ts";
 import { createDb } from "../src/db/client.ts";
 import { DomainError } from "../src/domain/errors.ts";
 import {
@@ -9,6 +8,7 @@ import {
   setRolesFromToken,
 } from "../src/domain/organizations.service.ts";
 import { auditKeys } from "../src/main/bootstrap.ts";
+import { loadConfigOrExit } from "../src/main/load-config.ts";
 
 // `npm run org -- <command>`: the operator's command for organizations (server side,
 // with database access). Every change is audited in the organization's own chain.
@@ -54,9 +54,9 @@ if (parsed.values.help || !command) {
   process.exit(parsed.values.help ? 0 : 2);
 }
 
-const env = loadEnv();
-const db = createDb(env.DATABASE_URL, { max: 2 });
-const deps = { db, auditKeys: await auditKeys(env), effects: { dispatch: async () => {} } };
+const config = loadConfigOrExit();
+const db = createDb(config.database.url, { max: 2 });
+const deps = { db, auditKeys: await auditKeys(config), effects: { dispatch: async () => {} } };
 try {
   switch (command) {
     case "register": {

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { loadOrCreateDevIssuerKey, mintDevToken } from "../src/auth/dev-issuer.ts";
-import { env as loadEnv } from "../src/config/env.ts";
 import { createDb } from "../src/db/client.ts";
+import { loadConfigOrExit } from "../src/main/load-config.ts";
 
 // `npm run token -- --as <email>`: prints a token of the built-in dev issuer, alone on stdout.
 const usage = `usage: npm run token -- --as <email> [--org <organization>] [--ttl <seconds>]
@@ -37,12 +37,12 @@ if (!values.as || !Number.isInteger(ttl) || ttl <= 0) {
   console.error(usage);
   process.exit(2);
 }
-const env = loadEnv();
-if (env.JWKS_URL) {
+const { identity, database } = loadConfigOrExit();
+if (identity.jwksUrl) {
   console.error("JWKS_URL is set: tokens come from your identity provider, not from this command");
   process.exit(2);
 }
-const db = createDb(env.DATABASE_URL, { max: 1 });
+const db = createDb(database.url, { max: 1 });
 const users = await db.user.findMany({
   where: { email: values.as.toLowerCase(), ...(values.org ? { organization: { name: values.org } } : {}) },
   include: { organization: { select: { name: true, tenantId: true } } },
@@ -63,11 +63,11 @@ if (!user.subject) {
   );
   process.exit(1);
 }
-const key = await loadOrCreateDevIssuerKey(env.DEV_ISSUER_KEY_FILE);
+const key = await loadOrCreateDevIssuerKey(identity.devIssuerKeyFile);
 console.log(
   await mintDevToken(key, {
-    issuer: env.JWT_ISSUER,
-    audience: env.JWT_AUDIENCE,
+    issuer: identity.issuer,
+    audience: identity.audience,
     tenantId: user.organization.tenantId,
     subject: user.subject,
     email: user.email,

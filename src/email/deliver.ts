@@ -1,7 +1,7 @@
 import type { Db } from "../db/client.ts";
 import { mintDecisionTokens } from "../domain/approval-tokens/approval-tokens.service.ts";
 import { isMailTemplate } from "../domain/notifications/notifications.service.ts";
-import type { Mailer } from "./mailer.ts";
+import type { Mailer, OutgoingMessage } from "./mailer.ts";
 import { renderEmail } from "./render.ts";
 
 export interface DeliveryDeps {
@@ -38,8 +38,8 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
   if (!message || message.status === "SENT") return "skipped";
   const { request, organization, recipient, authorization, webhookEndpoint } = message;
   const branding = { orgName: organization.name, publicUrl };
-  const send = async (rendered: Awaited<ReturnType<typeof renderEmail>>) => {
-    await deps.mailer.send({ to: recipient.email, messageId, requestId: message.correlationId, ...rendered });
+  const send = async (rendered: Awaited<ReturnType<typeof renderEmail>>, about?: OutgoingMessage["about"]) => {
+    await deps.mailer.send({ to: recipient.email, messageId, requestId: message.correlationId, ...rendered, about });
     await db.emailMessage.update({ where: { id: messageId }, data: { status: "SENT", sentAt: new Date() } });
     return "sent" as const;
   };
@@ -119,7 +119,7 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
       break;
   }
 
-  return send(rendered);
+  return send(rendered, { target: request.target, reason: request.reason, requestedAt: request.createdAt });
 }
 
 async function markSkipped(db: Db, messageId: string): Promise<"skipped"> {

@@ -9,6 +9,8 @@ export interface OutgoingMessage {
   text: string;
   /** Stable per outbox row, so a receiver can spot a duplicate. */
   messageId: string;
+  /** The request the message is about; the dev mailbox lists it, SMTP sends the message alone. */
+  about?: { target: string; reason: string; requestedAt: Date } | undefined;
   /** The request id of the HTTP request that caused the message, sent as X-Request-Id. */
   requestId?: string | null;
 }
@@ -34,26 +36,45 @@ export function smtpMailer(smtpUrl: string, from: string): Mailer {
   };
 }
 
-export interface StoredDevMail extends OutgoingMessage {
+export interface StoredDevMail extends Omit<OutgoingMessage, "about"> {
   id: string;
   from: string;
   date: string;
+  about?: { target: string; reason: string; requestedAt: string };
+  /** The database the message's links belong to (absent in messages kept before it was recorded). */
+  database?: string;
+}
+
+export interface DevMailbox extends Mailer {
+  list(): Promise<StoredDevMail[]>;
+  /** Which database is in use now, as recorded in the messages sent while it was. */
+  currentDatabase(): Promise<string>;
 }
 
 /**
  * Development without SMTP_URL: messages are kept as files, so whichever process
- * sends them (API or a separate worker), /dev/mail lists them.
+ * sends them (API or a separate worker), /dev/mail lists them. Each records the
+ * database it came from, so messages of a database that was since dropped and
+ * created anew (whose links no longer work) can be told apart.
  */
-export function devMailbox(dir: string, from: string): Mailer & { list(): Promise<StoredDevMail[]> } {
+export function devMailbox(dir: string, from: string, databaseIdentity: () => Promise<string>): DevMailbox {
   return {
-    async send(message) {
+    async send({ about, ...message }) {
       await mkdir(dir, { recursive: true });
       const date = new Date().toISOString();
       const id = `${date.replace(/\D/g, "")}-${message.messageId}`;
-      const stored: StoredDevMail = { id, from, date, ...message };
+      const stored: StoredDevMail = {
+        id,
+        from,
+        date,
+        ...message,
+        ...(about ? { about: { ...about, requestedAt: about.requestedAt.toISOString() } } : {}),
+        database: await databaseIdentity(),
+      };
       await writeFile(path.join(dir, `${id}.json`), JSON.stringify(stored));
     },
     close: () => {},
+    currentDatabase: databaseIdentity,
     async list() {
       const files = (await readdir(dir).catch(() => [] as string[])).filter((file) => file.endsWith(".json"));
       const messages = await Promise.all(

@@ -1,3 +1,4 @@
+import { channel } from "node:diagnostics_channel";
 import SchemaBuilder from "@pothos/core";
 import ComplexityPlugin from "@pothos/plugin-complexity";
 import ErrorsPlugin from "@pothos/plugin-errors";
@@ -22,6 +23,9 @@ export const queryLimits = {
   /** Pages inside pages (a grant's executions) are smaller. */
   maxNestedPage: 25,
 };
+
+/** Fields whose resolver loaded a relation it never read: `{ field: "Type.field" }`. */
+export const unusedPrismaQueries = channel("elevate:unused-prisma-query");
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
@@ -66,7 +70,12 @@ export const builder = new SchemaBuilder<{
     filterConnectionTotalCount: true,
     defaultConnectionSize: queryLimits.defaultPage,
     maxConnectionSize: queryLimits.maxPage,
-    onUnusedQuery: process.env.NODE_ENV === "production" ? null : "warn",
+    // A relation loaded for a field that never read it; development logs it (src/main/server.ts).
+    onUnusedQuery: (info) => {
+      if (unusedPrismaQueries.hasSubscribers) {
+        unusedPrismaQueries.publish({ field: `${info.parentType.name}.${info.fieldName}` });
+      }
+    },
   },
   relay: {
     clientMutationId: "omit",

@@ -2,11 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { createYoga, maskError, type YogaServerInstance } from "graphql-yoga";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import type { TokenVerifier } from "../auth/token-verifier.ts";
 import { type ServiceDeps, serviceContext } from "../domain/context.ts";
+import { DomainError, NotFoundError, ValidationError } from "../domain/errors.ts";
 import type { EventBus } from "../domain/events.ts";
 import { AuthenticationError, actorById, resolveActor } from "../domain/identity.ts";
 import { queryLimits } from "../graphql/builder.ts";
@@ -20,6 +21,7 @@ import { scimPath, scimRoute } from "../scim/scim-route.ts";
 import { auditExportRoute } from "./audit-export.ts";
 import type { ConsoleHandler } from "./console.ts";
 import { createDecisionPages } from "./decision-pages.ts";
+import { type DevTokenMinter, graphiqlOptions, renderOfflineGraphiQL } from "./graphiql.ts";
 import { useOperationMetrics } from "./graphql-metrics.ts";
 import { probeReadiness, type ReadinessChecks, sendJson } from "./health.ts";
 import { type QueueDashboardDeps, queueDashboard, queueDashboardPath } from "./queue-dashboard.ts";
@@ -38,6 +40,8 @@ export interface AppDeps extends ServiceDeps {
   production: boolean;
   /** Extra readiness probes (Redis, for example); the database is always probed. */
   readinessChecks?: ReadinessChecks;
+  /** The dev issuer, when it is on: GraphiQL starts with a token for a demo user. */
+  devToken?: DevTokenMinter | null;
   /** Extra routes by exact path (the dev mailbox, for example). */
   routes?: Record<string, Route>;
   /** The web console: GET and HEAD outside the API's paths. */
@@ -121,10 +125,13 @@ export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitia
         ? { origin, credentials: true, allowedHeaders: ["authorization", "content-type"], methods: ["GET", "POST"] }
         : false;
     },
-    graphiql: !deps.production && { subscriptionsProtocol: "WS" },
+    graphiql: !deps.production && graphiqlOptions(deps.devToken ?? null),
+    renderGraphiQL: renderOfflineGraphiQL,
     logging: yogaLogging(deps.logger),
     landingPage: false,
-    maskedErrors: true,
+    // Unexpected errors are masked, never with their stack (whatever NODE_ENV says); a domain
+    // error thrown by a query (a filter's malformed ID, say) keeps its code and field.
+    maskedErrors: { isDev: false, maskError: domainErrorOrMasked },
     plugins: [
       // Query abuse before execution: depth, aliases (an alias-batched brute force), tokens,
       // directives; no field suggestions. The cost, which needs the variables, is the
@@ -150,6 +157,16 @@ export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitia
         request?.headers.get("authorization") ?? connectionParams?.authorization ?? connectionParams?.Authorization,
         (req && requestIds.get(req)) ?? currentRequestId(),
       ),
+  });
+}
+
+function domainErrorOrMasked(error: unknown, message: string): Error {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (!(original instanceof DomainError)) return maskError(error, message, false);
+  const field = original instanceof ValidationError || original instanceof NotFoundError ? original.field : undefined;
+  return new GraphQLError(original.message, {
+    ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}),
+    extensions: { code: original.code, ...(field ? { field } : {}) },
   });
 }
 

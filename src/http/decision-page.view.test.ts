@@ -5,6 +5,7 @@ import {
   pageCss,
   pageCssHash,
   renderDecisionConfirmPage,
+  renderDecisionDonePage,
   renderDecisionOutcomePage,
 } from "./decision-page.view.ts";
 
@@ -112,5 +113,45 @@ describe("renderDecisionOutcomePage", () => {
     expect(html).toContain("<h1>Link expired</h1>");
     expect(html).not.toContain("<form");
     expect(html).not.toContain("<dl>");
+  });
+});
+
+describe("renderDecisionDonePage", () => {
+  const decided = {
+    orgName: "Fabrikam",
+    target: "Exchange\\New-MoveRequest",
+    requesterName: "Regan Requester",
+    requesterEmail: "requester@fabrikam.com",
+    approvals: { given: 1, required: 1 },
+    access: null,
+  } as const;
+
+  it("shows the access window an approval opened", () => {
+    const html = renderDecisionDonePage({
+      ...decided,
+      status: "APPROVED",
+      access: { startsAt: new Date("2026-11-26T14:00:00Z"), endsAt: new Date("2026-11-26T18:00:00Z") },
+    });
+    expect(html).toContain("<h1>Request approved</h1>");
+    expect(html).toContain("<p>Access is granted until 2026-11-26 18:00 UTC. The requester has been told.</p>");
+    expect(html).toContain("<dt>Request</dt><dd>Exchange\\New-MoveRequest</dd>");
+    expect(html).toContain("<dt>Requester</dt><dd>Regan Requester &lt;requester@fabrikam.com&gt;</dd>");
+    expect(html).toContain("<dt>Access from</dt><dd>2026-11-26 14:00 UTC</dd>");
+    expect(html).toContain("<dt>Access until</dt><dd>2026-11-26 18:00 UTC</dd>");
+  });
+
+  it("says how many approvals remain while a quorum is incomplete", () => {
+    const html = renderDecisionDonePage({ ...decided, status: "PENDING", approvals: { given: 1, required: 3 } });
+    expect(html).toContain("<h1>Approval recorded</h1>");
+    expect(html).toContain("<dt>Approvals</dt><dd>1 of 3</dd>");
+    expect(html).toContain("<dt>Still needed</dt><dd>2 more approvals</dd>");
+    expect(html).not.toContain("Access from");
+  });
+
+  it("says a denial granted nothing", () => {
+    const html = renderDecisionDonePage({ ...decided, status: "DENIED" });
+    expect(html).toContain("<h1>Request denied</h1>");
+    expect(html).toContain("No access was granted");
+    expect(html).not.toContain("Approvals");
   });
 });

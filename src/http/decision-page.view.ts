@@ -44,6 +44,19 @@ export interface DecisionOutcomePageInput {
   details?: readonly OutcomeDetail[] | undefined;
 }
 
+/** What a decision through a link led to, for the page the approver sees next. */
+export interface DecisionDonePageInput {
+  orgName: string;
+  target: string;
+  requesterName: string;
+  requesterEmail: string;
+  /** The request after the decision: approved, still waiting for approvals, or denied. */
+  status: "APPROVED" | "PENDING" | "DENIED";
+  approvals: { given: number; required: number };
+  /** The access window the approval opened. */
+  access: { startsAt: Date; endsAt: Date } | null;
+}
+
 /** The only styling of these pages: no style attributes, so a CSP `style-src` hash of this text is enough. */
 export const pageCss = `
 *,*::before,*::after{box-sizing:border-box}
@@ -143,4 +156,45 @@ export function renderDecisionOutcomePage(input: DecisionOutcomePageInput): stri
   }));
   const list = details.length > 0 ? `\n${detailList(details)}` : "";
   return page(input.orgName, input.title, `<p>${escapeHtml(input.message)}</p>${list}`);
+}
+
+function approvalsNeeded(count: number): string {
+  return count === 1 ? "1 more approval" : `${count} more approvals`;
+}
+
+/** The page after an approver decided from a link: the outcome and, once approved, the access window. */
+export function renderDecisionDonePage(input: DecisionDonePageInput): string {
+  const request = [
+    { label: "Request", value: input.target },
+    { label: "Requester", value: `${input.requesterName} <${input.requesterEmail}>` },
+  ];
+  const approvals = { label: "Approvals", value: `${input.approvals.given} of ${input.approvals.required}` };
+  if (input.status === "DENIED") {
+    return renderDecisionOutcomePage({
+      orgName: input.orgName,
+      title: "Request denied",
+      message: "No access was granted. The requester has been told.",
+      details: request,
+    });
+  }
+  if (input.status === "PENDING" || !input.access) {
+    const missing = Math.max(input.approvals.required - input.approvals.given, 0);
+    return renderDecisionOutcomePage({
+      orgName: input.orgName,
+      title: "Approval recorded",
+      message: `Access starts once the request has ${approvalsNeeded(missing)} from other approvers.`,
+      details: [...request, approvals, { label: "Still needed", value: approvalsNeeded(missing) }],
+    });
+  }
+  return renderDecisionOutcomePage({
+    orgName: input.orgName,
+    title: "Request approved",
+    message: `Access is granted until ${formatUtc(input.access.endsAt)}. The requester has been told.`,
+    details: [
+      ...request,
+      approvals,
+      { label: "Access from", value: input.access.startsAt },
+      { label: "Access until", value: input.access.endsAt },
+    ],
+  });
 }

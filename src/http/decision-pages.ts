@@ -10,7 +10,12 @@ import {
 } from "../domain/approval-tokens/decide-by-link.ts";
 import { clockOf, type ServiceDeps } from "../domain/context.ts";
 import { currentRequestId } from "../observability/request-context.ts";
-import { pageCssHash, renderDecisionConfirmPage, renderDecisionOutcomePage } from "./decision-page.view.ts";
+import {
+  pageCssHash,
+  renderDecisionConfirmPage,
+  renderDecisionDonePage,
+  renderDecisionOutcomePage,
+} from "./decision-page.view.ts";
 
 export interface DecisionPageDeps extends ServiceDeps {
   publicUrl: string;
@@ -82,32 +87,34 @@ function decidedPage(decision: Extract<LinkDecision, { kind: "decided" | "record
   html: string;
 } {
   const orgName = decision.link.approver.organization.name;
-  const target = { label: "Request", value: decision.link.request.target };
+  const { request } = decision.link;
+  const done = {
+    orgName,
+    target: request.target,
+    requesterName: request.requester.displayName,
+    requesterEmail: request.requester.email,
+  };
   switch (decision.kind) {
     case "decided":
-      return decision.status === "APPROVED"
-        ? {
-            status: 200,
-            html: outcome(orgName, "Request approved", "Access starts now and ends on its own.", [
-              target,
-              ...(decision.window
-                ? [
-                    { label: "From", value: decision.window.from },
-                    { label: "Until", value: decision.window.until },
-                  ]
-                : []),
-            ]),
-          }
-        : { status: 200, html: outcome(orgName, "Request denied", "The requester is told.", [target]) };
+      return {
+        status: 200,
+        html: renderDecisionDonePage({
+          ...done,
+          status: decision.status,
+          // Approved means the quorum was met by this approval.
+          approvals: { given: request.requiredApprovals, required: request.requiredApprovals },
+          access: decision.window && { startsAt: decision.window.from, endsAt: decision.window.until },
+        }),
+      };
     case "recorded":
       return {
         status: 200,
-        html: outcome(
-          orgName,
-          "Approval recorded",
-          `More approvals are needed before access starts: ${decision.approvals} of ${decision.requiredApprovals}.`,
-          [target],
-        ),
+        html: renderDecisionDonePage({
+          ...done,
+          status: "PENDING",
+          approvals: { given: decision.approvals, required: decision.requiredApprovals },
+          access: null,
+        }),
       };
     case "refused":
       return {

@@ -44,6 +44,40 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown> |
   }
 }
 
+export type MintedDevToken = { token: string; expiresIn: number } | { status: 404 | 409; error: string };
+
+/** A dev-issuer token for a seeded user, found by email (and organization, where the address is in several). */
+export async function mintDevTokenFor(
+  dev: DevSignInDeps,
+  email: string,
+  { organization, expiresIn = devTokenSeconds }: { organization?: string | undefined; expiresIn?: number } = {},
+): Promise<MintedDevToken> {
+  const address = email.trim().toLowerCase();
+  const users = await dev.db.user.findMany({
+    where: {
+      email: address,
+      subject: { not: null },
+      ...(organization ? { organization: { name: organization } } : {}),
+    },
+    include: { organization: { select: { tenantId: true } } },
+    take: 2,
+  });
+  const user = users[0];
+  if (!user) return { status: 404, error: `as: no user ${address}` };
+  if (users.length > 1) return { status: 409, error: `as: ${address} exists in several organizations; name one` };
+  const token = await mintDevToken(dev.key, {
+    issuer: dev.issuer,
+    audience: dev.audience,
+    tenantId: user.organization.tenantId,
+    subject: user.subject!,
+    email: user.email,
+    displayName: user.displayName,
+    kind: user.kind,
+    expiresIn,
+  });
+  return { token, expiresIn };
+}
+
 /**
  * GET /auth/config for every client, and, while the built-in dev issuer is on (never
  * in production), GET /dev/users and POST /dev/token {"as": email, "organization"?}
@@ -69,29 +103,12 @@ export function signInRoutes(config: SignInConfig, dev: DevSignInDeps | null): R
   routes["/dev/token"] = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== "POST") return sendJson(res, 405, { error: 'POST a JSON body {"as": "<email>"}' });
     const body = await readJson(req);
-    const email = typeof body?.as === "string" ? body.as.trim().toLowerCase() : null;
+    const email = typeof body?.as === "string" && body.as.trim() ? body.as : null;
     const organization = typeof body?.organization === "string" ? body.organization : undefined;
     if (!email) return sendJson(res, 400, { error: "as: must be the email of a seeded user" });
-    const users = await dev.db.user.findMany({
-      where: { email, subject: { not: null }, ...(organization ? { organization: { name: organization } } : {}) },
-      include: { organization: { select: { tenantId: true } } },
-      take: 2,
-    });
-    const user = users[0];
-    if (!user) return sendJson(res, 404, { error: `as: no user ${email}` });
-    if (users.length > 1)
-      return sendJson(res, 409, { error: `as: ${email} exists in several organizations; name one` });
-    const token = await mintDevToken(dev.key, {
-      issuer: dev.issuer,
-      audience: dev.audience,
-      tenantId: user.organization.tenantId,
-      subject: user.subject!,
-      email: user.email,
-      displayName: user.displayName,
-      kind: user.kind,
-      expiresIn: devTokenSeconds,
-    });
-    sendJson(res, 200, { access_token: token, token_type: "Bearer", expires_in: devTokenSeconds });
+    const minted = await mintDevTokenFor(dev, email, { organization });
+    if ("error" in minted) return sendJson(res, minted.status, { error: minted.error });
+    sendJson(res, 200, { access_token: minted.token, token_type: "Bearer", expires_in: minted.expiresIn });
   };
   return routes;
 }

@@ -1,46 +1,53 @@
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { Env } from "../config/env.ts";
+import type { Config } from "../config/env.ts";
+import type { Db } from "../db/client.ts";
 import type { EventBus } from "../domain/events.ts";
 import { devMailbox, smtpMailer } from "../email/mailer.ts";
-import { createEventBus } from "../events/event-bus.ts";
+import { createEventBus, eventEffectHandlers } from "../events/event-bus.ts";
 import { redisQuotas, redisSubscriptionSlots } from "../http/quotas.ts";
 import { producerConnection } from "../jobs/redis.ts";
 import type { JobRuntimeOptions } from "../jobs/runtime.ts";
 import { webhookSender } from "../webhooks/sender.ts";
 
+/**
+ * What tells this database from an earlier one under the same name: the first
+ * organization's ID, a random UUID made when the database was seeded or registered.
+ */
+async function databaseIdentity(db: Db): Promise<string> {
+  const first = await db.organization.findFirst({
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    select: { id: true },
+  });
+  return first?.id ?? "empty";
+}
+
 /** SMTP when SMTP_URL is set, else the file-backed dev mailbox that /dev/mail shows. */
-export function mailDelivery(env: Env) {
-  const mailbox = env.SMTP_URL ? null : devMailbox(env.DEV_MAILBOX_DIR, env.MAIL_FROM);
-  const mailer = env.SMTP_URL ? smtpMailer(env.SMTP_URL, env.MAIL_FROM) : mailbox!;
-  return { mailbox, delivery: { mailer, publicUrl: env.PUBLIC_URL } };
+export function mailDelivery({ mail, server }: Pick<Config, "mail" | "server">, db: Db) {
+  const mailbox = mail.smtpUrl ? null : devMailbox(mail.devMailboxDir, mail.from, () => databaseIdentity(db));
+  const mailer = mail.smtpUrl ? smtpMailer(mail.smtpUrl, mail.from) : mailbox!;
+  return { mailbox, delivery: { mailer, publicUrl: server.publicUrl } };
 }
 
 /** Quotas and subscription slots in Redis, on a connection that fails fast while Redis is away. */
-export function redisLimits(env: Env, logger: Logger) {
-  const redis = producerConnection(env.REDIS_URL, logger);
-  const settings = {
-    requestsPerHour: env.QUOTA_REQUESTS_PER_HOUR,
-    authorizeTaskPerMinute: env.QUOTA_AUTHORIZE_TASK_PER_MINUTE,
-    scimRequestsPerMinute: env.QUOTA_SCIM_REQUESTS_PER_MINUTE,
-    subscriptionsPerUser: env.QUOTA_SUBSCRIPTIONS_PER_USER,
-  };
+export function redisLimits({ redis: { url, prefix }, quotas }: Pick<Config, "redis" | "quotas">, logger: Logger) {
+  const redis = producerConnection(url, logger);
   return {
-    quotas: redisQuotas(redis, env.QUEUE_PREFIX, settings),
-    subscriptionSlots: redisSubscriptionSlots(redis, env.QUEUE_PREFIX, settings.subscriptionsPerUser),
+    quotas: redisQuotas(redis, prefix, quotas),
+    subscriptionSlots: redisSubscriptionSlots(redis, prefix, quotas.subscriptionsPerUser),
     close: () => redis.disconnect(),
   };
 }
 
 /** The Redis-backed event bus every API and worker process shares; pub/sub needs two connections. */
-export function redisEventBus(env: Env): { bus: EventBus; close(): void } {
+export function redisEventBus({ url, prefix }: Config["redis"]): { bus: EventBus; close(): void } {
   const options = { connectionName: "elevate-events", maxRetriesPerRequest: null };
-  const publish = new Redis(env.REDIS_URL, options);
-  const subscribe = new Redis(env.REDIS_URL, options);
+  const publish = new Redis(url, options);
+  const subscribe = new Redis(url, options);
   // Outages are logged by the job connections; these reconnect on their own.
   for (const connection of [publish, subscribe]) connection.on("error", () => {});
   return {
-    bus: createEventBus({ publish, subscribe, channelPrefix: env.QUEUE_PREFIX }),
+    bus: createEventBus({ publish, subscribe, channelPrefix: prefix }),
     close: () => {
       publish.disconnect();
       subscribe.disconnect();
@@ -49,24 +56,39 @@ export function redisEventBus(env: Env): { bus: EventBus; close(): void } {
 }
 
 /** How webhooks are sent and retried, and when an endpoint is disabled (the WEBHOOK* variables). */
-export function webhookDelivery(env: Env): Pick<JobRuntimeOptions, "webhooks" | "jobOptions"> {
-  const settings = {
-    allowPrivateAddresses: env.WEBHOOKS_ALLOW_PRIVATE,
-    failuresToDisable: env.WEBHOOK_FAILURES_TO_DISABLE,
-  };
+export function webhookDelivery(webhooks: Config["webhooks"]): Pick<JobRuntimeOptions, "webhooks" | "jobOptions"> {
+  const { allowPrivateAddresses, failuresToDisable } = webhooks;
   return {
     webhooks: {
-      settings,
-      send: webhookSender({
-        allowPrivateAddresses: settings.allowPrivateAddresses,
-        timeoutMs: env.WEBHOOK_TIMEOUT_SECONDS * 1000,
-      }),
+      settings: { allowPrivateAddresses, failuresToDisable },
+      send: webhookSender({ allowPrivateAddresses, timeoutMs: webhooks.timeoutSeconds * 1000 }),
     },
     jobOptions: {
       deliverWebhook: {
-        attempts: env.WEBHOOK_ATTEMPTS,
-        backoff: { type: "exponential", delay: Math.round(env.WEBHOOK_RETRY_SECONDS * 1000) },
+        attempts: webhooks.attempts,
+        backoff: { type: "exponential", delay: Math.round(webhooks.retrySeconds * 1000) },
       },
     },
   };
+}
+
+/** The job runtime as the configuration describes it; the API and the worker differ only in `runWorkers`. */
+export function jobRuntimeOptions(
+  config: Pick<Config, "redis" | "jobs" | "audit" | "mail" | "server" | "webhooks">,
+  parts: Pick<JobRuntimeOptions, "db" | "logger" | "auditKeys" | "metrics" | "runWorkers"> & { events: EventBus },
+): { options: JobRuntimeOptions; mailbox: ReturnType<typeof mailDelivery>["mailbox"] } {
+  const { mailbox, delivery } = mailDelivery(config, parts.db);
+  const { events, ...rest } = parts;
+  const options: JobRuntimeOptions = {
+    ...rest,
+    redisUrl: config.redis.url,
+    queuePrefix: config.redis.prefix,
+    reconcileIntervalSeconds: config.jobs.reconcileIntervalSeconds,
+    checkpointIntervalSeconds: config.audit.checkpointIntervalSeconds,
+    // Transitions made by jobs (expiry, end) reach subscribers on every API instance.
+    effectHandlers: [eventEffectHandlers(events)],
+    delivery,
+    ...webhookDelivery(config.webhooks),
+  };
+  return { options, mailbox };
 }

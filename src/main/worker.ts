@@ -1,49 +1,45 @@
-import { loadEnvOrExit } from "./load-env.ts";
+import { loadConfigOrExit } from "./load-config.ts";
 
 // Parsed before anything else is imported, so a bad variable never half-starts the process.
-const env = loadEnvOrExit();
+const config = loadConfigOrExit();
 
-const { logger } = await import("./logger.ts");
+const logger = await (await import("./logger.ts")).createLogger(config.operations);
 const { createDb } = await import("../db/client.ts");
 const { startJobRuntime } = await import("../jobs/runtime.ts");
 const { createHealthServer } = await import("../http/health.ts");
 const { onShutdownSignal } = await import("./shutdown.ts");
 const { createMetrics, metricsRoute } = await import("../observability/metrics.ts");
-const { eventEffectHandlers } = await import("../events/event-bus.ts");
-const { mailDelivery, redisEventBus, webhookDelivery } = await import("./services.ts");
+const { jobRuntimeOptions, redisEventBus } = await import("./services.ts");
+const { auditKeys } = await import("./bootstrap.ts");
 
 // The worker runs no migrations: the API applies them at its start.
 // A broken template stops the start, never a send.
 await (await import("../email/render.ts")).compileAllTemplates();
-const db = createDb(env.DATABASE_URL);
-const keys = await (await import("./bootstrap.ts")).auditKeys(env);
-// Transitions made here (expiry, end) reach subscribers on every API instance.
-const events = redisEventBus(env);
+const db = createDb(config.database.url);
+const keys = await auditKeys(config);
+const events = redisEventBus(config.redis);
 const metrics = createMetrics();
-const jobs = await startJobRuntime({
+const { options: jobOptions } = jobRuntimeOptions(config, {
   db,
   logger,
-  redisUrl: env.REDIS_URL,
-  queuePrefix: env.QUEUE_PREFIX,
-  reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,
-  checkpointIntervalSeconds: env.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
   auditKeys: keys,
-  runWorkers: true,
-  effectHandlers: [eventEffectHandlers(events.bus)],
-  delivery: mailDelivery(env).delivery,
-  ...webhookDelivery(env),
+  events: events.bus,
   metrics,
+  runWorkers: true,
 });
+const jobs = await startJobRuntime(jobOptions);
 
 // /healthz: liveness (the process answers). /readyz: readiness (database, Redis, job workers).
 // /metrics: the worker's metrics, only for a scraper with METRICS_TOKEN.
+const { metricsToken } = config.operations;
 const health = createHealthServer(
   { database: () => db.$queryRaw`SELECT 1`, ...jobs.readinessChecks },
-  env.METRICS_TOKEN ? { "/metrics": metricsRoute(metrics, env.METRICS_TOKEN) } : {},
+  metricsToken ? { "/metrics": metricsRoute(metrics, metricsToken) } : {},
 );
-health.listen(env.WORKER_HEALTH_PORT, () => {
+const { workerHealthPort } = config.jobs;
+health.listen(workerHealthPort, () => {
   const address = health.address();
-  const port = typeof address === "object" && address ? address.port : env.WORKER_HEALTH_PORT;
+  const port = typeof address === "object" && address ? address.port : workerHealthPort;
   logger.info({ port }, `worker health at http://localhost:${port}/healthz and /readyz`);
 });
 

@@ -3,6 +3,7 @@ import { mintDecisionTokens } from "../../src/domain/approval-tokens/approval-to
 import { encodeGlobalId } from "../../src/domain/global-id.ts";
 import { approveAccessRequest, createAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { deliverMail } from "../../src/email/deliver.ts";
+import { escapeHtml, formatUtc } from "../../src/email/format.ts";
 import { smtpMailer } from "../../src/email/mailer.ts";
 import { Reconciler } from "../../src/jobs/reconciler.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
@@ -55,6 +56,11 @@ describe("deciding from the inbox", () => {
     const result = await submitDecision(decisionLink(mine, "Approve"), "Approved from my phone");
     expect(result.status).toBe(200);
     expect(result.html).toContain("Request approved");
+    // The page says what the approval did: the access window it opened.
+    const grant = await env.t.db.accessAuthorization.findUniqueOrThrow({ where: { requestId: rawId(requestId) } });
+    expect(result.html).toContain(`<dt>Access from</dt><dd>${formatUtc(grant.startsAt)}</dd>`);
+    expect(result.html).toContain(`<dt>Access until</dt><dd>${formatUtc(grant.endsAt)}</dd>`);
+    expect(result.html).toContain(`<dt>Request</dt><dd>${escapeHtml(target)}</dd>`);
 
     const request = (await env.t.as("requester@fabrikam.com", GetRequest, { id: requestId })).accessRequest;
     expect(request?.status).toBe("APPROVED");
@@ -160,7 +166,12 @@ describe("links that must not decide", () => {
         }),
       ),
     );
-    expect(posts.filter((post) => post.status === 200)).toHaveLength(1);
+    const decided = posts.filter((post) => post.status === 200);
+    expect(decided).toHaveLength(1);
+    const recorded = await decided[0]!.text();
+    expect(recorded).toContain("<h1>Approval recorded</h1>");
+    expect(recorded).toContain("<dt>Approvals</dt><dd>1 of 2</dd>");
+    expect(recorded).toContain("<dt>Still needed</dt><dd>1 more approval</dd>");
     expect(await env.t.db.accessDecision.count({ where: { requestId: rawId(requestId) } })).toBe(1);
     // Quorum 2: one approval recorded, the request waits for the second approver.
     expect(await status(requestId)).toBe("PENDING");

@@ -1,7 +1,10 @@
 import { type Browser, chromium } from "playwright-core";
 
-/** Debian's Chromium (CHROMIUM_PATH overrides it), headless, with the flags this machine and CI need. */
-export function launchChromium(): Promise<Browser> {
+/**
+ * Debian's Chromium (CHROMIUM_PATH overrides it), headless, with the flags this machine and CI need,
+ * and any a test adds (a host resolver that reaches nothing but this machine, for example).
+ */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     args: [
@@ -12,6 +15,7 @@ export function launchChromium(): Promise<Browser> {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      ...extraArgs,
     ],
   });
 }

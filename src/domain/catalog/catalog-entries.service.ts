@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { PolicyType } from "../../db/client.ts";
+import type { PolicyType, Prisma } from "../../db/client.ts";
 import { requireAdmin } from "../access.ts";
 import type { ServiceContext } from "../context.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
@@ -172,4 +172,17 @@ export async function removeCatalogEntry(ctx: ServiceContext, rawInput: unknown)
     effect({ kind: "coverageChanged", organizationId: ctx.organizationId });
     return entry;
   });
+}
+
+/** The catalog entries a list shows: of one type, and whose name contains the search in any case. */
+export function catalogSearch(
+  organizationId: string,
+  filter: { type?: PolicyType | null; search?: string | null },
+): Prisma.CatalogEntryWhereInput {
+  const search = filter.search?.trim();
+  return {
+    organizationId,
+    ...(filter.type ? { type: filter.type } : {}),
+    ...(search ? { name: { contains: search, mode: "insensitive" } } : {}),
+  };
 }

@@ -1,3 +1,4 @@
+import { readsApprovalConfiguration } from "../../../domain/access.ts";
 import {
   addApproverGroupMembers,
   createApproverGroup,
@@ -32,6 +33,21 @@ export const ApproverGroupNode = builder.prismaNode("ApproverGroup", {
     }),
   }),
 });
+
+// On User here, so users/ need not know approver groups.
+builder.prismaObjectField(UserNode, "approverGroups", (t) =>
+  t.field({
+    type: [ApproverGroupNode],
+    nullable: true,
+    description:
+      "The groups whose requests the user decides; null unless it is the caller, or the caller is an admin, auditor or approver",
+    select: { memberships: { select: { group: true }, orderBy: { group: { name: "asc" } } } },
+    resolve: (user, _args, ctx) =>
+      user.id === ctx.actor.id || readsApprovalConfiguration(ctx.actor)
+        ? user.memberships.map((membership) => membership.group)
+        : null,
+  }),
+);
 
 builder.queryField("approverGroups", (t) =>
   t.prismaConnection(

@@ -1,5 +1,6 @@
 import { verifyAuditLog } from "../../../domain/audit/audit.service.ts";
 import type { AuditReport } from "../../../domain/audit/audit-chain.ts";
+import { type AuditFilter, auditFilter } from "../../../domain/audit/audit-filter.ts";
 import { builder } from "../../builder.ts";
 
 builder.prismaNode("AuditEvent", {
@@ -77,19 +78,40 @@ builder.prismaObject("AuditCheckpoint", {
   }),
 });
 
+const AuditEventFilter = builder.inputType("AuditEventFilter", {
+  fields: (t) => ({
+    actions: t.stringList({ description: 'Cmdlet names, in any case, e.g. "Approve-ElevatedAccessRequest"' }),
+    actorId: t.id({ description: "Who acted: the user's global ID or GUID" }),
+    subjectId: t.id({ description: "What the event is about: a global ID or the GUID it names" }),
+    from: t.field({ type: "DateTime", description: "At or after" }),
+    to: t.field({ type: "DateTime", description: "Before" }),
+  }),
+});
+
+function toFilter(input: typeof AuditEventFilter.$inferInput | null | undefined): AuditFilter | null {
+  return input ? { ...input, actorId: input.actorId?.toString(), subjectId: input.subjectId?.toString() } : null;
+}
+
+const AuditOrder = builder.enumType("AuditOrder", { values: ["OLDEST_FIRST", "NEWEST_FIRST"] as const });
+
 builder.queryFields((t) => ({
   auditEvents: t.prismaConnection(
     {
       type: "AuditEvent",
       cursor: "id",
       authScopes: { reader: true },
-      totalCount: (_parent, _args, ctx) =>
-        ctx.db.auditEvent.count({ where: { organizationId: ctx.actor.organizationId } }),
-      resolve: (query, _root, _args, ctx) =>
+      description: "In chain order (oldest first) unless asked otherwise",
+      args: {
+        filter: t.arg({ type: AuditEventFilter }),
+        order: t.arg({ type: AuditOrder, defaultValue: "OLDEST_FIRST" }),
+      },
+      totalCount: (_parent, args, ctx) =>
+        ctx.db.auditEvent.count({ where: auditFilter(ctx.actor.organizationId, toFilter(args.filter)) }),
+      resolve: (query, _root, args, ctx) =>
         ctx.db.auditEvent.findMany({
           ...query,
-          where: { organizationId: ctx.actor.organizationId },
-          orderBy: { sequence: "asc" },
+          where: auditFilter(ctx.actor.organizationId, toFilter(args.filter)),
+          orderBy: { sequence: args.order === "NEWEST_FIRST" ? "desc" : "asc" },
         }),
     },
     { name: "AuditEventConnection" },

@@ -1,3 +1,4 @@
+import { type AuthorizationFilter, authorizationFilter } from "../../../domain/authorizations/authorization-filter.ts";
 import { revokeAccessAuthorization } from "../../../domain/authorizations/authorizations.service.ts";
 import { authorizeTask, type TaskAuthorizationResult } from "../../../domain/authorizations/authorize-task.ts";
 import { DomainError, RateLimitedError } from "../../../domain/errors.ts";
@@ -33,6 +34,10 @@ async function counted(ctx: GraphQLContext, check: Promise<TaskAuthorizationResu
   }
 }
 
+function toFilter(args: { status?: AuthorizationFilter["status"]; userId?: string | number | null }) {
+  return { status: args.status, userId: args.userId?.toString() };
+}
+
 const authorizationIdField = {
   nullable: true as const,
   description: "The grant that allowed it, for callers who may not read the grant itself (enforcement services)",
@@ -43,6 +48,7 @@ export const AccessAuthorizationNode = builder.prismaNode("AccessAuthorization",
   nullable: true,
   findUnique: (id, ctx) => ({ id, AND: [visibleAuthorizations(ctx.actor)] }),
   fields: (t) => ({
+    identity: t.exposeString("id", { description: "The authorization's GUID" }),
     // Visible exactly when the authorization is (domain/visibility.ts).
     request: t.relation("request"),
     user: t.relation("user"),
@@ -122,21 +128,17 @@ builder.queryFields((t) => ({
     {
       type: "AccessAuthorization",
       cursor: "id",
-      args: { status: t.arg({ type: [AuthorizationStatusEnum] }) },
+      description: "Newest first",
+      args: {
+        status: t.arg({ type: [AuthorizationStatusEnum] }),
+        userId: t.arg.id({ description: "Only this grantee's: a user's global ID or GUID" }),
+      },
       totalCount: (_parent, args, ctx) =>
-        ctx.db.accessAuthorization.count({
-          where: {
-            ...visibleAuthorizations(ctx.actor),
-            ...(args.status?.length ? { status: { in: args.status } } : {}),
-          },
-        }),
+        ctx.db.accessAuthorization.count({ where: authorizationFilter(ctx.actor, toFilter(args)) }),
       resolve: (query, _root, args, ctx) =>
         ctx.db.accessAuthorization.findMany({
           ...query,
-          where: {
-            ...visibleAuthorizations(ctx.actor),
-            ...(args.status?.length ? { status: { in: args.status } } : {}),
-          },
+          where: authorizationFilter(ctx.actor, toFilter(args)),
           orderBy: { id: "desc" },
         }),
     },

@@ -1,5 +1,6 @@
 import {
   addCatalogEntry,
+  catalogSearch,
   removeCatalogEntry,
   updateCatalogEntry,
 } from "../../../domain/catalog/catalog-entries.service.ts";
@@ -36,15 +37,16 @@ builder.queryField("catalog", (t) =>
       type: "CatalogEntry",
       cursor: "id",
       description: "What approval policies may target",
-      args: { type: t.arg({ type: PolicyTypeEnum }) },
+      args: {
+        type: t.arg({ type: PolicyTypeEnum }),
+        search: t.arg.string({ description: "Part of the name, in any case" }),
+      },
       totalCount: (_parent, args, ctx) =>
-        ctx.db.catalogEntry.count({
-          where: { organizationId: ctx.actor.organizationId, type: args.type ?? undefined },
-        }),
+        ctx.db.catalogEntry.count({ where: catalogSearch(ctx.actor.organizationId, args) }),
       resolve: (query, _root, args, ctx) =>
         ctx.db.catalogEntry.findMany({
           ...query,
-          where: { organizationId: ctx.actor.organizationId, type: args.type ?? undefined },
+          where: catalogSearch(ctx.actor.organizationId, args),
           orderBy: { id: "asc" },
         }),
     },

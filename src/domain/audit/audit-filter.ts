@@ -1,0 +1,41 @@
+import type { Prisma } from "../../db/client.ts";
+import { ValidationError } from "../errors.ts";
+import { decodeGlobalId } from "../global-id.ts";
+import { decodeId } from "../validation.ts";
+
+export interface AuditFilter {
+  /** Cmdlet names, in any case (Approve-ElevatedAccessRequest). */
+  actions?: string[] | null;
+  /** Who acted: a user's global ID or GUID. */
+  actorId?: string | null;
+  /** What the event is about: a global ID or the raw ID the event names. */
+  subjectId?: string | null;
+  from?: Date | null;
+  to?: Date | null;
+}
+
+/** The organization's audit events a list shows, narrowed by the filter; a malformed ID is a VALIDATION error. */
+export function auditFilter(
+  organizationId: string,
+  filter: AuditFilter | null | undefined,
+): Prisma.AuditEventWhereInput {
+  const and: Prisma.AuditEventWhereInput[] = [{ organizationId }];
+  if (filter?.actions?.length) {
+    and.push({ OR: filter.actions.map((action) => ({ action: { equals: action.trim(), mode: "insensitive" } })) });
+  }
+  if (filter?.actorId) {
+    const actorId = decodeId("User", filter.actorId.trim());
+    if (!actorId) throw new ValidationError("filter.actorId", "must be the ID of a User");
+    and.push({ actorId });
+  }
+  if (filter?.subjectId) {
+    const subject = filter.subjectId.trim();
+    and.push({ subjectId: decodeGlobalId(subject)?.id ?? subject });
+  }
+  if (filter?.from && filter?.to && filter.from > filter.to) {
+    throw new ValidationError("filter.to", "must not be before filter.from");
+  }
+  if (filter?.from) and.push({ at: { gte: filter.from } });
+  if (filter?.to) and.push({ at: { lt: filter.to } });
+  return { AND: and };
+}
