@@ -101,4 +101,18 @@ describe("parseConfig", () => {
     const documented = [...readme.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((match) => match[1]);
     expect(documented.sort()).toEqual(["NODE_ENV", ...Object.values(configVariables).flat()].sort());
   });
+
+  it("reads the role mapping and the guest claim, naming a pair it cannot read", () => {
+    const { identity } = parseConfig({
+      ROLE_CLAIM_MAPPING: "PAM.Admins=ADMIN, Elevate.Auditor = AUDITOR",
+      GUEST_CLAIM: "userType=Guest",
+    });
+    expect(identity.roleClaimMapping).toEqual({ "PAM.Admins": "ADMIN", "Elevate.Auditor": "AUDITOR" });
+    expect(identity.guestClaim).toEqual({ claim: "userType", value: "Guest" });
+    expect(parseConfig({}).identity).toMatchObject({ roleClaimMapping: null, guestClaim: null });
+    expect(problemsOf({ ROLE_CLAIM_MAPPING: "Elevate.Admin=ADMIN,Elevate.Owner=OWNER", GUEST_CLAIM: "acct" })).toEqual([
+      'ROLE_CLAIM_MAPPING: must be comma-separated AppRole=ROLE pairs with ROLE one of ADMIN, AUDITOR, ENFORCER; "Elevate.Owner=OWNER" is not',
+      "GUEST_CLAIM: must be claim=value, e.g. acct=1",
+    ]);
+  });
 });

@@ -21,6 +21,36 @@ const url = (schemes: string[], rule: string) =>
 export const modes = ["development", "production", "test"] as const;
 export type Mode = (typeof modes)[number];
 
+const elevateRoles = ["ADMIN", "AUDITOR", "ENFORCER"] as const;
+
+/** `Elevate.Admin=ADMIN,Elevate.Auditor=AUDITOR`: the token's app role values and the Elevate role each grants. */
+const roleClaimMapping = z.string().transform((value, ctx) => {
+  const mapping: Record<string, (typeof elevateRoles)[number]> = {};
+  for (const pair of value.split(",").map((item) => item.trim())) {
+    const [appRole, role, ...rest] = pair.split("=").map((part) => part.trim());
+    const known = elevateRoles.find((candidate) => candidate === role);
+    if (!appRole || !known || rest.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be comma-separated AppRole=ROLE pairs with ROLE one of ${elevateRoles.join(", ")}; "${pair}" is not`,
+      });
+      return z.NEVER;
+    }
+    mapping[appRole] = known;
+  }
+  return mapping;
+});
+
+/** `acct=1`: the claim, and its value, that mark a guest. */
+const guestClaim = z.string().transform((value, ctx) => {
+  const [claim, claimValue, ...rest] = value.split("=").map((part) => part.trim());
+  if (!claim || claimValue === undefined || claimValue === "" || rest.length > 0) {
+    ctx.addIssue({ code: "custom", message: "must be claim=value, e.g. acct=1" });
+    return z.NEVER;
+  }
+  return { claim, value: claimValue };
+});
+
 const modeModel = z.object({ NODE_ENV: z.enum(modes).default("development") });
 
 type Issue = (variable: string, message: string) => void;
@@ -124,6 +154,9 @@ const identity = concern({
     OIDC_SCOPES: z.string().min(1).default("openid profile email offline_access"),
     // OpenID Connect Core 11: a provider may issue a refresh token (offline_access) only with prompt=consent.
     OIDC_PROMPT: z.string().min(1).optional(),
+    // How tokens' claims map to roles and guests; unset: Elevate.Admin/Auditor/Enforcer and Entra's acct=1.
+    ROLE_CLAIM_MAPPING: roleClaimMapping.optional(),
+    GUEST_CLAIM: guestClaim.optional(),
   },
   // The built-in issuer signs whatever `npm run token` asks for: never in production.
   production: (v, issue) => {
@@ -141,6 +174,9 @@ const identity = concern({
       scopes: v.OIDC_SCOPES,
       prompt: v.OIDC_PROMPT ?? null,
     },
+    /** Null: the token verifier's defaults. */
+    roleClaimMapping: v.ROLE_CLAIM_MAPPING ?? null,
+    guestClaim: v.GUEST_CLAIM ?? null,
   }),
 });
 
@@ -168,16 +204,18 @@ const audit = concern({
 });
 
 const quotas = concern({
-  // Per user, kept in Redis and shared by every API instance.
+  // Per user (SCIM: per organization), kept in Redis and shared by every API instance.
   variables: {
     QUOTA_REQUESTS_PER_HOUR: number().int().min(1).default(30),
     QUOTA_AUTHORIZE_TASK_PER_MINUTE: number().int().min(1).default(6000),
     QUOTA_SUBSCRIPTIONS_PER_USER: number().int().min(1).default(20),
+    QUOTA_SCIM_REQUESTS_PER_MINUTE: number().int().min(1).default(1200),
   },
   settings: (v) => ({
     requestsPerHour: v.QUOTA_REQUESTS_PER_HOUR,
     authorizeTaskPerMinute: v.QUOTA_AUTHORIZE_TASK_PER_MINUTE,
     subscriptionsPerUser: v.QUOTA_SUBSCRIPTIONS_PER_USER,
+    scimRequestsPerMinute: v.QUOTA_SCIM_REQUESTS_PER_MINUTE,
   }),
 });
 

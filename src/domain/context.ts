@@ -63,7 +63,7 @@ export interface EffectSink {
 }
 
 /** What a user may do how often, across every API instance (kept in Redis at the edge). */
-export type QuotaName = "requestCreation" | "authorizeTask";
+export type QuotaName = "requestCreation" | "authorizeTask" | "scimRequests";
 
 export interface Quotas {
   /** Spends one unit of `name` for `key`; throws RateLimitedError when none is left. */

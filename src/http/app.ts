@@ -17,6 +17,7 @@ import { schema } from "../graphql/schema.ts";
 import { atTokenExpiry } from "../graphql/token-expiry.ts";
 import { type Metrics, metricsRoute } from "../observability/metrics.ts";
 import { currentRequestId, requestIdFrom, withRequestId } from "../observability/request-context.ts";
+import { scimPath, scimRoute } from "../scim/scim-route.ts";
 import { auditExportRoute } from "./audit-export.ts";
 import type { ConsoleHandler } from "./console.ts";
 import { createDecisionPages } from "./decision-pages.ts";
@@ -238,13 +239,15 @@ function serveWebSockets(server: Server, yoga: ReturnType<typeof createGraphQL>,
   return wsServer;
 }
 
-/** Builds the HTTP app (GraphQL over HTTP, SSE and WebSocket, decision pages, health, console); never listens. */
+/** Builds the HTTP app (GraphQL over HTTP, SSE and WebSocket, decision pages, SCIM, health, console); never listens. */
 export function createApp(deps: AppDeps): { server: Server; yoga: ReturnType<typeof createGraphQL> } {
   const yoga = createGraphQL(deps);
   const decisionPages = createDecisionPages(deps);
   const dashboard = deps.queueDashboard && queueDashboard({ ...deps, ...deps.queueDashboard });
+  const scim = scimRoute(deps);
   const prefixRoute = (method: string | undefined, path: string): [string, Route] | undefined => {
     if (path.startsWith("/decide/")) return ["/decide/:token", decisionPages];
+    if (path === scimPath || path.startsWith(`${scimPath}/`)) return [scimPath, scim];
     if (dashboard && (path === queueDashboardPath || path.startsWith(`${queueDashboardPath}/`))) {
       return [queueDashboardPath, dashboard];
     }

@@ -10,6 +10,8 @@ export interface QuotaSettings {
   requestsPerHour: number;
   /** authorizeTask calls one caller may make per minute. */
   authorizeTaskPerMinute: number;
+  /** SCIM requests one organization's provisioning client may make per minute. */
+  scimRequestsPerMinute: number;
   /** Subscriptions one user may hold open at once. */
   subscriptionsPerUser: number;
 }
@@ -44,6 +46,17 @@ export function redisQuotas(redis: Redis, prefix: string, settings: QuotaSetting
       }),
       failOpen: true,
       what: `at most ${settings.authorizeTaskPerMinute} checks a minute`,
+    },
+    // Open: deprovisioning must not wait for a counter to come back.
+    scimRequests: {
+      limiter: new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: `${prefix}:quota:scim`,
+        points: settings.scimRequestsPerMinute,
+        duration: 60,
+      }),
+      failOpen: true,
+      what: `at most ${settings.scimRequestsPerMinute} SCIM requests a minute`,
     },
   };
   return {

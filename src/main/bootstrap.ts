@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { seedDemo } from "../../prisma/seed.ts";
 import { loadAuditKeys } from "../auth/audit-keys.ts";
 import { type DevIssuerKey, loadOrCreateDevIssuerKey } from "../auth/dev-issuer.ts";
-import { createTokenVerifier, type TokenVerifier } from "../auth/token-verifier.ts";
+import { createTokenVerifier, defaultClaimMapping, type TokenVerifier } from "../auth/token-verifier.ts";
 import type { Config } from "../config/env.ts";
 import { createDb, type Db } from "../db/client.ts";
 import { ensureDatabase } from "../db/database.ts";
@@ -44,8 +44,14 @@ export async function identityEdge({
   audience,
   jwksUrl,
   devIssuerKeyFile,
+  roleClaimMapping,
+  guestClaim,
 }: Config["identity"]): Promise<{ verifyToken: TokenVerifier; devKey: DevIssuerKey | null }> {
-  if (jwksUrl) return { verifyToken: createTokenVerifier({ issuer, audience, jwksUrl }), devKey: null };
+  const claims = {
+    roles: roleClaimMapping ?? defaultClaimMapping.roles,
+    guest: guestClaim ?? defaultClaimMapping.guest,
+  };
+  if (jwksUrl) return { verifyToken: createTokenVerifier({ issuer, audience, jwksUrl, claims }), devKey: null };
   const devKey = await loadOrCreateDevIssuerKey(devIssuerKeyFile);
-  return { verifyToken: createTokenVerifier({ issuer, audience, devPublicKey: devKey.publicKey }), devKey };
+  return { verifyToken: createTokenVerifier({ issuer, audience, devPublicKey: devKey.publicKey, claims }), devKey };
 }

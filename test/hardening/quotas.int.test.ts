@@ -5,19 +5,21 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevIssuerKey, loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
 import { createDb, type Db } from "../../src/db/client.ts";
+import { rotateScimSecret } from "../../src/domain/organizations.service.ts";
 import { createApprovalPolicy } from "../../src/domain/policies/policies.service.ts";
+import { testAuditKeys } from "../helpers/audit-keys.ts";
 import { AuthorizeTask, CreateRequest, UpdateControl } from "../helpers/documents.ts";
 import { rawId } from "../helpers/fixtures.ts";
-import { contextFor, prepareFabrikam, uniquePrefix } from "../helpers/jobs.ts";
+import { contextFor, noEffects, prepareFabrikam, uniquePrefix } from "../helpers/jobs.ts";
 import { type ApiProcess, type RedisServer, spawnApi, startRedisServer, waitFor } from "../helpers/processes.ts";
 import { devTokenFor } from "../helpers/tokens.ts";
 import { workerDatabaseUrl } from "../setup/test-env.ts";
 import { isRefusal, post, type Subscriber, subscribeSse, subscribeWs } from "../subscriptions/clients.ts";
 
 // Issue 10: quotas kept in Redis, shared by two API processes: request creation and
-// authorizeTask per user, open subscriptions per user; one open request per target and
-// a cap on waiting requests in the database. While Redis is down, checks go on and
-// request creation stops.
+// authorizeTask per user, open subscriptions per user, SCIM requests per organization;
+// one open request per target and a cap on waiting requests in the database. While
+// Redis is down, checks and provisioning go on and request creation stops.
 
 const queuePrefix = uniquePrefix("quotas");
 const keyFile = path.join(tmpdir(), `elevate-test-issuer-${queuePrefix}.json`);
@@ -25,6 +27,7 @@ const quotas = {
   QUOTA_REQUESTS_PER_HOUR: "3",
   QUOTA_AUTHORIZE_TASK_PER_MINUTE: "5",
   QUOTA_SUBSCRIPTIONS_PER_USER: "2",
+  QUOTA_SCIM_REQUESTS_PER_MINUTE: "4",
 };
 
 let db: Db;
@@ -32,6 +35,7 @@ let key: DevIssuerKey;
 let redis: RedisServer;
 let apis: ApiProcess[] = [];
 const subscribers: Subscriber[] = [];
+let scimSecret: string;
 
 beforeAll(async () => {
   key = await loadOrCreateDevIssuerKey(keyFile);
@@ -42,6 +46,7 @@ beforeAll(async () => {
     target: "Recipient Management",
     approvalType: "MANUAL",
   });
+  scimSecret = await rotateScimSecret({ db, auditKeys: testAuditKeys, effects: noEffects }, "Fabrikam");
   redis = await startRedisServer(["--maxmemory-policy", "noeviction"]);
   const options = { redisUrl: redis.url, queuePrefix, devIssuerKeyFile: keyFile, env: quotas };
   apis = await Promise.all([spawnApi(options), spawnApi(options)]);
@@ -61,6 +66,14 @@ async function file(api: ApiProcess, as: string, target: string) {
   return (
     await post(api.url, await token(as), CreateRequest, { input: { target, reason: "Customer escalation 4711" } })
   ).createAccessRequest;
+}
+
+/** A SCIM read, as the directory's provisioning client makes them. */
+async function scimRead(api: ApiProcess) {
+  const response = await fetch(`${api.url}/scim/v2/Users?count=1`, {
+    headers: { authorization: `Bearer ${scimSecret}` },
+  });
+  return { status: response.status, retryAfter: response.headers.get("retry-after"), body: await response.json() };
 }
 
 async function check(api: ApiProcess, as: string) {
@@ -98,6 +111,17 @@ describe("quotas shared by two API instances", () => {
     expect(answers[5]).toMatchObject({ __typename: "RateLimitedError", code: "RATE_LIMITED" });
     const refused = await db.taskExecution.findFirstOrThrow({ where: { reason: "REFUSED" }, orderBy: { id: "desc" } });
     expect(refused.refusal).toMatch(/^RATE_LIMITED: over the quota of at most 5 checks a minute/);
+  });
+
+  it("refuse the SCIM client over its organization's per-minute quota on either instance", async () => {
+    const answers = [];
+    for (let index = 0; index < 5; index++) answers.push(await scimRead(apis[index % 2]!));
+    expect(answers.slice(0, 4).map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    expect(answers[4]).toMatchObject({
+      status: 429,
+      body: { status: "429", detail: expect.stringMatching(/at most 4 SCIM requests a minute/) },
+    });
+    expect(Number(answers[4]?.retryAfter)).toBeGreaterThan(0);
   });
 
   it("refuse a third open subscription across the instances, and take a new one once one closes", async () => {
@@ -156,6 +180,8 @@ describe("while Redis is down", () => {
     await redis.kill();
     const answer = await check(apis[0]!, "admin@fabrikam.com");
     expect(answer.__typename).toBe("TaskAuthorization");
+    // Provisioning goes on too: a deactivation must not wait for the counter to come back.
+    expect((await scimRead(apis[1]!)).status).toBe(200);
     expect(await file(apis[1]!, "auditor@fabrikam.com", "Exchange\\New-DistributionGroup")).toMatchObject({
       code: "RATE_LIMITED",
       message: expect.stringContaining("quota store is unreachable"),

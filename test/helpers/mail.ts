@@ -91,7 +91,8 @@ export type SmtpServer = Awaited<ReturnType<typeof startSmtpServer>>;
  * prefix of its own, and mail delivered over SMTP to the test's server.
  */
 export async function startMailingApp(
-  options: Partial<Pick<Parameters<typeof startJobRuntime>[0], "webhooks" | "jobOptions">> = {},
+  options: Partial<Pick<Parameters<typeof startJobRuntime>[0], "webhooks" | "jobOptions">> &
+    Pick<NonNullable<Parameters<typeof startTestApp>[0]>, "verifyToken"> = {},
 ) {
   const smtp = await startSmtpServer();
   const port = await freePort();
@@ -102,6 +103,7 @@ export async function startMailingApp(
     publicUrl,
     effects: { dispatch: (effects, origin) => dispatch(effects, origin) },
     webhookSettings: webhooks.settings,
+    verifyToken: options.verifyToken,
   });
   const runtime = await startJobRuntime({
     db: t.db,

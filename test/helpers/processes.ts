@@ -192,6 +192,37 @@ export async function spawnWorker(options: WorkerOptions): Promise<WorkerProcess
   return { ...worker, healthUrl: `http://127.0.0.1:${started.port}` };
 }
 
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `npm run org -- <args>`, the operator's command, as the operator runs it: a child
+ * process over this test file's database with the test process's audit keys.
+ */
+export async function runOrgCommand(args: string[]): Promise<CommandResult> {
+  const child = spawn("npm", ["run", "--silent", "org", "--", ...args], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: "test",
+      DATABASE_URL: workerDatabaseUrl(),
+      AUDIT_KEY: testAuditKeys.macKey.toString("base64"),
+      AUDIT_SIGNING_KEY_FILE: testSigningKeyFile(),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => stdout.push(chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => stderr.push(chunk));
+  const [code] = (await once(child, "exit")) as [number | null];
+  return { code, stdout: stdout.join(""), stderr: stderr.join("") };
+}
+
 export interface RedisServer {
   url: string;
   process: ChildProcess;

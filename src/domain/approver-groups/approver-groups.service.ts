@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Tx } from "../../db/client.ts";
+import type { ApproverGroup, Tx } from "../../db/client.ts";
 import { requireAdmin } from "../access.ts";
 import type { ServiceContext } from "../context.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
@@ -32,34 +32,78 @@ export async function usersByEmail(tx: Tx, organizationId: string, emails: strin
 export async function createApproverGroup(ctx: ServiceContext, rawInput: unknown) {
   requireAdmin(ctx);
   const input = parseInput(createInput, rawInput);
-  return transition(ctx, async ({ tx, audit }) => {
-    const members = await usersByEmail(tx, ctx.organizationId, input.memberEmails, "memberEmails");
-    const clash = await tx.approverGroup.findFirst({
-      where: { organizationId: ctx.organizationId, OR: [{ email: input.email }, { name: input.name }] },
-    });
-    if (clash) {
-      throw new ConflictError(
-        clash.email === input.email
-          ? `email: an approver group with address ${input.email} already exists`
-          : `name: an approver group named ${input.name} already exists`,
-      );
-    }
-    const group = await tx.approverGroup.create({
-      data: {
-        organizationId: ctx.organizationId,
-        name: input.name,
-        email: input.email,
-        description: input.description,
-        members: { create: members.map((user) => ({ userId: user.id, organizationId: ctx.organizationId })) },
-      },
-    });
-    audit({
-      action: "New-DistributionGroup",
-      subjectId: group.id,
-      details: { name: group.name, email: group.email, members: members.map((user) => user.email).sort() },
-    });
-    return group;
+  return transition(ctx, async (scope) => {
+    const members = await usersByEmail(scope.tx, ctx.organizationId, input.memberEmails, "memberEmails");
+    return newApproverGroup(ctx, scope, { ...input, externalId: null }, members, "admin");
   });
+}
+
+/** Who changed an approver group: an admin, or the directory (SCIM provisioning). */
+export type GroupChangeSource = "admin" | "directory";
+
+/**
+ * Creates an approver group inside a transition (admins, the directory): its name,
+ * address and directory ID are each unique in the organization. Audited as
+ * New-DistributionGroup with its first members.
+ */
+export async function newApproverGroup(
+  ctx: ServiceContext,
+  { tx, audit }: TransitionScope,
+  input: { name: string; email: string; description?: string | null; externalId: string | null },
+  members: { id: string; email: string }[],
+  source: GroupChangeSource,
+) {
+  await assertGroupNamesFree(tx, ctx.organizationId, input);
+  const group = await tx.approverGroup.create({
+    data: {
+      organizationId: ctx.organizationId,
+      name: input.name,
+      email: input.email,
+      description: input.description ?? null,
+      externalId: input.externalId,
+      members: { create: members.map((user) => ({ userId: user.id, organizationId: ctx.organizationId })) },
+    },
+  });
+  audit({
+    action: "New-DistributionGroup",
+    subjectId: group.id,
+    details: {
+      source,
+      name: group.name,
+      email: group.email,
+      ...(group.externalId ? { externalId: group.externalId } : {}),
+      members: members.map((user) => user.email).sort(),
+    },
+  });
+  return group;
+}
+
+/** Refuses a name, address or directory ID that another group of the organization holds. */
+async function assertGroupNamesFree(
+  tx: Tx,
+  organizationId: string,
+  wanted: { name?: string; email?: string; externalId?: string | null },
+  groupId?: string,
+) {
+  const clash = await tx.approverGroup.findFirst({
+    where: {
+      organizationId,
+      ...(groupId ? { id: { not: groupId } } : {}),
+      OR: [
+        ...(wanted.name ? [{ name: wanted.name }] : []),
+        ...(wanted.email ? [{ email: wanted.email }] : []),
+        ...(wanted.externalId ? [{ externalId: wanted.externalId }] : []),
+      ],
+    },
+  });
+  if (!clash) return;
+  if (wanted.email && clash.email === wanted.email) {
+    throw new ConflictError(`email: an approver group with address ${wanted.email} already exists`);
+  }
+  if (wanted.name && clash.name === wanted.name) {
+    throw new ConflictError(`name: an approver group named ${wanted.name} already exists`);
+  }
+  throw new ConflictError(`externalId: another approver group has the directory ID ${wanted.externalId}`);
 }
 
 /**
@@ -87,7 +131,7 @@ export async function applyMembership(
   groupId: string,
   users: { id: string; email: string }[],
   change: "add" | "remove",
-  source: "admin" | "directory",
+  source: GroupChangeSource,
 ): Promise<void> {
   if (users.length === 0) return;
   const { count } =
@@ -113,71 +157,93 @@ const updateInput = z.object({
 export async function updateApproverGroup(ctx: ServiceContext, rawInput: unknown) {
   requireAdmin(ctx);
   const input = parseInput(updateInput, rawInput);
-  return transition(ctx, async ({ tx, audit }) => {
-    const group = await findApproverGroup(tx, ctx.organizationId, input.groupId, "groupId");
-    const changes = {
-      ...(input.name && input.name !== group.name ? { name: input.name } : {}),
-      ...(input.email && input.email !== group.email ? { email: input.email } : {}),
-      ...(input.description !== undefined && input.description !== group.description
-        ? { description: input.description }
-        : {}),
-    };
-    if (Object.keys(changes).length === 0) return group;
-    const clash = await tx.approverGroup.findFirst({
-      where: {
-        organizationId: ctx.organizationId,
-        id: { not: group.id },
-        OR: [...(changes.name ? [{ name: changes.name }] : []), ...(changes.email ? [{ email: changes.email }] : [])],
+  return transition(ctx, async (scope) => {
+    const group = await findApproverGroup(scope.tx, ctx.organizationId, input.groupId, "groupId");
+    return changeApproverGroup(
+      ctx,
+      scope,
+      group,
+      {
+        ...(input.name ? { name: input.name } : {}),
+        ...(input.email ? { email: input.email } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
       },
-    });
-    if (clash) {
-      throw new ConflictError(
-        changes.email && clash.email === changes.email
-          ? `email: an approver group with address ${changes.email} already exists`
-          : `name: an approver group named ${changes.name} already exists`,
-      );
-    }
-    const updated = await tx.approverGroup.update({ where: { id: group.id }, data: changes });
-    audit({
-      action: "Set-DistributionGroup",
-      subjectId: group.id,
-      details: Object.fromEntries(
-        Object.entries(changes).map(([field, to]) => [field, { from: group[field as keyof typeof changes], to }]),
-      ),
-    });
-    return updated;
+      "admin",
+    );
   });
 }
 
 /**
- * Remove-DistributionGroup (admins). Refused while a policy or the control names the
- * group, or once requests were filed under it (they keep it for their history).
+ * Changes a group's name, address, description or directory ID inside a transition
+ * (admins, the directory); audited as Set-DistributionGroup with what changed, only
+ * when something did.
  */
+export async function changeApproverGroup(
+  ctx: ServiceContext,
+  { tx, audit }: TransitionScope,
+  group: ApproverGroup,
+  wanted: { name?: string; email?: string; description?: string | null; externalId?: string | null },
+  source: GroupChangeSource,
+) {
+  const changes = Object.fromEntries(
+    Object.entries(wanted).filter(([field, to]) => to !== undefined && to !== group[field as keyof typeof wanted]),
+  ) as typeof wanted;
+  if (Object.keys(changes).length === 0) return group;
+  await assertGroupNamesFree(tx, ctx.organizationId, changes, group.id);
+  const updated = await tx.approverGroup.update({ where: { id: group.id }, data: changes });
+  audit({
+    action: "Set-DistributionGroup",
+    subjectId: group.id,
+    details: {
+      source,
+      ...Object.fromEntries(
+        Object.entries(changes).map(([field, to]) => [field, { from: group[field as keyof typeof changes], to }]),
+      ),
+    },
+  });
+  return updated;
+}
+
+/** Remove-DistributionGroup (admins). */
 export async function deleteApproverGroup(ctx: ServiceContext, rawInput: unknown) {
   requireAdmin(ctx);
   const input = parseInput(z.object({ groupId: nonEmptyText(254) }), rawInput);
-  return transition(ctx, async ({ tx, audit }) => {
-    const group = await findApproverGroup(tx, ctx.organizationId, input.groupId, "groupId");
-    const [policies, control, requests] = await Promise.all([
-      tx.approvalPolicy.findMany({ where: { approverGroupId: group.id }, select: { target: true } }),
-      tx.elevatedAccessControl.count({ where: { defaultApproverGroupId: group.id } }),
-      tx.accessRequest.count({ where: { approverGroupId: group.id } }),
-    ]);
-    if (policies.length > 0) {
-      throw new ConflictError(
-        `groupId: policies use this group: ${policies.map((policy) => policy.target).join(", ")}; change or remove them first`,
-      );
-    }
-    if (control > 0) throw new ConflictError("groupId: it is the control's default approver group; name another first");
-    if (requests > 0) throw new ConflictError(`groupId: ${requests} requests were filed under this group and keep it`);
-    await tx.approverGroup.delete({ where: { id: group.id } });
-    audit({
-      action: "Remove-DistributionGroup",
-      subjectId: group.id,
-      details: { name: group.name, email: group.email },
-    });
-    return group;
+  return transition(ctx, async (scope) => {
+    const group = await findApproverGroup(scope.tx, ctx.organizationId, input.groupId, "groupId");
+    return removeApproverGroup(ctx, scope, group, "admin");
   });
+}
+
+/**
+ * Deletes a group inside a transition (admins, the directory). Refused while a policy
+ * or the control names the group, or once requests were filed under it (they keep it
+ * for their history).
+ */
+export async function removeApproverGroup(
+  _ctx: ServiceContext,
+  { tx, audit }: TransitionScope,
+  group: ApproverGroup,
+  source: GroupChangeSource,
+) {
+  const [policies, control, requests] = await Promise.all([
+    tx.approvalPolicy.findMany({ where: { approverGroupId: group.id }, select: { target: true } }),
+    tx.elevatedAccessControl.count({ where: { defaultApproverGroupId: group.id } }),
+    tx.accessRequest.count({ where: { approverGroupId: group.id } }),
+  ]);
+  if (policies.length > 0) {
+    throw new ConflictError(
+      `groupId: policies use this group: ${policies.map((policy) => policy.target).join(", ")}; change or remove them first`,
+    );
+  }
+  if (control > 0) throw new ConflictError("groupId: it is the control's default approver group; name another first");
+  if (requests > 0) throw new ConflictError(`groupId: ${requests} requests were filed under this group and keep it`);
+  await tx.approverGroup.delete({ where: { id: group.id } });
+  audit({
+    action: "Remove-DistributionGroup",
+    subjectId: group.id,
+    details: { source, name: group.name, email: group.email },
+  });
+  return group;
 }
 
 export const addApproverGroupMembers = (ctx: ServiceContext, rawInput: unknown) => changeMembers(ctx, rawInput, "add");

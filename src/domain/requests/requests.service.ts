@@ -195,7 +195,11 @@ async function assertRequesterMayFile(
   maxPending: number,
   now: Date,
 ): Promise<void> {
-  await tx.$queryRaw`SELECT 1 FROM "User" WHERE id = ${requesterId}::uuid FOR UPDATE`;
+  // The lock orders this against a deactivation of the requester: one that committed
+  // first is seen here, one that comes later cancels what this files.
+  const [requester] = await tx.$queryRaw<{ active: boolean }[]>`
+    SELECT active FROM "User" WHERE id = ${requesterId}::uuid FOR UPDATE`;
+  if (!requester?.active) throw new ForbiddenError("requester: the user is deactivated");
   const pending = await tx.accessRequest.findMany({
     where: { requesterId, status: "PENDING", expiresAt: { gt: now } },
     select: { id: true, catalogEntryId: true, target: true },

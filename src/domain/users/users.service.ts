@@ -58,6 +58,21 @@ async function assertAddressFree(scope: TransitionScope, organizationId: string,
   if (holder) throw new ConflictError(`email: another user of the organization has the address ${email}`);
 }
 
+/** The directory's ID names one user of the organization. */
+async function assertExternalIdFree(
+  scope: TransitionScope,
+  organizationId: string,
+  externalId: string,
+  userId?: string,
+) {
+  const holder = await scope.tx.user.findFirst({
+    where: { organizationId, externalId, ...(userId ? { id: { not: userId } } : {}) },
+    select: { id: true },
+  });
+  if (holder)
+    throw new ConflictError(`externalId: another user of the organization has the directory ID ${externalId}`);
+}
+
 /** Creates a user, inside a transition; audited as New-User with where it came from. */
 export async function addUser(
   ctx: ServiceContext,
@@ -66,6 +81,7 @@ export async function addUser(
   source: "directory" | "sign-in" | "operator",
 ) {
   await assertAddressFree(scope, ctx.organizationId, profile.email);
+  if (profile.externalId) await assertExternalIdFree(scope, ctx.organizationId, profile.externalId);
   const user = await scope.tx.user.create({
     data: {
       organizationId: ctx.organizationId,
@@ -81,7 +97,14 @@ export async function addUser(
   scope.audit({
     action: "New-User",
     subjectId: user.id,
-    details: { source, email: user.email, kind: user.kind, roles: user.roles, active: user.active },
+    details: {
+      source,
+      email: user.email,
+      kind: user.kind,
+      roles: user.roles,
+      active: user.active,
+      ...(user.externalId ? { externalId: user.externalId } : {}),
+    },
   });
   return user;
 }
@@ -102,6 +125,9 @@ export async function changeUser(
   const changed = differences(user, changes);
   if (Object.keys(changed).length === 0) return user;
   if (changed.email) await assertAddressFree(scope, ctx.organizationId, changes.email!, userId);
+  if (changes.externalId && changed.externalId) {
+    await assertExternalIdFree(scope, ctx.organizationId, changes.externalId, userId);
+  }
   const updated = await scope.tx.user.update({
     where: { id: userId },
     data: Object.fromEntries(Object.entries(changed).map(([field, { to }]) => [field, to])),
@@ -201,6 +227,15 @@ export async function setUserRoles(ctx: ServiceContext, rawInput: unknown) {
 /** Validates a profile from the directory or an operator; the domain's text and address rules. */
 export function parseProfile(raw: unknown): UserProfile {
   return parseInput(profileInput, raw);
+}
+
+/** Validates the fields of a profile that a change names; the others are left out. */
+export function parseProfileChanges(raw: unknown): Partial<UserProfile> {
+  const parsed = parseInput(profileInput.partial(), raw);
+  // optionalText turns a missing value into null; only what the change names may be cleared.
+  return Object.fromEntries(
+    Object.entries(parsed).filter(([field]) => Object.hasOwn(raw as object, field)),
+  ) as Partial<UserProfile>;
 }
 
 /** Users of the organization matching a search, for the admin API (admins and auditors). */
