@@ -69,4 +69,12 @@ describe("migrations", () => {
       expect(rows.map((row) => row.migration_name)).toEqual(first);
     });
   });
+
+  it("apply from several instances starting at once (a scaled-out deployment)", async () => {
+    await withScratchDatabase(serverUrl, async (url) => {
+      await applyMigrations(url);
+      const runs = await Promise.allSettled(Array.from({ length: 6 }, () => applyMigrations(url)));
+      expect(runs.filter((run) => run.status === "rejected")).toEqual([]);
+    });
+  });
 });

@@ -126,12 +126,23 @@ export async function applyMigrations(databaseUrl: string): Promise<string[]> {
   return applied;
 }
 
-/** prisma/guards.sql: triggers and functions, run as one script by PostgreSQL itself. */
+/**
+ * prisma/guards.sql: triggers and functions, run as one script by PostgreSQL itself.
+ * Instances of a scaled-out deployment start together; two concurrent
+ * `CREATE OR REPLACE FUNCTION`s of one function fail with "tuple concurrently
+ * updated", so the script runs in one transaction behind an advisory lock.
+ */
 async function applyGuards(databaseUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('elevate:guards'))");
     await client.query(await readFile(guardsPath, "utf8"));
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
   } finally {
     await client.end();
   }
