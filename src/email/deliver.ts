@@ -115,7 +115,14 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
       break;
     case "access-ended":
       if (!authorization) return markSkipped(db, messageId);
-      rendered = await renderEmail(template, { ...common, endedAt: authorization.endedAt ?? authorization.endsAt });
+      rendered = await renderEmail(template, {
+        ...common,
+        endedAt: authorization.endedAt ?? authorization.endsAt,
+        endedEarly:
+          authorization.endedAt && authorization.endedAt < authorization.endsAt
+            ? { reason: authorization.endComment ?? undefined }
+            : undefined,
+      });
       break;
   }
 

@@ -202,6 +202,14 @@ describe("requester notifications", () => {
     expect((await render("access-ended")).text).toContain("2026-11-26 18:00 UTC");
   });
 
+  it("tells a grantee who ended their access early when, and quotes their reason", async () => {
+    const { html, text } = await render("access-ended", { endedEarly: { reason: `Work done ${script}` } });
+    expect(text).toContain("You ended your access early, at 2026-11-26 18:00 UTC.");
+    expect(text).toContain(`Reason:    > Work done ${script}`);
+    expect(html).toContain("Your reason: Work done &lt;script&gt;");
+    expect((await render("access-ended")).text).toContain("Your access window ended at 2026-11-26 18:00 UTC.");
+  });
+
   it("folds line breaks out of the subject", async () => {
     const { subject } = await render("access-ended", { target: "Mailbox\r\nBcc: someone@example.com" });
     expect(subject).toBe("Ended: your access to Mailbox Bcc: someone@example.com");

@@ -64,6 +64,8 @@ export interface AccessRevokedVars extends BrandingVars, RequestedAccessVars {
 export interface AccessEndedVars extends BrandingVars, RequestedAccessVars {
   requesterName: string;
   endedAt: Date;
+  /** Set when the grantee ended it before its end (endAccessAuthorization), with their reason if they gave one. */
+  endedEarly?: { reason?: string | undefined } | undefined;
   requestUrl: string;
 }
 
@@ -295,21 +297,34 @@ const accessRevoked = defineTemplate({
     ]),
 });
 
+function endedHow(vars: AccessEndedVars): string {
+  return vars.endedEarly ? "You ended your access early, at" : "Your access window ended at";
+}
+
+function endNote(vars: AccessEndedVars): string {
+  if (!vars.endedEarly) return "The window closed on its own.";
+  return vars.endedEarly.reason?.trim() ? `Your reason: ${vars.endedEarly.reason.trim()}` : "You gave no reason.";
+}
+
 const accessEnded = defineTemplate({
   mjml: "access-ended.mjml",
-  placeholders: ["requesterName", "target", "type", "scope", "endedAt", "requestUrl"],
+  placeholders: ["requesterName", "target", "type", "scope", "endedHow", "endedAt", "endNote", "requestUrl"],
   subject: (vars: AccessEndedVars) => `Ended: your access to ${vars.target}`,
   values: (vars) => ({
     requesterName: vars.requesterName,
     ...accessValues(vars),
+    endedHow: endedHow(vars),
     endedAt: formatUtc(vars.endedAt),
+    endNote: endNote(vars),
     requestUrl: vars.requestUrl,
   }),
   text: (vars) =>
     textLayout(vars, [
       `Hi ${vars.requesterName},`,
-      `Your access window ended at ${formatUtc(vars.endedAt)}.`,
-      accessFields(vars).join("\n"),
+      `${endedHow(vars)} ${formatUtc(vars.endedAt)}.`,
+      [...accessFields(vars), ...(vars.endedEarly ? [field("Reason", commentText(vars.endedEarly.reason))] : [])].join(
+        "\n",
+      ),
       "If you need this access again, submit a new request.",
       `View the request: ${vars.requestUrl}`,
     ]),

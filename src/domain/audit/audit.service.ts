@@ -31,6 +31,8 @@ export type AuditAction =
   | "Expire-ElevatedAccessRequest"
   | "Revoke-ElevatedAccessAuthorization"
   | "End-ElevatedAccessAuthorization"
+  /** The grantee ended their own grant before its end (Entra PIM's deactivation). */
+  | "Stop-ElevatedAccessAuthorization"
   | "New-Organization"
   | "Set-Organization"
   | "New-User"

@@ -96,6 +96,65 @@ export async function revokeGrant(
   return true;
 }
 
+const endEarlyInput = z.object({
+  authorizationId: entityId("AccessAuthorization"),
+  reason: optionalText(2000),
+});
+
+/**
+ * Stop-ElevatedAccessAuthorization: the grantee ends their own ACTIVE grant before its
+ * endsAt (what Entra PIM calls deactivation). Only the grantee: approvers and admins
+ * revoke. One conditional UPDATE decides a race with the end job: the grant ends once,
+ * with one audit event, one event and one mail, whichever wins.
+ */
+export async function endAccessAuthorizationEarly(ctx: ServiceContext, rawInput: unknown) {
+  const actor = requireActor(ctx);
+  const input = parseInput(endEarlyInput, rawInput);
+  return transition(ctx, async ({ tx, now, audit, effect, correlationId }) => {
+    const authorization = await tx.accessAuthorization.findFirst({
+      where: { id: input.authorizationId, organizationId: ctx.organizationId },
+      select: { id: true, requestId: true, userId: true, status: true },
+    });
+    if (!authorization) throw new NotFoundError("authorizationId", "authorization");
+    if (authorization.userId !== actor.id) {
+      throw new ForbiddenError("only the grantee may end their own access; approvers and admins revoke it");
+    }
+    const ended = await moveAuthorization(
+      tx,
+      authorization.id,
+      "ENDED",
+      { endedAt: now, endComment: input.reason },
+      { endsAt: { gt: now } },
+    );
+    if (!ended) {
+      const status = authorization.status === "ACTIVE" ? "ENDED" : authorization.status;
+      throw new ConflictError(`authorization is already ${status}`);
+    }
+    audit({
+      action: "Stop-ElevatedAccessAuthorization",
+      subjectId: authorization.id,
+      details: { requestId: authorization.requestId, reason: input.reason },
+    });
+    effect({ kind: "authorizationSettled", authorizationId: authorization.id });
+    await queueMail({ tx, effect, correlationId }, ctx.organizationId, [
+      {
+        template: "access-ended",
+        recipientId: authorization.userId,
+        requestId: authorization.requestId,
+        authorizationId: authorization.id,
+      },
+    ]);
+    effect({
+      kind: "requestEvent",
+      organizationId: ctx.organizationId,
+      requestId: authorization.requestId,
+      type: "ENDED",
+      at: now,
+    });
+    return tx.accessAuthorization.findUniqueOrThrow({ where: { id: authorization.id } });
+  });
+}
+
 /** Ends an ACTIVE authorization whose endsAt has passed; says so, or when it is due, or that it moved on. */
 export async function endAccessAuthorization(ctx: ServiceContext, authorizationId: string): Promise<DeadlineOutcome> {
   return transition(ctx, async ({ tx, now, audit, effect }) => {

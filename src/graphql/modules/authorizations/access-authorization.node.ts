@@ -1,5 +1,8 @@
 import { type AuthorizationFilter, authorizationFilter } from "../../../domain/authorizations/authorization-filter.ts";
-import { revokeAccessAuthorization } from "../../../domain/authorizations/authorizations.service.ts";
+import {
+  endAccessAuthorizationEarly,
+  revokeAccessAuthorization,
+} from "../../../domain/authorizations/authorizations.service.ts";
 import { authorizeTask, type TaskAuthorizationResult } from "../../../domain/authorizations/authorize-task.ts";
 import { DomainError, RateLimitedError } from "../../../domain/errors.ts";
 import { visibleAuthorizations, visibleExecutions } from "../../../domain/visibility.ts";
@@ -59,6 +62,15 @@ export const AccessAuthorizationNode = builder.prismaNode("AccessAuthorization",
     revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
     revokedBy: t.relation("revokedBy", { nullable: true }),
     revocationComment: t.exposeString("revocationComment", { nullable: true }),
+    endedAt: t.expose("endedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When it ended: at endsAt on its own, earlier when the grantee ended it",
+    }),
+    endComment: t.exposeString("endComment", {
+      nullable: true,
+      description: "The grantee's reason for ending it before endsAt (endAccessAuthorization)",
+    }),
     executions: t.relatedConnection(
       "executions",
       {
@@ -187,6 +199,13 @@ const RevokeAccessAuthorizationInput = builder.inputType("RevokeAccessAuthorizat
   }),
 });
 
+const EndAccessAuthorizationInput = builder.inputType("EndAccessAuthorizationInput", {
+  fields: (t) => ({
+    authorizationId: t.id({ required: true, description: "The grant's global ID or GUID" }),
+    reason: t.string({ description: "Why it is no longer needed; shown in the audit log" }),
+  }),
+});
+
 const AuthorizeTaskInput = builder.inputType("AuthorizeTaskInput", {
   fields: (t) => ({
     task: t.string({ required: true, description: 'e.g. "Exchange\\\\New-MoveRequest"' }),
@@ -201,6 +220,14 @@ builder.mutationFields((t) => ({
     errors: mutationErrors("RevokeAccessAuthorizationResult"),
     args: { input: t.arg({ type: RevokeAccessAuthorizationInput, required: true }) },
     resolve: (_root, { input }, ctx) => revokeAccessAuthorization(ctx.services, input),
+  }),
+  endAccessAuthorization: t.field({
+    type: AccessAuthorizationNode,
+    description:
+      "The grantee ends their own ACTIVE grant before its end (Stop-ElevatedAccessAuthorization); others revoke",
+    errors: mutationErrors("EndAccessAuthorizationResult"),
+    args: { input: t.arg({ type: EndAccessAuthorizationInput, required: true }) },
+    resolve: (_root, { input }, ctx) => endAccessAuthorizationEarly(ctx.services, input),
   }),
   authorizeTask: t.field({
     type: TaskAuthorization,
