@@ -90,6 +90,8 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
         ...common,
         startsAt: authorization.startsAt,
         endsAt: authorization.endsAt,
+        requestedHours: request.durationHours,
+        grantedHours: grantedHours(request),
       });
       break;
     case "request-denied": {
@@ -127,6 +129,17 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
   }
 
   return send(rendered, { target: request.target, reason: request.reason, requestedAt: request.createdAt });
+}
+
+/** The hours an approved request was granted: the fewest any approver gave, else as asked. */
+function grantedHours(request: {
+  durationHours: number;
+  decisions: { approved: boolean; durationHours: number | null }[];
+}) {
+  return Math.min(
+    request.durationHours,
+    ...request.decisions.flatMap((decision) => (decision.approved && decision.durationHours) || []),
+  );
 }
 
 async function markSkipped(db: Db, messageId: string): Promise<"skipped"> {

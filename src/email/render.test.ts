@@ -27,6 +27,8 @@ const samples: { [N in TemplateName]: TemplateVars<N> } = {
     requesterName: "Ada Lovelace",
     startsAt: new Date("2026-11-26T14:00:00Z"),
     endsAt: new Date("2026-11-26T18:30:00Z"),
+    requestedHours: 4,
+    grantedHours: 4,
     requestUrl,
   },
   "request-denied": {
@@ -208,6 +210,16 @@ describe("requester notifications", () => {
     expect(text).toContain(`Reason:    > Work done ${script}`);
     expect(html).toContain("Your reason: Work done &lt;script&gt;");
     expect((await render("access-ended")).text).toContain("Your access window ended at 2026-11-26 18:00 UTC.");
+  });
+
+  it("tells the requester when an approver shortened the access, in the subject and the body", async () => {
+    const shorter = await render("request-approved", { grantedHours: 1 });
+    expect(shorter.subject).toBe("Approved for 1 hour: your access to Exchange <Admin>");
+    expect(shorter.text).toContain("You asked for 4 hours; the approver shortened it to 1 hour.");
+    expect(shorter.html).toContain("You asked for 4 hours; the approver shortened it to 1 hour.");
+    const asAsked = await render("request-approved");
+    expect(asAsked.subject).toBe("Approved: your access to Exchange <Admin>");
+    expect(asAsked.text).toContain("Approved for the 4 hours you asked for.");
   });
 
   it("folds line breaks out of the subject", async () => {

@@ -37,6 +37,10 @@ export interface RequestApprovedVars extends BrandingVars, RequestedAccessVars {
   requesterName: string;
   startsAt: Date;
   endsAt: Date;
+  /** The hours the request asked for. */
+  requestedHours: number;
+  /** The hours granted: fewer than asked when an approver shortened it. */
+  grantedHours: number;
   requestUrl: string;
 }
 
@@ -213,15 +217,25 @@ const approvalNeeded = defineTemplate({
     ]),
 });
 
+function durationNote(vars: RequestApprovedVars): string {
+  return vars.grantedHours < vars.requestedHours
+    ? `You asked for ${formatDuration(vars.requestedHours)}; the approver shortened it to ${formatDuration(vars.grantedHours)}.`
+    : `Approved for the ${formatDuration(vars.grantedHours)} you asked for.`;
+}
+
 const requestApproved = defineTemplate({
   mjml: "request-approved.mjml",
-  placeholders: ["requesterName", "target", "type", "scope", "startsAt", "endsAt", "requestUrl"],
-  subject: (vars: RequestApprovedVars) => `Approved: your access to ${vars.target}`,
+  placeholders: ["requesterName", "target", "type", "scope", "startsAt", "endsAt", "durationNote", "requestUrl"],
+  subject: (vars: RequestApprovedVars) =>
+    vars.grantedHours < vars.requestedHours
+      ? `Approved for ${formatDuration(vars.grantedHours)}: your access to ${vars.target}`
+      : `Approved: your access to ${vars.target}`,
   values: (vars) => ({
     requesterName: vars.requesterName,
     ...accessValues(vars),
     startsAt: formatUtc(vars.startsAt),
     endsAt: formatUtc(vars.endsAt),
+    durationNote: durationNote(vars),
     requestUrl: vars.requestUrl,
   }),
   text: (vars) =>
@@ -231,6 +245,7 @@ const requestApproved = defineTemplate({
       [...accessFields(vars), field("From", formatUtc(vars.startsAt)), field("Until", formatUtc(vars.endsAt))].join(
         "\n",
       ),
+      durationNote(vars),
       "The access ends on its own at the end of this window.",
       `View the request: ${vars.requestUrl}`,
     ]),

@@ -143,8 +143,11 @@ async function policyForRequest(tx: Tx, organizationId: string, entry: CatalogEn
   return policy;
 }
 
-/** Creates the grant of an approved request and records what follows from it. */
-async function grantAccess(scope: TransitionScope, request: AccessRequest) {
+/**
+ * Creates the grant of an approved request and records what follows from it; for
+ * `hours` (fewer than asked when an approver shortened it), by default as asked.
+ */
+async function grantAccess(scope: TransitionScope, request: AccessRequest, hours = request.durationHours) {
   const authorization = await scope.tx.accessAuthorization.create({
     data: {
       organizationId: request.organizationId,
@@ -154,7 +157,7 @@ async function grantAccess(scope: TransitionScope, request: AccessRequest) {
       type: request.type,
       target: request.target,
       startsAt: scope.now,
-      endsAt: new Date(scope.now.getTime() + request.durationHours * hour),
+      endsAt: new Date(scope.now.getTime() + hours * hour),
     },
   });
   scope.effect({ kind: "requestSettled", requestId: request.id });
@@ -296,7 +299,26 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
 const decideInput = z.object({
   requestId: entityId("AccessRequest"),
   comment: optionalText(2000),
+  /** An approval for fewer hours than asked (1 up to the request's durationHours). */
+  durationHours: wholeHours(maxGrantHours).nullish(),
 });
+
+/**
+ * The hours an approval grants: as asked, or fewer when the approver says so; a
+ * denial grants nothing, so it takes no hours.
+ */
+function hoursOfDecision(request: AccessRequest, approved: boolean, durationHours: number | null | undefined) {
+  if (durationHours == null) return null;
+  if (!approved)
+    throw new ValidationError("durationHours", "only an approval can give fewer hours; leave it out to deny");
+  if (durationHours > request.durationHours) {
+    throw new ValidationError(
+      "durationHours",
+      `must be at most the ${request.durationHours} hours asked for; an approver may shorten access, not lengthen it`,
+    );
+  }
+  return durationHours;
+}
 
 /** Locks the request row for the rest of the transaction, so decisions on it are serialized. */
 async function lockRequest(tx: Tx, organizationId: string, id: string) {
@@ -349,6 +371,7 @@ export async function recordDecision(
     if (request.decisions.some((decision) => decision.approverId === actor.id)) {
       throw new ConflictError("you have already decided this request");
     }
+    const durationHours = hoursOfDecision(request, approved, input.durationHours);
     await spendLink?.(tx, now);
     await tx.accessDecision.create({
       data: {
@@ -359,6 +382,7 @@ export async function recordDecision(
         comment: input.comment,
         channel,
         decidedAt: now,
+        durationHours,
       },
     });
     const event = (type: "DENIED" | "DECISION_RECORDED") =>
@@ -384,12 +408,24 @@ export async function recordDecision(
       audit({
         action: "Approve-ElevatedAccessRequest",
         subjectId: request.id,
-        details: { channel, comment: input.comment, approvals, requiredApprovals: request.requiredApprovals },
+        details: {
+          channel,
+          comment: input.comment,
+          approvals,
+          requiredApprovals: request.requiredApprovals,
+          ...(durationHours === null ? {} : { durationHours }),
+        },
       });
       return request;
     }
     await settle(decided, "APPROVED");
-    const authorization = await grantAccess(scope, request);
+    // The grant takes the fewest hours any approver gave (quorum: each may have shortened it).
+    const grantedHours = Math.min(
+      request.durationHours,
+      ...request.decisions.flatMap((decision) => (decision.approved && decision.durationHours) || []),
+      durationHours ?? request.durationHours,
+    );
+    const authorization = await grantAccess(scope, request, grantedHours);
     audit({
       action: "Approve-ElevatedAccessRequest",
       subjectId: request.id,
@@ -399,6 +435,8 @@ export async function recordDecision(
         approvals,
         authorizationId: authorization.id,
         endsAt: authorization.endsAt,
+        ...(durationHours === null ? {} : { durationHours }),
+        ...(grantedHours === request.durationHours ? {} : { grantedHours }),
       },
     });
     return tx.accessRequest.findUniqueOrThrow({ where: { id: request.id } });

@@ -39,6 +39,10 @@ builder.prismaObject("AccessDecision", {
     comment: t.exposeString("comment", { nullable: true }),
     channel: t.expose("channel", { type: DecisionChannelEnum }),
     decidedAt: t.expose("decidedAt", { type: "DateTime" }),
+    durationHours: t.exposeInt("durationHours", {
+      nullable: true,
+      description: "Hours this approval gave when fewer than asked; the grant takes the fewest any approver gave",
+    }),
   }),
 });
 
@@ -143,6 +147,10 @@ const DecideAccessRequestInput = builder.inputType("DecideAccessRequestInput", {
   fields: (t) => ({
     requestId: t.id({ required: true }),
     comment: t.string(),
+    durationHours: t.int({
+      description:
+        "Approvals only: grant fewer hours than asked (1 up to the request's durationHours); the requester is told",
+    }),
   }),
 });
 
