@@ -22,7 +22,7 @@ graphql(`
     approvalType
     requiredApprovals
     approverGroup { email }
-    decisions { approver { email } approved comment channel decidedAt }
+    decisions { approver { email } approved comment channel decidedAt durationHours }
     authorization { status startsAt endsAt }
   }
 `);
@@ -70,6 +70,7 @@ export function requestRow(request: RequestFieldsFragment): Row {
       Comment: decision.comment ?? null,
       Channel: pascal(decision.channel),
       DecisionTime: decision.decidedAt,
+      DurationHours: decision.durationHours ?? null,
     })),
     WhenCreated: request.createdAt,
     ExpirationTime: request.expiresAt,
@@ -209,12 +210,22 @@ const decisionParameters = {
 export const approveRequest = cmdlet({
   name: "Approve-ElevatedAccessRequest",
   synopsis: "Approves a pending request (eligible approvers of its group; never your own)",
-  examples: ["Approve-ElevatedAccessRequest -RequestId a4bc1bdf-00a1-42b4-be65-b6c63d6be279 -Comment 'ok'"],
-  parameters: decisionParameters,
+  examples: [
+    "Approve-ElevatedAccessRequest -RequestId a4bc1bdf-00a1-42b4-be65-b6c63d6be279 -Comment 'ok'",
+    "Approve-ElevatedAccessRequest -RequestId a4bc1bdf-00a1-42b4-be65-b6c63d6be279 -DurationHours 2",
+  ],
+  parameters: {
+    ...decisionParameters,
+    DurationHours: int("Grant fewer hours than asked (1 up to the request's DurationHours); the requester is told"),
+  },
   view: requestView,
   async run(values, { api }) {
     const data = await api.request(ApproveRequest, {
-      input: { requestId: values.RequestId, comment: values.Comment ?? null },
+      input: {
+        requestId: values.RequestId,
+        comment: values.Comment ?? null,
+        durationHours: values.DurationHours ?? null,
+      },
     });
     return one(requestRow(expectType(data.approveAccessRequest, "AccessRequest")));
   },
