@@ -59,7 +59,7 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
     );
   }
   if (!request) return "skipped";
-  const access = { target: request.target, type: request.type, scope: request.scope };
+  const access = { target: request.target, type: request.type, scope: request.scope, ticket: request.ticket };
   const common = {
     ...branding,
     ...access,

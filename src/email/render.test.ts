@@ -212,6 +212,16 @@ describe("requester notifications", () => {
     expect((await render("access-ended")).text).toContain("Your access window ended at 2026-11-26 18:00 UTC.");
   });
 
+  it("shows the ticket a request carries to its approvers and its requester, and None when it has none", async () => {
+    const asked = await render("approval-needed", { ticket: "INC<0042>" });
+    expect(asked.text).toContain("Ticket:    INC<0042>");
+    expect(asked.html).toContain("INC&lt;0042&gt;");
+    expect((await render("request-approved", { ticket: "INC0042" })).text).toContain("Ticket:    INC0042");
+    const none = await render("approval-needed");
+    expect(none.text).not.toContain("Ticket:");
+    expect(none.html).toMatch(/<th[^>]*>Ticket<\/th>\s*<td[^>]*>None<\/td>/);
+  });
+
   it("tells the requester when an approver shortened the access, in the subject and the body", async () => {
     const shorter = await render("request-approved", { grantedHours: 1 });
     expect(shorter.subject).toBe("Approved for 1 hour: your access to Exchange <Admin>");

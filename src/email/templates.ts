@@ -19,6 +19,8 @@ export interface RequestedAccessVars {
   target: string;
   type: RequestType;
   scope: RequestScope;
+  /** The ticket the request refers to, when it carries one. */
+  ticket?: string | null | undefined;
 }
 
 export interface ApprovalNeededVars extends BrandingVars, RequestedAccessVars {
@@ -162,7 +164,12 @@ function accessFields(vars: RequestedAccessVars): string[] {
     field("Target", vars.target),
     field("Type", requestTypeLabel(vars.type)),
     field("Scope", requestScopeLabel(vars.scope)),
+    ...(vars.ticket ? [field("Ticket", vars.ticket)] : []),
   ];
+}
+
+function ticketValue(vars: RequestedAccessVars): string {
+  return vars.ticket || "None";
 }
 
 /** The plain-text counterpart of the HTML layout. */
@@ -182,6 +189,7 @@ const approvalNeeded = defineTemplate({
     "scope",
     "reason",
     "duration",
+    "ticket",
     "expiresAt",
     "approveUrl",
     "denyUrl",
@@ -195,6 +203,7 @@ const approvalNeeded = defineTemplate({
     ...accessValues(vars),
     reason: vars.reason,
     duration: formatDuration(vars.durationHours),
+    ticket: ticketValue(vars),
     expiresAt: formatUtc(vars.expiresAt),
     approveUrl: vars.approveUrl,
     denyUrl: vars.denyUrl,
@@ -225,7 +234,17 @@ function durationNote(vars: RequestApprovedVars): string {
 
 const requestApproved = defineTemplate({
   mjml: "request-approved.mjml",
-  placeholders: ["requesterName", "target", "type", "scope", "startsAt", "endsAt", "durationNote", "requestUrl"],
+  placeholders: [
+    "requesterName",
+    "target",
+    "type",
+    "scope",
+    "ticket",
+    "startsAt",
+    "endsAt",
+    "durationNote",
+    "requestUrl",
+  ],
   subject: (vars: RequestApprovedVars) =>
     vars.grantedHours < vars.requestedHours
       ? `Approved for ${formatDuration(vars.grantedHours)}: your access to ${vars.target}`
@@ -233,6 +252,7 @@ const requestApproved = defineTemplate({
   values: (vars) => ({
     requesterName: vars.requesterName,
     ...accessValues(vars),
+    ticket: ticketValue(vars),
     startsAt: formatUtc(vars.startsAt),
     endsAt: formatUtc(vars.endsAt),
     durationNote: durationNote(vars),

@@ -185,4 +185,38 @@ describe("Approve-ElevatedAccessRequest -DurationHours, then Stop-ElevatedAccess
     expect(stop.code).toBe(11);
     expect(stop.stderr).toMatch(/NOT_FOUND: no access granted by request/);
   });
+
+  it("New-ElevatedAccessApprovalPolicy -TicketRequired -TicketPattern; New-ElevatedAccessRequest -Ticket", async () => {
+    const policy = await elevate(
+      as("admin@fabrikam.com"),
+      "New-ElevatedAccessApprovalPolicy",
+      "-Task",
+      "Exchange\\Set-Mailbox",
+      "-ApprovalType",
+      "Manual",
+      "-TicketRequired",
+      "-TicketPattern",
+      "INC[0-9]{7}",
+      "-Json",
+    );
+    expect(policy.code, policy.stderr).toBe(0);
+    expect(json(policy.stdout)).toMatchObject({ TicketRequired: true, TicketPattern: "INC[0-9]{7}" });
+    const file = (...extra: string[]) =>
+      elevate(
+        as("requester@fabrikam.com"),
+        "New-ElevatedAccessRequest",
+        "-Task",
+        "Exchange\\Set-Mailbox",
+        "-Reason",
+        "Fix a mailbox",
+        ...extra,
+        "-Json",
+      );
+    const without = await file();
+    expect(without.code).toBe(10);
+    expect(JSON.parse(without.stderr)).toMatchObject({ error: { code: "VALIDATION", field: "ticket" } });
+    const filed = await file("-Ticket", "INC0000042");
+    expect(filed.code, filed.stderr).toBe(0);
+    expect(json(filed.stdout)).toMatchObject({ Ticket: "INC0000042", RequestStatus: "Pending" });
+  });
 });

@@ -1,5 +1,5 @@
 import { collect, expectType } from "../client.ts";
-import { choice, cmdlet, int, resultSize, text } from "../cmdlet.ts";
+import { choice, cmdlet, int, resultSize, switchParam, text } from "../cmdlet.ts";
 import { ApiError } from "../errors.ts";
 import { graphql } from "../graphql/gql.ts";
 import type { PolicyFieldsFragment } from "../graphql/graphql.ts";
@@ -16,6 +16,8 @@ graphql(`
     approverGroup { email }
     requiredApprovals
     maxDurationHours
+    ticketRequired
+    ticketPattern
     createdAt
   }
 `);
@@ -30,6 +32,8 @@ const policyView: View = {
     "ApproverGroup",
     "RequiredApprovals",
     "MaxDurationHours",
+    "TicketRequired",
+    "TicketPattern",
     "WhenCreated",
   ],
   table: ["Identity", "Type", "Target", "ApprovalType", "ApproverGroup"],
@@ -45,6 +49,8 @@ function policyRow(policy: PolicyFieldsFragment): Row {
     ApproverGroup: policy.approverGroup.email,
     RequiredApprovals: policy.requiredApprovals,
     MaxDurationHours: policy.maxDurationHours ?? null,
+    TicketRequired: policy.ticketRequired,
+    TicketPattern: policy.ticketPattern ?? null,
     WhenCreated: policy.createdAt,
   };
 }
@@ -68,6 +74,7 @@ export const newPolicy = cmdlet({
     "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\New-MoveRequest' -ApprovalType Manual -ApproverGroup 'mbmanagers@fabrikam.com'",
     "New-ElevatedAccessApprovalPolicy -Role 'Move Mailboxes' -ApprovalType Auto",
     "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\Search-Mailbox' -ApprovalType Manual -RequiredApprovals 2 -MaxDurationHours 8",
+    "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\Set-Mailbox' -ApprovalType Manual -TicketRequired -TicketPattern 'INC[0-9]{7}'",
   ],
   parameters: {
     ...targetParameters("A task, e.g. 'Exchange\\New-MoveRequest'"),
@@ -77,6 +84,8 @@ export const newPolicy = cmdlet({
     ApproverGroup: text("The approver group's address (default: the control's admin group)"),
     RequiredApprovals: int("Distinct approvals needed (default 1)"),
     MaxDurationHours: int("The longest access a request may ask for"),
+    TicketRequired: switchParam("Requests must carry a ticket reference (-Ticket)"),
+    TicketPattern: text("An RE2 regular expression a ticket must match in full, e.g. 'INC[0-9]{7}'"),
   },
   oneOf: ["Task", "Role", "RoleGroup"],
   view: policyView,
@@ -88,6 +97,8 @@ export const newPolicy = cmdlet({
         approverGroup: values.ApproverGroup ?? null,
         requiredApprovals: values.RequiredApprovals ?? 1,
         maxDurationHours: values.MaxDurationHours ?? null,
+        ticketRequired: values.TicketRequired ?? null,
+        ticketPattern: values.TicketPattern ?? null,
       },
     });
     return one(policyRow(expectType(data.createApprovalPolicy, "ApprovalPolicy")));

@@ -15,6 +15,7 @@ graphql(`
     target
     reason
     durationHours
+    ticket
     status
     createdAt
     expiresAt
@@ -36,6 +37,7 @@ export const requestView: View = {
     "RequestedAccess",
     "Reason",
     "DurationHours",
+    "Ticket",
     "RequestStatus",
     "ApprovalType",
     "ApproverGroup",
@@ -60,6 +62,7 @@ export function requestRow(request: RequestFieldsFragment): Row {
     RequestedAccess: request.target,
     Reason: request.reason,
     DurationHours: request.durationHours,
+    Ticket: request.ticket ?? null,
     RequestStatus: pascal(request.status),
     ApprovalType: pascal(request.approvalType),
     ApproverGroup: request.approverGroup.email,
@@ -103,12 +106,18 @@ export const newRequest = cmdlet({
     ...targetParameters("The task to run, e.g. 'Exchange\\New-MoveRequest'"),
     Reason: text("Why you need it (shown to approvers)", { mandatory: true }),
     DurationHours: int("How long the access lasts once approved (default: the organization's, 4)"),
+    Ticket: text("The change or incident ticket it refers to (required when its policy says so)"),
   },
   oneOf: ["Task", "Role", "RoleGroup"],
   view: requestView,
   async run(values, { api }) {
     const data = await api.request(CreateRequest, {
-      input: { ...targetOf(values), reason: values.Reason, durationHours: values.DurationHours ?? null },
+      input: {
+        ...targetOf(values),
+        reason: values.Reason,
+        durationHours: values.DurationHours ?? null,
+        ticket: values.Ticket ?? null,
+      },
     });
     return one(requestRow(expectType(data.createAccessRequest, "AccessRequest")));
   },

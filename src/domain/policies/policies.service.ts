@@ -8,6 +8,7 @@ import { ConflictError, LimitExceededError, NotFoundError, ValidationError } fro
 import { cancelPendingRequests } from "../requests/requests.service.ts";
 import { transition } from "../transition.ts";
 import { entityId, nonEmptyText, parseInput, wholeHours } from "../validation.ts";
+import { ticketPattern } from "./tickets.ts";
 
 const createInput = z.object({
   ...targetKindFields,
@@ -22,6 +23,8 @@ const createInput = z.object({
     .nullish()
     .transform((value) => value ?? 1),
   maxDurationHours: wholeHours(maxGrantHours).nullish(),
+  ticketRequired: z.boolean("must be true or false").nullish(),
+  ticketPattern: ticketPattern.nullish(),
 });
 
 export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknown) {
@@ -65,6 +68,8 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
         approverGroupId: group.id,
         requiredApprovals: input.requiredApprovals,
         maxDurationHours: input.maxDurationHours ?? null,
+        ticketRequired: input.ticketRequired ?? false,
+        ticketPattern: input.ticketPattern ?? null,
       },
     });
     audit({
@@ -78,6 +83,8 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
         approverGroup: group.email,
         requiredApprovals: policy.requiredApprovals,
         maxDurationHours: policy.maxDurationHours,
+        ...(policy.ticketRequired ? { ticketRequired: true } : {}),
+        ...(policy.ticketPattern ? { ticketPattern: policy.ticketPattern } : {}),
       },
     });
     effect({ kind: "coverageChanged", organizationId: ctx.organizationId });
@@ -137,6 +144,9 @@ const updateInput = z.object({
     .nullish(),
   /** null clears the maximum; absent keeps it. */
   maxDurationHours: wholeHours(maxGrantHours).nullable().optional(),
+  ticketRequired: z.boolean("must be true or false").nullish(),
+  /** null clears the pattern; absent keeps it. */
+  ticketPattern: ticketPattern.nullable().optional(),
 });
 
 /**
@@ -161,6 +171,8 @@ export async function updateApprovalPolicy(ctx: ServiceContext, rawInput: unknow
       approverGroupId: group?.id ?? policy.approverGroupId,
       requiredApprovals: input.requiredApprovals ?? policy.requiredApprovals,
       maxDurationHours: input.maxDurationHours === undefined ? policy.maxDurationHours : input.maxDurationHours,
+      ticketRequired: input.ticketRequired ?? policy.ticketRequired,
+      ticketPattern: input.ticketPattern === undefined ? policy.ticketPattern : input.ticketPattern,
     };
     if (next.approvalType === "AUTO" && next.requiredApprovals !== 1) {
       throw new ValidationError("requiredApprovals", "must be 1 for AUTO policies");

@@ -33,6 +33,7 @@ import {
   strictestOf,
   termsOf,
 } from "../policies/strictness.ts";
+import { checkTicket, ticketReference } from "../policies/tickets.ts";
 import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, nonEmptyText, optionalText, parseInput, wholeHours } from "../validation.ts";
 import { assertTransition, requestTransitions } from "./request-states.ts";
@@ -44,6 +45,7 @@ const createInput = z.object({
   target: nonEmptyText(256),
   reason: nonEmptyText(2000),
   durationHours: wholeHours(maxGrantHours).nullish(),
+  ticket: ticketReference.nullish(),
 });
 
 /**
@@ -231,6 +233,13 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
     const entry = await findCatalogEntry(tx, ctx.organizationId, input.type, input.scope, input.target);
     const durationHours = input.durationHours ?? control.defaultDurationHours;
     const policy = await policyForRequest(tx, ctx.organizationId, entry, durationHours);
+    checkTicket(
+      await tx.approvalPolicy.findUniqueOrThrow({
+        where: { id: policy.id },
+        select: { ticketRequired: true, ticketPattern: true },
+      }),
+      input.ticket,
+    );
     await assertRequesterMayFile(tx, actor.id, entry.id, control.maxPendingRequestsPerUser, now);
     const auto = policy.approvalType === "AUTO";
     const request = await tx.accessRequest.create({
@@ -247,6 +256,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         catalogEntryId: entry.id,
         reason: input.reason,
         durationHours,
+        ticket: input.ticket ?? null,
         status: auto ? "APPROVED" : "PENDING",
         createdAt: now,
         expiresAt: new Date(now.getTime() + control.requestLifetimeHours * hour),
@@ -262,6 +272,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         durationHours,
         reason: request.reason,
         policyId: policy.id,
+        ...(request.ticket ? { ticket: request.ticket } : {}),
       },
     });
     effect({

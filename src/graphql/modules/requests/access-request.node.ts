@@ -58,6 +58,7 @@ export const AccessRequestNode = builder.prismaNode("AccessRequest", {
     target: t.exposeString("target"),
     reason: t.exposeString("reason"),
     durationHours: t.exposeInt("durationHours"),
+    ticket: t.exposeString("ticket", { nullable: true, description: "The change or incident ticket it refers to" }),
     status: t.expose("status", { type: AccessRequestStatusEnum }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     expiresAt: t.expose("expiresAt", { type: "DateTime" }),
@@ -140,6 +141,10 @@ const CreateAccessRequestInput = builder.inputType("CreateAccessRequestInput", {
     target: t.string({ required: true }),
     reason: t.string({ required: true }),
     durationHours: t.int({ description: "Default: the organization's default duration (4)" }),
+    ticket: t.string({
+      description:
+        "A ticket reference (at most 64 characters); required, and matching a pattern, when its policy says so",
+    }),
   }),
 });
 
