@@ -20,6 +20,8 @@ export type Effect =
   | { kind: "requestSettled"; requestId: string }
   | { kind: "authorizationStarted"; authorizationId: string; organizationId: string; endsAt: Date }
   | { kind: "authorizationSettled"; authorizationId: string }
+  /** An ACTIVE grant's endsAt moved later (an approved extension): its end job moves with it. */
+  | { kind: "authorizationExtended"; authorizationId: string; organizationId: string; endsAt: Date }
   | { kind: "mailQueued"; messageIds: string[] }
   | { kind: "requestEvent"; requestId: string; organizationId: string; type: AccessRequestEventType; at: Date }
   | { kind: "coverageChanged"; organizationId: string }

@@ -79,6 +79,7 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
         reason: request.reason,
         durationHours: request.durationHours,
         expiresAt: request.expiresAt,
+        extendsAccessEndingAt: await extendedGrantEnd(db, request.extendsAuthorizationId),
         approveUrl: `${publicUrl}/decide/${tokens.APPROVE}`,
         denyUrl: `${publicUrl}/decide/${tokens.DENY}`,
       });
@@ -115,6 +116,14 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
         comment: authorization.revocationComment ?? undefined,
       });
       break;
+    case "access-extended":
+      if (!authorization || request.status !== "APPROVED") return markSkipped(db, messageId);
+      rendered = await renderEmail(template, {
+        ...common,
+        durationHours: grantedHours(request),
+        endsAt: authorization.endsAt,
+      });
+      break;
     case "access-ended":
       if (!authorization) return markSkipped(db, messageId);
       rendered = await renderEmail(template, {
@@ -129,6 +138,13 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
   }
 
   return send(rendered, { target: request.target, reason: request.reason, requestedAt: request.createdAt });
+}
+
+/** When the grant an extension request is for ends now; undefined for a request for new access. */
+async function extendedGrantEnd(db: Db, authorizationId: string | null): Promise<Date | undefined> {
+  if (!authorizationId) return undefined;
+  const grant = await db.accessAuthorization.findUnique({ where: { id: authorizationId }, select: { endsAt: true } });
+  return grant?.endsAt;
 }
 
 /** The hours an approved request was granted: the fewest any approver gave, else as asked. */

@@ -62,6 +62,14 @@ const samples: { [N in TemplateName]: TemplateVars<N> } = {
     endedAt: new Date("2026-11-26T18:00:00Z"),
     requestUrl,
   },
+  "access-extended": {
+    ...branding,
+    ...access,
+    requesterName: "Ada Lovelace",
+    durationHours: 2,
+    endsAt: new Date("2026-11-26T20:00:00Z"),
+    requestUrl,
+  },
   "webhook-disabled": {
     ...branding,
     adminName: "Carol Admin",
@@ -220,6 +228,16 @@ describe("requester notifications", () => {
     const none = await render("approval-needed");
     expect(none.text).not.toContain("Ticket:");
     expect(none.html).toMatch(/<th[^>]*>Ticket<\/th>\s*<td[^>]*>None<\/td>/);
+  });
+
+  it("tells approvers an extension from a new request, and the grantee the new end", async () => {
+    const asked = await render("approval-needed", { extendsAccessEndingAt: new Date("2026-11-26T18:00:00Z") });
+    expect(asked.subject).toBe("Approval needed: Ada Lovelace asks to extend Exchange <Admin>");
+    expect(asked.text).toContain("Request:   Extension by 4 hours of access that now ends at 2026-11-26 18:00 UTC");
+    expect((await render("approval-needed")).text).toContain("Request:   New access");
+    const extended = await render("access-extended");
+    expect(extended.subject).toBe("Extended: your access to Exchange <Admin> until 2026-11-26 20:00 UTC");
+    expect(extended.text).toContain("Your access was extended by 2 hours. It now ends at 2026-11-26 20:00 UTC.");
   });
 
   it("tells the requester when an approver shortened the access, in the subject and the body", async () => {

@@ -24,6 +24,8 @@ export interface RequestedAccessVars {
 }
 
 export interface ApprovalNeededVars extends BrandingVars, RequestedAccessVars {
+  /** Set for a request to extend a grant: when that grant ends now. */
+  extendsAccessEndingAt?: Date | undefined;
   approverName: string;
   requesterName: string;
   requesterEmail: string;
@@ -75,6 +77,14 @@ export interface AccessEndedVars extends BrandingVars, RequestedAccessVars {
   requestUrl: string;
 }
 
+export interface AccessExtendedVars extends BrandingVars, RequestedAccessVars {
+  requesterName: string;
+  /** The hours added. */
+  durationHours: number;
+  endsAt: Date;
+  requestUrl: string;
+}
+
 export interface WebhookDisabledVars extends BrandingVars {
   adminName: string;
   url: string;
@@ -91,6 +101,7 @@ interface TemplateVarsByName extends Record<MailTemplate, BrandingVars> {
   "request-expired": RequestExpiredVars;
   "access-revoked": AccessRevokedVars;
   "access-ended": AccessEndedVars;
+  "access-extended": AccessExtendedVars;
   "webhook-disabled": WebhookDisabledVars;
 }
 
@@ -178,9 +189,16 @@ function textLayout(vars: BrandingVars, blocks: readonly string[]): string {
   return `${[...blocks, footer].join("\n\n")}\n`;
 }
 
+function requestKind(vars: ApprovalNeededVars): string {
+  return vars.extendsAccessEndingAt
+    ? `Extension by ${formatDuration(vars.durationHours)} of access that now ends at ${formatUtc(vars.extendsAccessEndingAt)}`
+    : "New access";
+}
+
 const approvalNeeded = defineTemplate({
   mjml: "approval-needed.mjml",
   placeholders: [
+    "requestKind",
     "approverName",
     "requesterName",
     "requesterEmail",
@@ -195,8 +213,12 @@ const approvalNeeded = defineTemplate({
     "denyUrl",
     "requestUrl",
   ],
-  subject: (vars: ApprovalNeededVars) => `Approval needed: ${vars.requesterName} requests ${vars.target}`,
+  subject: (vars: ApprovalNeededVars) =>
+    vars.extendsAccessEndingAt
+      ? `Approval needed: ${vars.requesterName} asks to extend ${vars.target}`
+      : `Approval needed: ${vars.requesterName} requests ${vars.target}`,
   values: (vars) => ({
+    requestKind: requestKind(vars),
     approverName: vars.approverName,
     requesterName: vars.requesterName,
     requesterEmail: vars.requesterEmail,
@@ -214,6 +236,7 @@ const approvalNeeded = defineTemplate({
       `Hi ${vars.approverName},`,
       `${vars.requesterName} (${vars.requesterEmail}) asks for privileged access in ${vars.orgName}.`,
       [
+        field("Request", requestKind(vars)),
         field("Requester", `${vars.requesterName} <${vars.requesterEmail}>`),
         ...accessFields(vars),
         field("Duration", formatDuration(vars.durationHours)),
@@ -365,6 +388,28 @@ const accessEnded = defineTemplate({
     ]),
 });
 
+const accessExtended = defineTemplate({
+  mjml: "access-extended.mjml",
+  placeholders: ["requesterName", "duration", "endsAt", "target", "type", "scope", "ticket", "requestUrl"],
+  subject: (vars: AccessExtendedVars) => `Extended: your access to ${vars.target} until ${formatUtc(vars.endsAt)}`,
+  values: (vars) => ({
+    requesterName: vars.requesterName,
+    duration: formatDuration(vars.durationHours),
+    endsAt: formatUtc(vars.endsAt),
+    ...accessValues(vars),
+    ticket: ticketValue(vars),
+    requestUrl: vars.requestUrl,
+  }),
+  text: (vars) =>
+    textLayout(vars, [
+      `Hi ${vars.requesterName},`,
+      `Your access was extended by ${formatDuration(vars.durationHours)}. It now ends at ${formatUtc(vars.endsAt)}.`,
+      accessFields(vars).join("\n"),
+      "The access ends on its own at the new end time.",
+      `View the extension request: ${vars.requestUrl}`,
+    ]),
+});
+
 const webhookDisabled = defineTemplate({
   mjml: "webhook-disabled.mjml",
   placeholders: ["adminName", "failures", "url", "disabledAt", "lastError"],
@@ -396,6 +441,7 @@ export const templates: { readonly [N in TemplateName]: TemplateDefinition<Templ
   "request-expired": requestExpired,
   "access-revoked": accessRevoked,
   "access-ended": accessEnded,
+  "access-extended": accessExtended,
   "webhook-disabled": webhookDisabled,
 };
 

@@ -18,6 +18,14 @@ export function jobEffectHandlers(queues: JobQueues): EffectHandlers {
     authorizationSettled: async ({ authorizationId }) => {
       await queues.cancel("endAuthorization", authorizationId);
     },
+    // Removes the end job and adds it at the new end. A job already running cannot be
+    // removed: it finds the grant not due yet and sleeps until the new endsAt.
+    authorizationExtended: async ({ authorizationId, organizationId, endsAt }, origin) => {
+      await queues.cancel("endAuthorization", authorizationId);
+      await queues.schedule("endAuthorization", [
+        { payload: { authorizationId, organizationId, ...from(origin) }, at: endsAt },
+      ]);
+    },
     mailQueued: ({ messageIds }, origin) =>
       queues.schedule(
         "sendMail",

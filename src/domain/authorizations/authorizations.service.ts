@@ -6,6 +6,7 @@ import type { DeadlineOutcome, ServiceContext } from "../context.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errors.ts";
 import { queueMail } from "../notifications/notifications.service.ts";
 import { assertTransition } from "../requests/request-states.ts";
+import { cancelPendingRequests } from "../requests/requests.service.ts";
 import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, optionalText, parseInput } from "../validation.ts";
 import { authorizationTransitions } from "./authorization-states.ts";
@@ -72,6 +73,7 @@ export async function revokeGrant(
     { endsAt: { gt: now } },
   );
   if (!revoked) return false;
+  await cancelPendingExtensions(ctx, scope, authorization.id);
   audit({
     action: "Revoke-ElevatedAccessAuthorization",
     subjectId: authorization.id,
@@ -110,7 +112,8 @@ const endEarlyInput = z.object({
 export async function endAccessAuthorizationEarly(ctx: ServiceContext, rawInput: unknown) {
   const actor = requireActor(ctx);
   const input = parseInput(endEarlyInput, rawInput);
-  return transition(ctx, async ({ tx, now, audit, effect, correlationId }) => {
+  return transition(ctx, async (scope) => {
+    const { tx, now, audit, effect, correlationId } = scope;
     const authorization = await tx.accessAuthorization.findFirst({
       where: { id: input.authorizationId, organizationId: ctx.organizationId },
       select: { id: true, requestId: true, userId: true, status: true },
@@ -130,6 +133,7 @@ export async function endAccessAuthorizationEarly(ctx: ServiceContext, rawInput:
       const status = authorization.status === "ACTIVE" ? "ENDED" : authorization.status;
       throw new ConflictError(`authorization is already ${status}`);
     }
+    await cancelPendingExtensions(ctx, scope, authorization.id);
     audit({
       action: "Stop-ElevatedAccessAuthorization",
       subjectId: authorization.id,
@@ -155,19 +159,37 @@ export async function endAccessAuthorizationEarly(ctx: ServiceContext, rawInput:
   });
 }
 
+/** A grant that ended or was revoked has nothing left to extend: its pending extension requests are canceled. */
+async function cancelPendingExtensions(ctx: ServiceContext, scope: TransitionScope, authorizationId: string) {
+  await cancelPendingRequests(
+    ctx,
+    scope,
+    { extendsAuthorizationId: authorizationId },
+    { by: "the access ended", authorizationId },
+  );
+}
+
 /** Ends an ACTIVE authorization whose endsAt has passed; says so, or when it is due, or that it moved on. */
 export async function endAccessAuthorization(ctx: ServiceContext, authorizationId: string): Promise<DeadlineOutcome> {
-  return transition(ctx, async ({ tx, now, audit, effect }) => {
+  return transition(ctx, async (scope) => {
+    const { tx, now, audit, effect } = scope;
     const authorization = await tx.accessAuthorization.findFirst({
       where: { id: authorizationId, organizationId: ctx.organizationId },
       select: { requestId: true, userId: true, status: true, endsAt: true },
     });
     if (!authorization) return { kind: "settled" };
     const ended = await moveAuthorization(tx, authorizationId, "ENDED", { endedAt: now }, { endsAt: { lte: now } });
-    if (!ended)
-      return authorization.status === "ACTIVE" && authorization.endsAt > now
-        ? { kind: "notDue", at: authorization.endsAt }
+    if (!ended) {
+      // Read again: an extension that committed after the read above moved endsAt later.
+      const current = await tx.accessAuthorization.findUniqueOrThrow({
+        where: { id: authorizationId },
+        select: { status: true, endsAt: true },
+      });
+      return current.status === "ACTIVE" && current.endsAt > now
+        ? { kind: "notDue", at: current.endsAt }
         : { kind: "settled" };
+    }
+    await cancelPendingExtensions(ctx, scope, authorizationId);
     await queueMail({ tx, effect, correlationId: ctx.correlationId }, ctx.organizationId, [
       {
         template: "access-ended",

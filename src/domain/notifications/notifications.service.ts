@@ -9,6 +9,7 @@ export const mailTemplates = [
   "request-expired",
   "access-revoked",
   "access-ended",
+  "access-extended",
   "webhook-disabled",
 ] as const;
 

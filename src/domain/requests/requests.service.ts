@@ -9,6 +9,7 @@ import {
 } from "../../db/client.ts";
 import { requireActor } from "../access.ts";
 import { eligibleApproverIds, isEligibleApprover } from "../approver-groups/eligibility.ts";
+import { extendGrant } from "../authorizations/extensions.service.ts";
 import { findCatalogEntry, maxGrantHours, targetKindFields } from "../catalog/catalog.service.ts";
 import type { DeadlineOutcome, ServiceContext } from "../context.ts";
 import {
@@ -150,6 +151,8 @@ async function policyForRequest(tx: Tx, organizationId: string, entry: CatalogEn
  * `hours` (fewer than asked when an approver shortened it), by default as asked.
  */
 async function grantAccess(scope: TransitionScope, request: AccessRequest, hours = request.durationHours) {
+  // An extension request moves the end of the grant it is for instead of creating one.
+  if (request.extendsAuthorizationId) return extendGrant(scope, request, hours);
   const authorization = await scope.tx.accessAuthorization.create({
     data: {
       organizationId: request.organizationId,
@@ -193,7 +196,7 @@ async function grantAccess(scope: TransitionScope, request: AccessRequest, hours
  * waiting at once. Runs under a lock on the requester, so parallel requests count
  * each other.
  */
-async function assertRequesterMayFile(
+export async function assertRequesterMayFile(
   tx: Tx,
   requesterId: string,
   catalogEntryId: string,

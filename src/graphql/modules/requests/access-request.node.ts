@@ -83,6 +83,19 @@ export const AccessRequestNode = builder.prismaNode("AccessRequest", {
     decisions: t.relation("decisions", {
       query: (_args, ctx) => ({ where: visibleDecisions(ctx.actor), orderBy: { decidedAt: "asc" } }),
     }),
+    extendsAuthorization: t.prismaField({
+      type: "AccessAuthorization",
+      nullable: true,
+      description: "For a request to extend a grant (requestAccessExtension): that grant",
+      select: { extendsAuthorizationId: true },
+      resolve: (query, request, _args, ctx) =>
+        request.extendsAuthorizationId
+          ? ctx.db.accessAuthorization.findFirst({
+              ...query,
+              where: { id: request.extendsAuthorizationId, AND: [visibleAuthorizations(ctx.actor)] },
+            })
+          : null,
+    }),
     authorization: t.prismaField({
       type: "AccessAuthorization",
       nullable: true,
