@@ -219,4 +219,63 @@ describe("Approve-ElevatedAccessRequest -DurationHours, then Stop-ElevatedAccess
     expect(filed.code, filed.stderr).toBe(0);
     expect(json(filed.stdout)).toMatchObject({ Ticket: "INC0000042", RequestStatus: "Pending" });
   });
+
+  it("Request-ElevatedAccessExtension: the grantee asks for an hour more, an approver approves, the end moves", async () => {
+    const filed = await elevate(
+      as("requester@fabrikam.com"),
+      "New-ElevatedAccessRequest",
+      "-Task",
+      "Exchange\\New-MoveRequest",
+      "-Reason",
+      "Another move",
+      "-DurationHours",
+      "2",
+      "-Json",
+    );
+    expect(filed.code, filed.stderr).toBe(0);
+    const requestId = json<RequestRow>(filed.stdout).Identity;
+    const approved = await elevate(
+      as("approver1@fabrikam.com"),
+      "Approve-ElevatedAccessRequest",
+      "-RequestId",
+      requestId,
+      "-Json",
+    );
+    expect(approved.code, approved.stderr).toBe(0);
+    const before = new Date(json<RequestRow>(approved.stdout).AuthorizationEndTime).getTime();
+
+    const asked = await elevate(
+      as("requester@fabrikam.com"),
+      "Request-ElevatedAccessExtension",
+      "-RequestId",
+      requestId,
+      "-Hours",
+      "1",
+      "-Reason",
+      "The move takes longer",
+      "-Json",
+    );
+    expect(asked.code, asked.stderr).toBe(0);
+    const extension = json<RequestRow & { ExtendsRequestId: string }>(asked.stdout);
+    expect(extension).toMatchObject({ RequestStatus: "Pending", DurationHours: 1, ExtendsRequestId: requestId });
+
+    const decided = await elevate(
+      as("approver1@fabrikam.com"),
+      "Approve-ElevatedAccessRequest",
+      "-RequestId",
+      extension.Identity,
+    );
+    expect(decided.code, decided.stderr).toBe(0);
+    const grants = await elevate(
+      as("requester@fabrikam.com"),
+      "Get-ElevatedAccessAuthorization",
+      "-Status",
+      "Active",
+      "-Json",
+    );
+    const grant = json<{ RequestId: string; EndTime: string }[]>(grants.stdout).find(
+      (row) => row.RequestId === requestId,
+    );
+    expect(new Date(grant!.EndTime).getTime() - before).toBe(hour);
+  });
 });

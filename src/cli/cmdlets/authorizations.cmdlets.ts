@@ -1,9 +1,10 @@
 import { collect, expectType } from "../client.ts";
-import { choices, cmdlet, resultSize, table, text } from "../cmdlet.ts";
+import { choices, cmdlet, int, resultSize, table, text } from "../cmdlet.ts";
 import { ApiError, exitCodes } from "../errors.ts";
 import { graphql } from "../graphql/gql.ts";
 import type { AuthorizationFieldsFragment } from "../graphql/graphql.ts";
 import { many, one, pascal, type Row, type View } from "../output.ts";
+import { requestRow, requestView } from "./requests.cmdlets.ts";
 
 graphql(`
   fragment AuthorizationFields on AccessAuthorization {
@@ -147,6 +148,43 @@ export const stopAuthorization = cmdlet({
       input: { authorizationId, reason: values.Reason ?? null },
     });
     return one(authorizationRow(expectType(data.endAccessAuthorization, "AccessAuthorization")));
+  },
+});
+
+const ExtendAuthorization = graphql(`
+  mutation CliExtendAuthorization($input: RequestAccessExtensionInput!) {
+    requestAccessExtension(input: $input) {
+      __typename
+      ... on AccessRequest { ...RequestFields }
+      ... on Error { code message }
+      ... on ValidationError { field }
+      ... on NotFoundError { field }
+    }
+  }
+`);
+
+export const requestExtension = cmdlet({
+  name: "Request-ElevatedAccessExtension",
+  synopsis: "Asks to extend your own active access by some hours; decided under its policy like a request",
+  examples: [
+    "Request-ElevatedAccessExtension -RequestId a4bc1bdf-00a1-42b4-be65-b6c63d6be279 -Hours 2 -Reason 'The move takes longer'",
+  ],
+  parameters: {
+    RequestId: text("The approved request's GUID (or ID)", { mandatory: true, aliases: ["Identity"] }),
+    Hours: int("Hours to add; the policy's maximum applies to the whole access", { mandatory: true }),
+    Reason: text("Why you need longer (shown to approvers)", { mandatory: true }),
+  },
+  view: requestView,
+  async run(values, { api }) {
+    const grant = await api.request(GrantOfRequest, { id: values.RequestId });
+    const authorizationId = grant.accessRequest?.authorization?.id;
+    if (!authorizationId) {
+      throw new ApiError("NOT_FOUND", `no access granted by request ${values.RequestId} that you may see`, "RequestId");
+    }
+    const data = await api.request(ExtendAuthorization, {
+      input: { authorizationId, hours: values.Hours, reason: values.Reason },
+    });
+    return one(requestRow(expectType(data.requestAccessExtension, "AccessRequest")));
   },
 });
 

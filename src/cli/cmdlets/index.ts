@@ -1,7 +1,13 @@
 import type { Cmdlet } from "../cmdlet.ts";
 import { addGroupMember, getGroup, newGroup, removeGroupMember } from "./approver-groups.cmdlets.ts";
 import { getAuditLog, testAuditLog } from "./audit.cmdlets.ts";
-import { getAuthorization, revokeAuthorization, stopAuthorization, testAccess } from "./authorizations.cmdlets.ts";
+import {
+  getAuthorization,
+  requestExtension,
+  revokeAuthorization,
+  stopAuthorization,
+  testAccess,
+} from "./authorizations.cmdlets.ts";
 import { disableControl, enableControl, getControl, setControl } from "./control.cmdlets.ts";
 import { getPolicy, newPolicy, removePolicy } from "./policies.cmdlets.ts";
 import { approveRequest, cancelRequest, denyRequest, getRequest, newRequest } from "./requests.cmdlets.ts";
@@ -28,6 +34,7 @@ export const cmdlets: Cmdlet[] = [
   getAuthorization,
   revokeAuthorization,
   stopAuthorization,
+  requestExtension,
   testAccess,
   getAuditLog,
   testAuditLog,

@@ -25,6 +25,7 @@ graphql(`
     approverGroup { email }
     decisions { approver { email } approved comment channel decidedAt durationHours }
     authorization { status startsAt endsAt }
+    extendsAuthorization { request { identity } }
   }
 `);
 
@@ -49,6 +50,7 @@ export const requestView: View = {
     "AuthorizationStatus",
     "AuthorizationStartTime",
     "AuthorizationEndTime",
+    "ExtendsRequestId",
   ],
   table: ["Identity", "RequestorUPN", "RequestedAccess", "RequestStatus", "WhenCreated"],
 };
@@ -81,6 +83,7 @@ export function requestRow(request: RequestFieldsFragment): Row {
     AuthorizationStatus: request.authorization ? pascal(request.authorization.status) : null,
     AuthorizationStartTime: request.authorization?.startsAt ?? null,
     AuthorizationEndTime: request.authorization?.endsAt ?? null,
+    ExtendsRequestId: request.extendsAuthorization?.request.identity ?? null,
   };
 }
 
