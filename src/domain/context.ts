@@ -20,6 +20,8 @@ export type Effect =
   | { kind: "requestSettled"; requestId: string }
   | { kind: "authorizationStarted"; authorizationId: string; organizationId: string; endsAt: Date }
   | { kind: "authorizationSettled"; authorizationId: string }
+  /** A grant approved for a later start: the worker makes it ACTIVE at startsAt. */
+  | { kind: "authorizationScheduled"; authorizationId: string; organizationId: string; startsAt: Date }
   /** An ACTIVE grant's endsAt moved later (an approved extension): its end job moves with it. */
   | { kind: "authorizationExtended"; authorizationId: string; organizationId: string; endsAt: Date }
   | { kind: "mailQueued"; messageIds: string[] }

@@ -15,8 +15,13 @@ export function jobEffectHandlers(queues: JobQueues): EffectHandlers {
       queues.schedule("endAuthorization", [
         { payload: { authorizationId, organizationId, ...from(origin) }, at: endsAt },
       ]),
+    authorizationScheduled: ({ authorizationId, organizationId, startsAt }, origin) =>
+      queues.schedule("activateAuthorization", [
+        { payload: { authorizationId, organizationId, ...from(origin) }, at: startsAt },
+      ]),
     authorizationSettled: async ({ authorizationId }) => {
       await queues.cancel("endAuthorization", authorizationId);
+      await queues.cancel("activateAuthorization", authorizationId);
     },
     // Removes the end job and adds it at the new end. A job already running cannot be
     // removed: it finds the grant not due yet and sleeps until the new endsAt.

@@ -61,6 +61,14 @@ export const jobTable = {
     concurrency: 5,
     options: transitionJobOptions,
   }),
+  activateAuthorization: defineJob({
+    queue: "authorization-start",
+    payload: z.object({ authorizationId: z.uuid(), organizationId: z.uuid(), ...origin }),
+    subjectId: (payload) => payload.authorizationId,
+    jobId: (authorizationId) => `start-${authorizationId}`,
+    concurrency: 5,
+    options: transitionJobOptions,
+  }),
   sendMail: defineJob({
     queue: "mail",
     payload: z.object({ messageId: z.uuid(), ...origin }),

@@ -3,6 +3,7 @@ import { exclusively } from "../db/advisory-lock.ts";
 import type { ServiceDeps } from "../domain/context.ts";
 import { queuedMail } from "../domain/notifications/notifications.service.ts";
 import {
+  activateDueAuthorizations,
   endOverdueAuthorizations,
   expireOverdueRequests,
   type SweepOptions,
@@ -29,9 +30,17 @@ export interface ReconcilerOptions {
 
 export interface ReconcileReport {
   expiredRequests: number;
+  /** SCHEDULED grants made ACTIVE because their start job had not run. */
+  startedAuthorizations: number;
   endedAuthorizations: number;
   /** Jobs added because Redis had none; null when Redis could not be reached. */
-  requeued: { requestExpiry: number; authorizationEnd: number; mail: number; webhooks: number } | null;
+  requeued: {
+    requestExpiry: number;
+    authorizationStart: number;
+    authorizationEnd: number;
+    mail: number;
+    webhooks: number;
+  } | null;
 }
 
 /** Longest a run may hold the reconciler lock: Prisma then ends the lock's transaction (the run goes on unlocked). */
@@ -80,12 +89,14 @@ export class Reconciler {
     const { deps, logger } = this.options;
     const outcome = await exclusively(deps.db, "reconciler", maxRunMillis, async () => {
       const expired = await expireOverdueRequests(deps, this.sweep);
+      const started = await activateDueAuthorizations(deps, this.sweep);
       const ended = await endOverdueAuthorizations(deps, this.sweep);
-      for (const error of [...expired.failures, ...ended.failures]) {
+      for (const error of [...expired.failures, ...started.failures, ...ended.failures]) {
         logger.error({ err: error }, "reconciler could not move an overdue row; the next run retries");
       }
       const report: ReconcileReport = {
         expiredRequests: expired.done,
+        startedAuthorizations: started.done,
         endedAuthorizations: ended.done,
         requeued: await this.requeueMissing(),
       };
@@ -98,9 +109,11 @@ export class Reconciler {
     const report = outcome.value;
     const busy =
       report.expiredRequests > 0 ||
+      report.startedAuthorizations > 0 ||
       report.endedAuthorizations > 0 ||
       (report.requeued !== null &&
         report.requeued.requestExpiry +
+          report.requeued.authorizationStart +
           report.requeued.authorizationEnd +
           report.requeued.mail +
           report.requeued.webhooks >
@@ -124,7 +137,7 @@ export class Reconciler {
 
   private async requeueMissing(): Promise<ReconcileReport["requeued"]> {
     const { deps, queues, logger } = this.options;
-    const requeued = { requestExpiry: 0, authorizationEnd: 0, mail: 0, webhooks: 0 };
+    const requeued = { requestExpiry: 0, authorizationStart: 0, authorizationEnd: 0, mail: 0, webhooks: 0 };
     try {
       for await (const rows of upcomingDeadlines(deps.db, "requestExpiry", this.batchSize)) {
         if (this.stopping) break;
@@ -139,6 +152,20 @@ export class Reconciler {
           .map((row) => ({ payload: { requestId: row.id, organizationId: row.organizationId }, at: row.at }));
         await queues.schedule("expireRequest", wakeups);
         requeued.requestExpiry += wakeups.length;
+      }
+      for await (const rows of upcomingDeadlines(deps.db, "authorizationStart", this.batchSize)) {
+        if (this.stopping) break;
+        const missing = new Set(
+          await queues.missing(
+            "activateAuthorization",
+            rows.map((row) => row.id),
+          ),
+        );
+        const wakeups = rows
+          .filter((row) => missing.has(row.id))
+          .map((row) => ({ payload: { authorizationId: row.id, organizationId: row.organizationId }, at: row.at }));
+        await queues.schedule("activateAuthorization", wakeups);
+        requeued.authorizationStart += wakeups.length;
       }
       for await (const rows of upcomingDeadlines(deps.db, "authorizationEnd", this.batchSize)) {
         if (this.stopping) break;

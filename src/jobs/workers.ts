@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Metrics } from "../observability/metrics.ts";
 import { isRequestId, withRequestId } from "../observability/request-context.ts";
+import { activateAuthorizationProcessor } from "./activate-authorization.processor.ts";
 import { deliverWebhookProcessor } from "./deliver-webhook.processor.ts";
 import { endAuthorizationProcessor } from "./end-authorization.processor.ts";
 import { expireRequestProcessor } from "./expire-request.processor.ts";
@@ -15,6 +16,7 @@ import { sendMailProcessor } from "./send-mail.processor.ts";
 const processors: { [K in JobKind]: (deps: ProcessorDeps) => JobProcessor } = {
   expireRequest: expireRequestProcessor,
   endAuthorization: endAuthorizationProcessor,
+  activateAuthorization: activateAuthorizationProcessor,
   sendMail: sendMailProcessor,
   deliverWebhook: deliverWebhookProcessor,
 };

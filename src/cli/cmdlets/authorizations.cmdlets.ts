@@ -69,7 +69,10 @@ export const getAuthorization = cmdlet({
   synopsis: "Shows granted access: yours, or everyone's you may see",
   examples: ["Get-ElevatedAccessAuthorization -Status Active"],
   parameters: {
-    Status: choices({ Active: "ACTIVE", Ended: "ENDED", Revoked: "REVOKED" }, "Only authorizations in these states"),
+    Status: choices(
+      { Scheduled: "SCHEDULED", Active: "ACTIVE", Ended: "ENDED", Revoked: "REVOKED" },
+      "Only authorizations in these states",
+    ),
     ResultSize: resultSize("At most this many (default 1000), or Unlimited"),
   },
   view: authorizationView,

@@ -110,6 +110,7 @@ export const newRequest = cmdlet({
     Reason: text("Why you need it (shown to approvers)", { mandatory: true }),
     DurationHours: int("How long the access lasts once approved (default: the organization's, 4)"),
     Ticket: text("The change or incident ticket it refers to (required when its policy says so)"),
+    StartTime: text("Start the access later, e.g. 2026-12-01T08:00:00Z (at most 14 days ahead)"),
   },
   oneOf: ["Task", "Role", "RoleGroup"],
   view: requestView,
@@ -120,6 +121,7 @@ export const newRequest = cmdlet({
         reason: values.Reason,
         durationHours: values.DurationHours ?? null,
         ticket: values.Ticket ?? null,
+        startsAt: values.StartTime ?? null,
       },
     });
     return one(requestRow(expectType(data.createAccessRequest, "AccessRequest")));

@@ -33,6 +33,8 @@ export type AuditAction =
   | "End-ElevatedAccessAuthorization"
   /** The grantee ended their own grant before its end (Entra PIM's deactivation). */
   | "Stop-ElevatedAccessAuthorization"
+  /** A SCHEDULED grant became ACTIVE at its startsAt. */
+  | "Start-ElevatedAccessAuthorization"
   /** An approved extension moved a grant's end. */
   | "Set-ElevatedAccessAuthorization"
   | "New-Organization"

@@ -11,16 +11,20 @@ import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, optionalText, parseInput } from "../validation.ts";
 import { authorizationTransitions } from "./authorization-states.ts";
 
+/** A grant not yet ended or revoked: ACTIVE, or SCHEDULED for a later start. */
+const liveStatuses: AuthorizationStatus[] = ["SCHEDULED", "ACTIVE"];
+
 async function moveAuthorization(
   tx: Tx,
   id: string,
   to: AuthorizationStatus,
   data: Prisma.AccessAuthorizationUncheckedUpdateManyInput,
   where: Prisma.AccessAuthorizationWhereInput,
+  from: AuthorizationStatus[] = liveStatuses,
 ): Promise<boolean> {
-  assertTransition(authorizationTransitions, "ACTIVE", to);
+  for (const status of from) assertTransition(authorizationTransitions, status, to);
   const { count } = await tx.accessAuthorization.updateMany({
-    where: { ...where, id, status: "ACTIVE" },
+    where: { ...where, id, status: { in: from } },
     data: { ...data, status: to },
   });
   return count === 1;
@@ -46,7 +50,7 @@ export async function revokeAccessAuthorization(ctx: ServiceContext, rawInput: u
       throw new ForbiddenError("only administrators and the request's approvers may revoke access");
     }
     if (!(await revokeGrant(ctx, scope, authorization, actor.id, input.comment))) {
-      const status = authorization.status === "ACTIVE" ? "ENDED" : authorization.status;
+      const status = liveStatuses.includes(authorization.status) ? "ENDED" : authorization.status;
       throw new ConflictError(`authorization is already ${status}`);
     }
     return tx.accessAuthorization.findUniqueOrThrow({ where: { id: authorization.id } });
@@ -130,7 +134,7 @@ export async function endAccessAuthorizationEarly(ctx: ServiceContext, rawInput:
       { endsAt: { gt: now } },
     );
     if (!ended) {
-      const status = authorization.status === "ACTIVE" ? "ENDED" : authorization.status;
+      const status = liveStatuses.includes(authorization.status) ? "ENDED" : authorization.status;
       throw new ConflictError(`authorization is already ${status}`);
     }
     await cancelPendingExtensions(ctx, scope, authorization.id);
@@ -156,6 +160,44 @@ export async function endAccessAuthorizationEarly(ctx: ServiceContext, rawInput:
       at: now,
     });
     return tx.accessAuthorization.findUniqueOrThrow({ where: { id: authorization.id } });
+  });
+}
+
+/**
+ * Makes a SCHEDULED grant ACTIVE once its startsAt has passed; says so, or when it is
+ * due, or that it moved on (revoked, ended early, gone). authorizeTask already allows
+ * a scheduled grant inside [startsAt, endsAt), so access never waits on this job.
+ */
+export async function activateAccessAuthorization(
+  ctx: ServiceContext,
+  authorizationId: string,
+): Promise<DeadlineOutcome> {
+  return transition(ctx, async ({ tx, now, audit }) => {
+    const started = await moveAuthorization(
+      tx,
+      authorizationId,
+      "ACTIVE",
+      {},
+      { organizationId: ctx.organizationId, startsAt: { lte: now } },
+      ["SCHEDULED"],
+    );
+    if (!started) {
+      const current = await tx.accessAuthorization.findFirst({
+        where: { id: authorizationId, organizationId: ctx.organizationId },
+        select: { status: true, startsAt: true },
+      });
+      return current?.status === "SCHEDULED" ? { kind: "notDue", at: current.startsAt } : { kind: "settled" };
+    }
+    const { requestId, startsAt } = await tx.accessAuthorization.findUniqueOrThrow({
+      where: { id: authorizationId },
+      select: { requestId: true, startsAt: true },
+    });
+    audit({
+      action: "Start-ElevatedAccessAuthorization",
+      subjectId: authorizationId,
+      details: { requestId, startsAt },
+    });
+    return { kind: "done" };
   });
 }
 
@@ -185,7 +227,7 @@ export async function endAccessAuthorization(ctx: ServiceContext, authorizationI
         where: { id: authorizationId },
         select: { status: true, endsAt: true },
       });
-      return current.status === "ACTIVE" && current.endsAt > now
+      return liveStatuses.includes(current.status) && current.endsAt > now
         ? { kind: "notDue", at: current.endsAt }
         : { kind: "settled" };
     }

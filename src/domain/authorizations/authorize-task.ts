@@ -40,7 +40,7 @@ async function activeGrants(db: Db, userId: string, entryIds: string[], now: Dat
     SELECT a.id::text, a."catalogEntryId"::text, a."startsAt", a."endsAt", r."policyId"::text,
            r."approvalType", r."approverGroupId"::text, r."requiredApprovals"
     FROM "AccessAuthorization" a JOIN "AccessRequest" r ON r.id = a."requestId"
-    WHERE a."userId" = ${userId}::uuid AND a.status = 'ACTIVE' AND a."catalogEntryId" = ANY(${entryIds}::uuid[])
+    WHERE a."userId" = ${userId}::uuid AND a.status IN ('ACTIVE', 'SCHEDULED') AND a."catalogEntryId" = ANY(${entryIds}::uuid[])
       AND a."startsAt" <= ${now} AND a."endsAt" > ${now}
     ORDER BY a."endsAt" DESC, a.id`;
   return rows.map(({ startsAt, endsAt, ...grant }) => ({

@@ -45,6 +45,9 @@ export async function requestAccessExtension(ctx: ServiceContext, rawInput: unkn
     });
     if (!grant) throw new NotFoundError("authorizationId", "authorization");
     if (grant.userId !== actor.id) throw new ForbiddenError("only the grantee may ask to extend their access");
+    if (grant.status === "SCHEDULED") {
+      throw new ConflictError("the access has not started yet: ask to extend it once it is ACTIVE");
+    }
     if (grant.status !== "ACTIVE" || grant.endsAt <= now) {
       throw new ConflictError(`authorization is already ${grant.status === "ACTIVE" ? "ENDED" : grant.status}`);
     }

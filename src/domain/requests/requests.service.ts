@@ -47,7 +47,21 @@ const createInput = z.object({
   reason: nonEmptyText(2000),
   durationHours: wholeHours(maxGrantHours).nullish(),
   ticket: ticketReference.nullish(),
+  startsAt: z.date("must be a date-time").nullish(),
 });
+
+/** How far ahead a request may ask its access to start. */
+export const maxScheduleAheadDays = 14;
+
+/** A requested start: null for "at approval"; otherwise in the future and at most 14 days ahead. */
+function scheduledStart(startsAt: Date | null | undefined, now: Date): Date | null {
+  if (startsAt == null) return null;
+  if (startsAt.getTime() <= now.getTime()) throw new ValidationError("startsAt", "must be in the future");
+  if (startsAt.getTime() > now.getTime() + maxScheduleAheadDays * 24 * hour) {
+    throw new ValidationError("startsAt", `must be at most ${maxScheduleAheadDays} days ahead`);
+  }
+  return startsAt;
+}
 
 /**
  * Moves a request out of `from` with one conditional UPDATE; false when another
@@ -153,6 +167,9 @@ async function policyForRequest(tx: Tx, organizationId: string, entry: CatalogEn
 async function grantAccess(scope: TransitionScope, request: AccessRequest, hours = request.durationHours) {
   // An extension request moves the end of the grant it is for instead of creating one.
   if (request.extendsAuthorizationId) return extendGrant(scope, request, hours);
+  // Approved before its requested start: SCHEDULED until then. Approved after it: from now.
+  const scheduled = request.startsAt !== null && request.startsAt > scope.now;
+  const startsAt = scheduled && request.startsAt ? request.startsAt : scope.now;
   const authorization = await scope.tx.accessAuthorization.create({
     data: {
       organizationId: request.organizationId,
@@ -161,10 +178,19 @@ async function grantAccess(scope: TransitionScope, request: AccessRequest, hours
       catalogEntryId: request.catalogEntryId,
       type: request.type,
       target: request.target,
-      startsAt: scope.now,
-      endsAt: new Date(scope.now.getTime() + hours * hour),
+      status: scheduled ? "SCHEDULED" : "ACTIVE",
+      startsAt,
+      endsAt: new Date(startsAt.getTime() + hours * hour),
     },
   });
+  if (scheduled) {
+    scope.effect({
+      kind: "authorizationScheduled",
+      authorizationId: authorization.id,
+      organizationId: authorization.organizationId,
+      startsAt,
+    });
+  }
   scope.effect({ kind: "requestSettled", requestId: request.id });
   scope.effect({
     kind: "authorizationStarted",
@@ -235,6 +261,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
     if (!control.enabled) throw new ControlDisabledError("privileged access control is off: nothing needs approval");
     const entry = await findCatalogEntry(tx, ctx.organizationId, input.type, input.scope, input.target);
     const durationHours = input.durationHours ?? control.defaultDurationHours;
+    const startsAt = scheduledStart(input.startsAt, now);
     const policy = await policyForRequest(tx, ctx.organizationId, entry, durationHours);
     checkTicket(
       await tx.approvalPolicy.findUniqueOrThrow({
@@ -260,6 +287,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         reason: input.reason,
         durationHours,
         ticket: input.ticket ?? null,
+        startsAt,
         status: auto ? "APPROVED" : "PENDING",
         createdAt: now,
         expiresAt: new Date(now.getTime() + control.requestLifetimeHours * hour),
@@ -276,6 +304,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         reason: request.reason,
         policyId: policy.id,
         ...(request.ticket ? { ticket: request.ticket } : {}),
+        ...(startsAt ? { startsAt } : {}),
       },
     });
     effect({

@@ -59,6 +59,11 @@ export const AccessRequestNode = builder.prismaNode("AccessRequest", {
     reason: t.exposeString("reason"),
     durationHours: t.exposeInt("durationHours"),
     ticket: t.exposeString("ticket", { nullable: true, description: "The change or incident ticket it refers to" }),
+    startsAt: t.expose("startsAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "The start asked for; null: at approval. Approved before it, the grant is SCHEDULED until then",
+    }),
     status: t.expose("status", { type: AccessRequestStatusEnum }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     expiresAt: t.expose("expiresAt", { type: "DateTime" }),
@@ -157,6 +162,11 @@ const CreateAccessRequestInput = builder.inputType("CreateAccessRequestInput", {
     ticket: t.string({
       description:
         "A ticket reference (at most 64 characters); required, and matching a pattern, when its policy says so",
+    }),
+    startsAt: t.field({
+      type: "DateTime",
+      description:
+        "Start the access later (at most 14 days ahead); the request still expires 24 hours after filing if undecided",
     }),
   }),
 });

@@ -1,0 +1,5 @@
+-- AlterEnum
+ALTER TYPE "AuthorizationStatus" ADD VALUE 'SCHEDULED';
+
+-- AlterTable
+ALTER TABLE "AccessRequest" ADD COLUMN     "startsAt" TIMESTAMPTZ(3);
