@@ -124,6 +124,11 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
         endsAt: authorization.endsAt,
       });
       break;
+    case "access-expiring":
+      // Ended or revoked before it went out: nothing to tell (an extended grant shows its new end).
+      if (authorization?.status !== "ACTIVE" || authorization.endsAt <= new Date()) return markSkipped(db, messageId);
+      rendered = await renderEmail(template, { ...common, requestId: request.id, endsAt: authorization.endsAt });
+      break;
     case "access-ended":
       if (!authorization) return markSkipped(db, messageId);
       rendered = await renderEmail(template, {

@@ -70,6 +70,14 @@ const samples: { [N in TemplateName]: TemplateVars<N> } = {
     endsAt: new Date("2026-11-26T20:00:00Z"),
     requestUrl,
   },
+  "access-expiring": {
+    ...branding,
+    ...access,
+    requesterName: "Ada Lovelace",
+    requestId: "0192",
+    endsAt: new Date("2026-11-26T20:00:00Z"),
+    requestUrl,
+  },
   "webhook-disabled": {
     ...branding,
     adminName: "Carol Admin",

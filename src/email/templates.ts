@@ -85,6 +85,14 @@ export interface AccessExtendedVars extends BrandingVars, RequestedAccessVars {
   requestUrl: string;
 }
 
+export interface AccessExpiringVars extends BrandingVars, RequestedAccessVars {
+  requesterName: string;
+  /** The request identity GUID, for the extension command. */
+  requestId: string;
+  endsAt: Date;
+  requestUrl: string;
+}
+
 export interface WebhookDisabledVars extends BrandingVars {
   adminName: string;
   url: string;
@@ -102,6 +110,7 @@ interface TemplateVarsByName extends Record<MailTemplate, BrandingVars> {
   "access-revoked": AccessRevokedVars;
   "access-ended": AccessEndedVars;
   "access-extended": AccessExtendedVars;
+  "access-expiring": AccessExpiringVars;
   "webhook-disabled": WebhookDisabledVars;
 }
 
@@ -410,6 +419,32 @@ const accessExtended = defineTemplate({
     ]),
 });
 
+function extendCommand(vars: AccessExpiringVars): string {
+  return `elevate Request-ElevatedAccessExtension -RequestId ${vars.requestId} -Hours 1 -Reason '...'`;
+}
+
+const accessExpiring = defineTemplate({
+  mjml: "access-expiring.mjml",
+  placeholders: ["requesterName", "endsAt", "target", "type", "scope", "ticket", "extendCommand", "requestUrl"],
+  subject: (vars: AccessExpiringVars) => `Ends soon: your access to ${vars.target} ends at ${formatUtc(vars.endsAt)}`,
+  values: (vars) => ({
+    requesterName: vars.requesterName,
+    endsAt: formatUtc(vars.endsAt),
+    ...accessValues(vars),
+    ticket: ticketValue(vars),
+    extendCommand: extendCommand(vars),
+    requestUrl: vars.requestUrl,
+  }),
+  text: (vars) =>
+    textLayout(vars, [
+      `Hi ${vars.requesterName},`,
+      `Your access ends at ${formatUtc(vars.endsAt)}.`,
+      accessFields(vars).join("\n"),
+      `Need longer? Ask to extend it from the request page, or run:\n  ${extendCommand(vars)}`,
+      `View the request: ${vars.requestUrl}`,
+    ]),
+});
+
 const webhookDisabled = defineTemplate({
   mjml: "webhook-disabled.mjml",
   placeholders: ["adminName", "failures", "url", "disabledAt", "lastError"],
@@ -442,6 +477,7 @@ export const templates: { readonly [N in TemplateName]: TemplateDefinition<Templ
   "access-revoked": accessRevoked,
   "access-ended": accessEnded,
   "access-extended": accessExtended,
+  "access-expiring": accessExpiring,
   "webhook-disabled": webhookDisabled,
 };
 

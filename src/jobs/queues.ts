@@ -69,6 +69,14 @@ export const jobTable = {
     concurrency: 5,
     options: transitionJobOptions,
   }),
+  noticeExpiring: defineJob({
+    queue: "authorization-expiring",
+    payload: z.object({ authorizationId: z.uuid(), organizationId: z.uuid(), ...origin }),
+    subjectId: (payload) => payload.authorizationId,
+    jobId: (authorizationId) => `expiring-${authorizationId}`,
+    concurrency: 5,
+    options: transitionJobOptions,
+  }),
   sendMail: defineJob({
     queue: "mail",
     payload: z.object({ messageId: z.uuid(), ...origin }),

@@ -7,6 +7,7 @@ import { activateAuthorizationProcessor } from "./activate-authorization.process
 import { deliverWebhookProcessor } from "./deliver-webhook.processor.ts";
 import { endAuthorizationProcessor } from "./end-authorization.processor.ts";
 import { expireRequestProcessor } from "./expire-request.processor.ts";
+import { noticeExpiringProcessor } from "./notice-expiring.processor.ts";
 import type { JobProcessor, ProcessorDeps } from "./processing.ts";
 import { type JobKind, jobKinds, jobTable } from "./queues.ts";
 import { queuePrefix } from "./redis.ts";
@@ -17,6 +18,7 @@ const processors: { [K in JobKind]: (deps: ProcessorDeps) => JobProcessor } = {
   expireRequest: expireRequestProcessor,
   endAuthorization: endAuthorizationProcessor,
   activateAuthorization: activateAuthorizationProcessor,
+  noticeExpiring: noticeExpiringProcessor,
   sendMail: sendMailProcessor,
   deliverWebhook: deliverWebhookProcessor,
 };

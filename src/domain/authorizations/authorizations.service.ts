@@ -201,6 +201,38 @@ export async function activateAccessAuthorization(
   });
 }
 
+/** How long before a grant ends its grantee is told, with a way to extend it. */
+export const expiringNoticeMinutes = 15;
+
+/**
+ * Tells the grantee their ACTIVE grant ends in `expiringNoticeMinutes`; says when it is
+ * due, or that there is nothing to tell (ended, revoked, gone). One notice per grant and
+ * end time: the outbox's dedupe key carries endsAt, so a retried or duplicated job
+ * never mails twice, and an extended grant gets a notice for its new end.
+ */
+export async function noticeExpiringAccess(ctx: ServiceContext, authorizationId: string): Promise<DeadlineOutcome> {
+  return transition(ctx, async (scope) => {
+    const { tx, now } = scope;
+    const grant = await tx.accessAuthorization.findFirst({
+      where: { id: authorizationId, organizationId: ctx.organizationId },
+      select: { status: true, endsAt: true, requestId: true, userId: true },
+    });
+    if (!grant || !liveStatuses.includes(grant.status) || grant.endsAt <= now) return { kind: "settled" };
+    const due = new Date(grant.endsAt.getTime() - expiringNoticeMinutes * 60_000);
+    if (due > now) return { kind: "notDue", at: due };
+    await queueMail(scope, ctx.organizationId, [
+      {
+        template: "access-expiring",
+        recipientId: grant.userId,
+        requestId: grant.requestId,
+        authorizationId,
+        occasion: grant.endsAt.toISOString(),
+      },
+    ]);
+    return { kind: "done" };
+  });
+}
+
 /** A grant that ended or was revoked has nothing left to extend: its pending extension requests are canceled. */
 async function cancelPendingExtensions(ctx: ServiceContext, scope: TransitionScope, authorizationId: string) {
   await cancelPendingRequests(

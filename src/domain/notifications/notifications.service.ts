@@ -10,6 +10,7 @@ export const mailTemplates = [
   "access-revoked",
   "access-ended",
   "access-extended",
+  "access-expiring",
   "webhook-disabled",
 ] as const;
 
@@ -23,7 +24,14 @@ export function isMailTemplate(value: string): value is MailTemplate {
 }
 
 export type OutgoingMail =
-  | { template: RequestMailTemplate; recipientId: string; requestId: string; authorizationId?: string }
+  | {
+      template: RequestMailTemplate;
+      recipientId: string;
+      requestId: string;
+      authorizationId?: string;
+      /** Tells one mail of a template about a request from a later one (a notice per end time). */
+      occasion?: string;
+    }
   /** To an admin: `occasion` tells one disabling of the endpoint from a later one. */
   | { template: "webhook-disabled"; recipientId: string; webhookEndpointId: string; occasion: string };
 
@@ -40,7 +48,7 @@ function rowOf(organizationId: string, correlationId: string | null, mail: Outgo
     ...common,
     requestId: mail.requestId,
     authorizationId: mail.authorizationId ?? null,
-    dedupeKey: `${mail.template}:${mail.requestId}:${mail.recipientId}`,
+    dedupeKey: `${mail.template}:${mail.requestId}:${mail.recipientId}${mail.occasion ? `:${mail.occasion}` : ""}`,
   };
 }
 
