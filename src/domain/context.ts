@@ -16,7 +16,14 @@ export interface Actor {
 
 /** Work that follows a committed transition: waking jobs, publishing events. */
 export type Effect =
-  | { kind: "requestCreated"; requestId: string; organizationId: string; expiresAt: Date }
+  | {
+      kind: "requestCreated";
+      requestId: string;
+      organizationId: string;
+      expiresAt: Date;
+      /** The first reminder to undecided approvers, when the organization sets any before expiry. */
+      remindAt?: Date | null;
+    }
   | { kind: "requestSettled"; requestId: string }
   | { kind: "authorizationStarted"; authorizationId: string; organizationId: string; endsAt: Date }
   | { kind: "authorizationSettled"; authorizationId: string }

@@ -68,9 +68,13 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
   };
   let rendered: Awaited<ReturnType<typeof renderEmail>>;
   switch (template) {
-    case "approval-needed": {
+    case "approval-needed":
+    case "approval-reminder": {
       // The request was decided or expired before this message went out: its links would be stale.
       if (request.status !== "PENDING") return markSkipped(db, messageId);
+      // An approver who decided since the reminder was queued needs no reminding.
+      if (template === "approval-reminder" && request.decisions.some((d) => d.approver.id === recipient.id))
+        return markSkipped(db, messageId);
       const tokens = await mintDecisionTokens(db, request, recipient.id);
       rendered = await renderEmail(template, {
         ...common,

@@ -104,6 +104,7 @@ export interface WebhookDisabledVars extends BrandingVars {
 /** One set of values per notification of the domain's list: a missing or extra one does not compile. */
 interface TemplateVarsByName extends Record<MailTemplate, BrandingVars> {
   "approval-needed": ApprovalNeededVars;
+  "approval-reminder": ApprovalNeededVars;
   "request-approved": RequestApprovedVars;
   "request-denied": RequestDeniedVars;
   "request-expired": RequestExpiredVars;
@@ -263,6 +264,13 @@ function durationNote(vars: RequestApprovedVars): string {
     ? `You asked for ${formatDuration(vars.requestedHours)}; the approver shortened it to ${formatDuration(vars.grantedHours)}.`
     : `Approved for the ${formatDuration(vars.grantedHours)} you asked for.`;
 }
+
+/** The same message with fresh links, to approvers who have not decided at a reminder point. */
+const approvalReminder: TemplateDefinition<ApprovalNeededVars> = {
+  ...approvalNeeded,
+  subject: (vars) => `Reminder: ${approvalNeeded.subject(vars)}`,
+  text: (vars) => `Reminder: this request still waits for your decision.\n\n${approvalNeeded.text(vars)}`,
+};
 
 const requestApproved = defineTemplate({
   mjml: "request-approved.mjml",
@@ -471,6 +479,7 @@ const webhookDisabled = defineTemplate({
 
 export const templates: { readonly [N in TemplateName]: TemplateDefinition<TemplateVars<N>> } = {
   "approval-needed": approvalNeeded,
+  "approval-reminder": approvalReminder,
   "request-approved": requestApproved,
   "request-denied": requestDenied,
   "request-expired": requestExpired,

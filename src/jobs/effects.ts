@@ -9,10 +9,14 @@ const noticeAt = (endsAt: Date) => new Date(endsAt.getTime() - expiringNoticeMin
 export function jobEffectHandlers(queues: JobQueues): EffectHandlers {
   const from = (origin: EffectOrigin) => (origin.correlationId ? { correlationId: origin.correlationId } : {});
   return {
-    requestCreated: ({ requestId, organizationId, expiresAt }, origin) =>
-      queues.schedule("expireRequest", [{ payload: { requestId, organizationId, ...from(origin) }, at: expiresAt }]),
+    requestCreated: async ({ requestId, organizationId, expiresAt, remindAt }, origin) => {
+      const payload = { requestId, organizationId, ...from(origin) };
+      await queues.schedule("expireRequest", [{ payload, at: expiresAt }]);
+      if (remindAt) await queues.schedule("remindApprovers", [{ payload, at: remindAt }]);
+    },
     requestSettled: async ({ requestId }) => {
       await queues.cancel("expireRequest", requestId);
+      await queues.cancel("remindApprovers", requestId);
     },
     authorizationStarted: async ({ authorizationId, organizationId, endsAt }, origin) => {
       const payload = { authorizationId, organizationId, ...from(origin) };

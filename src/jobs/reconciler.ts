@@ -152,6 +152,19 @@ export class Reconciler {
           .map((row) => ({ payload: { requestId: row.id, organizationId: row.organizationId }, at: row.at }));
         await queues.schedule("expireRequest", wakeups);
         requeued.requestExpiry += wakeups.length;
+        // A reminder job run at once sends what is due, if not sent yet, and sleeps until the next point.
+        const unreminded = new Set(
+          await queues.missing(
+            "remindApprovers",
+            rows.map((row) => row.id),
+          ),
+        );
+        await queues.schedule(
+          "remindApprovers",
+          rows
+            .filter((row) => unreminded.has(row.id))
+            .map((row) => ({ payload: { requestId: row.id, organizationId: row.organizationId }, at: new Date() })),
+        );
       }
       for await (const rows of upcomingDeadlines(deps.db, "authorizationStart", this.batchSize)) {
         if (this.stopping) break;

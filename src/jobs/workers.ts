@@ -11,6 +11,7 @@ import { noticeExpiringProcessor } from "./notice-expiring.processor.ts";
 import type { JobProcessor, ProcessorDeps } from "./processing.ts";
 import { type JobKind, jobKinds, jobTable } from "./queues.ts";
 import { queuePrefix } from "./redis.ts";
+import { remindApproversProcessor } from "./remind-approvers.processor.ts";
 import { sendMailProcessor } from "./send-mail.processor.ts";
 
 /** One processor per kind of job; the type makes a new kind without a processor a compile error. */
@@ -19,6 +20,7 @@ const processors: { [K in JobKind]: (deps: ProcessorDeps) => JobProcessor } = {
   endAuthorization: endAuthorizationProcessor,
   activateAuthorization: activateAuthorizationProcessor,
   noticeExpiring: noticeExpiringProcessor,
+  remindApprovers: remindApproversProcessor,
   sendMail: sendMailProcessor,
   deliverWebhook: deliverWebhookProcessor,
 };

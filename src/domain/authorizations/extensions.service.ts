@@ -13,6 +13,7 @@ import {
   ValidationError,
 } from "../errors.ts";
 import { queueMail } from "../notifications/notifications.service.ts";
+import { nextReminder } from "../requests/reminders.service.ts";
 import { assertRequesterMayFile } from "../requests/requests.service.ts";
 import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, nonEmptyText, parseInput, wholeHours } from "../validation.ts";
@@ -125,6 +126,7 @@ export async function requestAccessExtension(ctx: ServiceContext, rawInput: unkn
         requestId: request.id,
         organizationId: request.organizationId,
         expiresAt: request.expiresAt,
+        remindAt: nextReminder(control.reminderHours, request, now),
       });
       const approvers = await eligibleApproverIds(tx, request.approverGroupId, request.requesterId);
       await queueMail(

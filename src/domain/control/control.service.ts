@@ -58,6 +58,12 @@ const updateInput = z.object({
     .min(1, "must be at least 1")
     .max(1000, "must be at most 1000")
     .nullish(),
+  /** Empty: no reminders. */
+  reminderHours: z
+    .array(wholeHours(maxRequestLifetimeHours))
+    .max(5, "must list at most 5 points")
+    .transform((hours) => [...new Set(hours)].sort((a, b) => a - b))
+    .nullish(),
 });
 
 /**
@@ -108,6 +114,7 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
           ? { maxPendingRequestsPerUser: input.maxPendingRequestsPerUser }
           : {}),
         ...(accounts ? { systemAccounts: { create: accounts.map((user) => ({ userId: user.id })) } } : {}),
+        ...(input.reminderHours ? { reminderHours: input.reminderHours } : {}),
       },
     });
     audit({
@@ -115,6 +122,7 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
       details: {
         ...(group ? { defaultApproverGroup: group.email } : {}),
         ...(accounts ? { systemAccounts: accounts.map((user) => user.email).sort() } : {}),
+        ...(input.reminderHours ? { reminderHours: input.reminderHours } : {}),
         ...Object.fromEntries(
           (
             [

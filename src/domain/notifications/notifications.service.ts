@@ -4,6 +4,7 @@ import type { TransitionScope } from "../transition.ts";
 /** Every notification the domain sends: the one list, which src/email must render each of. */
 export const mailTemplates = [
   "approval-needed",
+  "approval-reminder",
   "request-approved",
   "request-denied",
   "request-expired",

@@ -37,6 +37,7 @@ import {
 import { checkTicket, ticketReference } from "../policies/tickets.ts";
 import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, nonEmptyText, optionalText, parseInput, wholeHours } from "../validation.ts";
+import { nextReminder } from "./reminders.service.ts";
 import { assertTransition, requestTransitions } from "./request-states.ts";
 
 const hour = 3_600_000;
@@ -327,6 +328,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         requestId: request.id,
         organizationId: request.organizationId,
         expiresAt: request.expiresAt,
+        remindAt: nextReminder(control.reminderHours, request, now),
       });
       const approvers = await eligibleApproverIds(scope.tx, request.approverGroupId, request.requesterId);
       await queueMail(
