@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditLog } from "../../src/domain/audit/audit.service.ts";
 import { createEventBus } from "../../src/events/event-bus.ts";
@@ -21,10 +22,7 @@ const EndAuthorization = graphql(`
         endedAt
         endComment
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }
@@ -35,7 +33,6 @@ const EndAuthorization = graphql(`
   }
 `);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const _until = (at: Date) => sleep(Math.max(0, at.getTime() - Date.now()));
 
 describe("the grantee ends their own grant early, through the API", () => {

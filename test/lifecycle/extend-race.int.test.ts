@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.ts";
 import { verifyAuditLog } from "../../src/domain/audit/audit.service.ts";
@@ -22,7 +23,6 @@ import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
 // extension is canceled), never both, never neither.
 
 const hour = 3_600_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const until = (at: Date) => sleep(Math.max(0, at.getTime() - Date.now()));
 
 let db: Db;

@@ -27,10 +27,7 @@ const Extend = graphql(`
           endsAt
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }
@@ -45,10 +42,7 @@ const EndGrant = graphql(`
       ... on AccessAuthorization {
         status
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);

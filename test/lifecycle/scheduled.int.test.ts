@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobTable } from "../../src/jobs/queues.ts";
 import { Reconciler } from "../../src/jobs/reconciler.ts";
@@ -15,7 +16,6 @@ import { waitFor } from "../helpers/processes.ts";
 const hour = 3_600_000;
 const day = 24 * hour;
 const requester = "requester@fabrikam.com";
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const FileScheduled = graphql(`
   mutation FileScheduled($input: CreateAccessRequestInput!) {
@@ -27,10 +27,7 @@ const FileScheduled = graphql(`
         expiresAt
         createdAt
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }

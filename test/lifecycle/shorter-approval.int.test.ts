@@ -32,10 +32,7 @@ const Decide = graphql(`
           endsAt
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }
@@ -47,10 +44,7 @@ const DenyWithHours = graphql(`
   mutation DenyWithHours($input: DecideAccessRequestInput!) {
     denyAccessRequest(input: $input) {
       __typename
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }

@@ -18,10 +18,7 @@ const PolicyWithTicket = graphql(`
         ticketRequired
         ticketPattern
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }
@@ -37,10 +34,7 @@ const SetTicketPattern = graphql(`
         ticketRequired
         ticketPattern
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }
@@ -56,10 +50,7 @@ const FileWithTicket = graphql(`
         id
         ticket
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }
