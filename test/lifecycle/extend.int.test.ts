@@ -104,7 +104,8 @@ describe("extending an ACTIVE grant", () => {
     expect(extended.status).toBe("ACTIVE");
     expect(extended.endsAt.getTime() - grant.endsAt.getTime()).toBe(3 * hour);
     const end = await runtime.queues.queue("endAuthorization").getJob(jobTable.endAuthorization.jobId(grant.id));
-    expect(end!.timestamp + end!.delay).toBe(extended.endsAt.getTime());
+    // BullMQ stamps the job a millisecond or so after the delay is computed.
+    expect(Math.abs(end!.timestamp + end!.delay - extended.endsAt.getTime())).toBeLessThan(1000);
 
     const [told] = await smtp.messages((mail) => mail.to === requester && mail.subject.startsWith("Extended:"));
     expect(told!.text).toContain("Your access was extended by 3 hours.");
