@@ -9,6 +9,7 @@ import {
   type SweepOptions,
   upcomingDeadlines,
 } from "../domain/requests/overdue.service.ts";
+import { nextReminder } from "../domain/requests/reminders.service.ts";
 import { pendingWebhookDeliveries } from "../domain/webhooks/webhooks.service.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { Periodic } from "./periodic.ts";
@@ -36,6 +37,7 @@ export interface ReconcileReport {
   /** Jobs added because Redis had none; null when Redis could not be reached. */
   requeued: {
     requestExpiry: number;
+    reminders: number;
     authorizationStart: number;
     authorizationEnd: number;
     mail: number;
@@ -113,6 +115,7 @@ export class Reconciler {
       report.endedAuthorizations > 0 ||
       (report.requeued !== null &&
         report.requeued.requestExpiry +
+          report.requeued.reminders +
           report.requeued.authorizationStart +
           report.requeued.authorizationEnd +
           report.requeued.mail +
@@ -135,9 +138,43 @@ export class Reconciler {
     repairs.inc({ kind: "requeued_webhook" }, report.requeued.webhooks);
   }
 
+  /**
+   * Re-adds lost reminder jobs of PENDING requests at their next reminder point; a point
+   * that passed while Redis had lost the job is not sent late.
+   */
+  private async requeueReminders(requestIds: string[]): Promise<number> {
+    const { deps, queues } = this.options;
+    const missing = await queues.missing("remindApprovers", requestIds);
+    if (missing.length === 0) return 0;
+    const requests = await deps.db.accessRequest.findMany({
+      where: { id: { in: missing }, status: "PENDING" },
+      select: {
+        id: true,
+        organizationId: true,
+        createdAt: true,
+        expiresAt: true,
+        organization: { select: { control: { select: { reminderHours: true } } } },
+      },
+    });
+    const now = new Date();
+    const wakeups = requests.flatMap((request) => {
+      const at = nextReminder(request.organization.control?.reminderHours ?? [], request, now);
+      return at ? [{ payload: { requestId: request.id, organizationId: request.organizationId }, at }] : [];
+    });
+    await queues.schedule("remindApprovers", wakeups);
+    return wakeups.length;
+  }
+
   private async requeueMissing(): Promise<ReconcileReport["requeued"]> {
     const { deps, queues, logger } = this.options;
-    const requeued = { requestExpiry: 0, authorizationStart: 0, authorizationEnd: 0, mail: 0, webhooks: 0 };
+    const requeued = {
+      requestExpiry: 0,
+      reminders: 0,
+      authorizationStart: 0,
+      authorizationEnd: 0,
+      mail: 0,
+      webhooks: 0,
+    };
     try {
       for await (const rows of upcomingDeadlines(deps.db, "requestExpiry", this.batchSize)) {
         if (this.stopping) break;
@@ -152,19 +189,7 @@ export class Reconciler {
           .map((row) => ({ payload: { requestId: row.id, organizationId: row.organizationId }, at: row.at }));
         await queues.schedule("expireRequest", wakeups);
         requeued.requestExpiry += wakeups.length;
-        // A reminder job run at once sends what is due, if not sent yet, and sleeps until the next point.
-        const unreminded = new Set(
-          await queues.missing(
-            "remindApprovers",
-            rows.map((row) => row.id),
-          ),
-        );
-        await queues.schedule(
-          "remindApprovers",
-          rows
-            .filter((row) => unreminded.has(row.id))
-            .map((row) => ({ payload: { requestId: row.id, organizationId: row.organizationId }, at: new Date() })),
-        );
+        requeued.reminders += await this.requeueReminders(rows.map((row) => row.id));
       }
       for await (const rows of upcomingDeadlines(deps.db, "authorizationStart", this.batchSize)) {
         if (this.stopping) break;

@@ -5,8 +5,9 @@ import { ValidationError } from "../../src/domain/errors.ts";
 import { nextReminder, remindApprovers } from "../../src/domain/requests/reminders.service.ts";
 import { approveAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { jobTable } from "../../src/jobs/queues.ts";
+import { Reconciler } from "../../src/jobs/reconciler.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
-import { contextFor, type Fabrikam, insertPendingRequests, prepareFabrikam } from "../helpers/jobs.ts";
+import { contextFor, type Fabrikam, insertPendingRequests, prepareFabrikam, silentLogger } from "../helpers/jobs.ts";
 import { startMailingApp } from "../helpers/mail.ts";
 import { waitFor } from "../helpers/processes.ts";
 
@@ -104,5 +105,22 @@ describe("reminders to approvers", () => {
       /reminderHours: must list at most 5 points/,
     );
     expect(await updateElevatedAccessControl(admin, { reminderHours: [] })).toMatchObject({ reminderHours: [] });
+    await updateElevatedAccessControl(admin, { reminderHours: [4, 20] });
+  });
+
+  it("the reconciler re-adds a lost reminder job at the request's next point", async () => {
+    const { t, runtime } = mailing;
+    const request = await requestFiledAgo(hour);
+    await runtime.queues.queue("remindApprovers").remove(jobTable.remindApprovers.jobId(request.id));
+    const reconciler = new Reconciler({
+      deps: { db: t.db, effects: runtime.effects, auditKeys: testAuditKeys },
+      queues: runtime.queues,
+      logger: silentLogger,
+      intervalSeconds: 3600,
+    });
+    const report = await reconciler.runOnce();
+    expect(report?.requeued?.reminders).toBeGreaterThanOrEqual(1);
+    const job = await reminderJob(request.id);
+    expect(Math.abs(job!.timestamp + job!.delay - (request.createdAt.getTime() + 4 * hour))).toBeLessThan(1000);
   });
 });
