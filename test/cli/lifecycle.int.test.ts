@@ -256,8 +256,9 @@ describe("Approve-ElevatedAccessRequest -DurationHours, then Stop-ElevatedAccess
       "-Json",
     );
     expect(asked.code, asked.stderr).toBe(0);
-    const extension = json<RequestRow & { ExtendsRequestId: string }>(asked.stdout);
-    expect(extension).toMatchObject({ RequestStatus: "Pending", DurationHours: 1, ExtendsRequestId: requestId });
+    const extension = json<RequestRow>(asked.stdout);
+    expect(extension).toMatchObject({ RequestStatus: "Pending", DurationHours: 1 });
+    expect(extension.Identity).not.toBe(requestId);
 
     const decided = await elevate(
       as("approver1@fabrikam.com"),
@@ -277,5 +278,19 @@ describe("Approve-ElevatedAccessRequest -DurationHours, then Stop-ElevatedAccess
       (row) => row.RequestId === requestId,
     );
     expect(new Date(grant!.EndTime).getTime() - before).toBe(hour);
+  });
+
+  it("Set-ElevatedAccessControl -ReminderHours sets the organization's reminder points", async () => {
+    const set = await elevate(
+      as("admin@fabrikam.com"),
+      "Set-ElevatedAccessControl",
+      "-ReminderHours",
+      "@(12,2)",
+      "-Json",
+    );
+    expect(set.code, set.stderr).toBe(0);
+    expect(json(set.stdout)).toMatchObject({ ReminderHours: [2, 12] });
+    const bad = await elevate(as("admin@fabrikam.com"), "Set-ElevatedAccessControl", "-ReminderHours", "@(0)");
+    expect(bad.code).toBe(10);
   });
 });

@@ -14,6 +14,7 @@ graphql(`
     requestLifetimeHours
     defaultDurationHours
     unknownTasks
+    reminderHours
     updatedAt
   }
 `);
@@ -27,6 +28,7 @@ const controlView: View = {
     "RequestLifetimeHours",
     "MaxPolicies",
     "UnknownTasks",
+    "ReminderHours",
     "WhenChanged",
   ],
   table: ["Enabled", "AdminGroup", "SystemAccounts"],
@@ -41,6 +43,7 @@ function controlRow(control: ControlFieldsFragment): Row {
     RequestLifetimeHours: control.requestLifetimeHours,
     MaxPolicies: control.maxPolicies,
     UnknownTasks: pascal(control.unknownTasks),
+    ReminderHours: control.reminderHours,
     WhenChanged: control.updatedAt,
   };
 }
@@ -141,6 +144,7 @@ export const setControl = cmdlet({
   examples: [
     "Set-ElevatedAccessControl -SystemAccounts @('sys1@fabrikam.com') -DefaultDurationHours 2",
     "Set-ElevatedAccessControl -SystemAccounts @() -UnknownTasks Deny",
+    "Set-ElevatedAccessControl -ReminderHours @(2,12)",
   ],
   parameters: {
     AdminGroup: text("The default approver group's address"),
@@ -149,6 +153,7 @@ export const setControl = cmdlet({
     RequestLifetimeHours: int("How long a request waits for a decision (1 to 168)"),
     MaxPolicies: int("The most policies the organization may have"),
     UnknownTasks: choice({ Deny: "DENY", Allow: "ALLOW" }, "Test-ElevatedAccess's answer for tasks the catalog lacks"),
+    ReminderHours: list("Hours after creation to remind undecided approvers, e.g. @(4,20); @() for none"),
   },
   view: controlView,
   async run(values, { api }) {
@@ -159,6 +164,7 @@ export const setControl = cmdlet({
       ...(values.RequestLifetimeHours !== undefined ? { requestLifetimeHours: values.RequestLifetimeHours } : {}),
       ...(values.MaxPolicies !== undefined ? { maxPolicies: values.MaxPolicies } : {}),
       ...(values.UnknownTasks !== undefined ? { unknownTasks: values.UnknownTasks } : {}),
+      ...(values.ReminderHours !== undefined ? { reminderHours: values.ReminderHours.map(Number) } : {}),
     };
     const data = await api.request(UpdateControl, { input });
     return one(controlRow(expectType(data.updateElevatedAccessControl, "ElevatedAccessControl")));

@@ -25,7 +25,6 @@ graphql(`
     approverGroup { email }
     decisions { approver { email } approved comment channel decidedAt durationHours }
     authorization { status startsAt endsAt }
-    extendsAuthorization { request { identity } }
   }
 `);
 
@@ -50,7 +49,6 @@ export const requestView: View = {
     "AuthorizationStatus",
     "AuthorizationStartTime",
     "AuthorizationEndTime",
-    "ExtendsRequestId",
   ],
   table: ["Identity", "RequestorUPN", "RequestedAccess", "RequestStatus", "WhenCreated"],
 };
@@ -83,7 +81,6 @@ export function requestRow(request: RequestFieldsFragment): Row {
     AuthorizationStatus: request.authorization ? pascal(request.authorization.status) : null,
     AuthorizationStartTime: request.authorization?.startsAt ?? null,
     AuthorizationEndTime: request.authorization?.endsAt ?? null,
-    ExtendsRequestId: request.extendsAuthorization?.request.identity ?? null,
   };
 }
 
