@@ -71,7 +71,7 @@ export async function buildContext(
   if (!token) throw unauthenticated("a bearer token is required");
   try {
     const identity = await deps.verifyToken(token);
-    const actor = await resolveActor(deps, identity);
+    const actor = { ...(await resolveActor(deps, identity)), authentication: identity.authentication };
     return {
       db: deps.db,
       actor,

@@ -58,6 +58,8 @@ const updateInput = z.object({
     .min(1, "must be at least 1")
     .max(1000, "must be at most 1000")
     .nullish(),
+  requireMfaForDecisions: z.boolean("must be true or false").nullish(),
+  mfaAcrValues: z.array(nonEmptyText(128)).max(10, "must list at most 10 values").nullish(),
 });
 
 /**
@@ -77,9 +79,11 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
         defaultDurationHours: number;
         unknownTasks: string;
         maxPendingRequestsPerUser: number;
+        requireMfaForDecisions: boolean;
+        mfaAcrValues: string[];
       }[]
     >`SELECT "defaultApproverGroupId"::text, "maxPolicies", "requestLifetimeHours", "defaultDurationHours",
-        "unknownTasks"::text, "maxPendingRequestsPerUser"
+        "unknownTasks"::text, "maxPendingRequestsPerUser", "requireMfaForDecisions", "mfaAcrValues"
       FROM "ElevatedAccessControl" WHERE "organizationId" = ${ctx.organizationId}::uuid FOR UPDATE`;
     if (!before) throw new Error("organization has no control settings");
     const group = input.defaultApproverGroup
@@ -95,6 +99,7 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
       input.systemAccounts != null
         ? await usersByEmail(tx, ctx.organizationId, input.systemAccounts, "systemAccounts")
         : null;
+    const acrValues = input.mfaAcrValues ? [...new Set(input.mfaAcrValues)] : null;
     if (accounts) await tx.controlSystemAccount.deleteMany({ where: { organizationId: ctx.organizationId } });
     const control = await tx.elevatedAccessControl.update({
       where: { organizationId: ctx.organizationId },
@@ -107,6 +112,8 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
         ...(input.maxPendingRequestsPerUser != null
           ? { maxPendingRequestsPerUser: input.maxPendingRequestsPerUser }
           : {}),
+        ...(input.requireMfaForDecisions != null ? { requireMfaForDecisions: input.requireMfaForDecisions } : {}),
+        ...(acrValues ? { mfaAcrValues: acrValues } : {}),
         ...(accounts ? { systemAccounts: { create: accounts.map((user) => ({ userId: user.id })) } } : {}),
       },
     });
@@ -115,6 +122,9 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
       details: {
         ...(group ? { defaultApproverGroup: group.email } : {}),
         ...(accounts ? { systemAccounts: accounts.map((user) => user.email).sort() } : {}),
+        ...(acrValues && acrValues.join() !== before.mfaAcrValues.join()
+          ? { mfaAcrValues: { from: before.mfaAcrValues, to: acrValues } }
+          : {}),
         ...Object.fromEntries(
           (
             [
@@ -123,6 +133,7 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
               "maxPolicies",
               "unknownTasks",
               "maxPendingRequestsPerUser",
+              "requireMfaForDecisions",
             ] as const
           )
             .filter((field) => input[field] != null && input[field] !== before[field])

@@ -22,6 +22,7 @@ const createInput = z.object({
     .nullish()
     .transform((value) => value ?? 1),
   maxDurationHours: wholeHours(maxGrantHours).nullish(),
+  requireMfa: z.boolean("must be true or false").nullish(),
 });
 
 export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknown) {
@@ -65,6 +66,7 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
         approverGroupId: group.id,
         requiredApprovals: input.requiredApprovals,
         maxDurationHours: input.maxDurationHours ?? null,
+        requireMfa: input.requireMfa ?? false,
       },
     });
     audit({
@@ -78,6 +80,7 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
         approverGroup: group.email,
         requiredApprovals: policy.requiredApprovals,
         maxDurationHours: policy.maxDurationHours,
+        requireMfa: policy.requireMfa,
       },
     });
     effect({ kind: "coverageChanged", organizationId: ctx.organizationId });
@@ -137,6 +140,7 @@ const updateInput = z.object({
     .nullish(),
   /** null clears the maximum; absent keeps it. */
   maxDurationHours: wholeHours(maxGrantHours).nullable().optional(),
+  requireMfa: z.boolean("must be true or false").nullish(),
 });
 
 /**
@@ -161,6 +165,7 @@ export async function updateApprovalPolicy(ctx: ServiceContext, rawInput: unknow
       approverGroupId: group?.id ?? policy.approverGroupId,
       requiredApprovals: input.requiredApprovals ?? policy.requiredApprovals,
       maxDurationHours: input.maxDurationHours === undefined ? policy.maxDurationHours : input.maxDurationHours,
+      requireMfa: input.requireMfa ?? policy.requireMfa,
     };
     if (next.approvalType === "AUTO" && next.requiredApprovals !== 1) {
       throw new ValidationError("requiredApprovals", "must be 1 for AUTO policies");

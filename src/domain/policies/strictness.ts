@@ -73,7 +73,7 @@ export function termsOf(policy: GoverningPolicy, durationHours: number): GrantTe
  * Of equally specific policies, the one whose approval satisfies all the others,
  * or null when none does (say, two MANUAL policies with different groups).
  */
-export function strictestOf(policies: readonly GoverningPolicy[], durationHours: number): GoverningPolicy | null {
+export function strictestOf<P extends GoverningPolicy>(policies: readonly P[], durationHours: number): P | null {
   return policies.find((candidate) => grantSatisfies(policies, termsOf(candidate, durationHours))) ?? null;
 }
 

@@ -36,6 +36,7 @@ import {
 import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, nonEmptyText, optionalText, parseInput, wholeHours } from "../validation.ts";
 import { assertTransition, requestTransitions } from "./request-states.ts";
+import { assertStepUp, stepUpRule } from "./step-up.ts";
 
 const hour = 3_600_000;
 
@@ -66,10 +67,10 @@ async function moveRequest(
   return count === 1;
 }
 
-type PolicyAtDepth = GoverningPolicy & { depth: number };
+type PolicyAtDepth = GoverningPolicy & { depth: number; requireMfa: boolean };
 
 const policyColumns = Prisma.sql`p.id::text, p.target, p."approvalType", p."approverGroupId"::text,
-  p."requiredApprovals", p."maxDurationHours"`;
+  p."requiredApprovals", p."maxDurationHours", p."requireMfa"`;
 
 /** The policies over a catalog entry: on itself (depth 0), on what contains it (1, 2, ...). */
 async function policiesOver(tx: Tx, organizationId: string, catalogEntryId: string): Promise<PolicyAtDepth[]> {
@@ -238,6 +239,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         approvalType: policy.approvalType,
         approverGroupId: policy.approverGroupId,
         requiredApprovals: policy.requiredApprovals,
+        requireMfa: policy.requireMfa,
         type: input.type,
         scope: input.scope,
         target: entry.name,
@@ -349,6 +351,8 @@ export async function recordDecision(
     if (request.decisions.some((decision) => decision.approverId === actor.id)) {
       throw new ConflictError("you have already decided this request");
     }
+    assertStepUp(await stepUpRule(tx, request), actor.authentication);
+    const how = { amr: actor.authentication?.methods ?? [], acr: actor.authentication?.context ?? null };
     await spendLink?.(tx, now);
     await tx.accessDecision.create({
       data: {
@@ -358,6 +362,8 @@ export async function recordDecision(
         approved,
         comment: input.comment,
         channel,
+        authMethods: how.amr,
+        authContext: how.acr,
         decidedAt: now,
       },
     });
@@ -374,7 +380,7 @@ export async function recordDecision(
       audit({
         action: "Deny-ElevatedAccessRequest",
         subjectId: request.id,
-        details: { channel, comment: input.comment },
+        details: { channel, comment: input.comment, ...how },
       });
       return tx.accessRequest.findUniqueOrThrow({ where: { id: request.id } });
     }
@@ -384,7 +390,7 @@ export async function recordDecision(
       audit({
         action: "Approve-ElevatedAccessRequest",
         subjectId: request.id,
-        details: { channel, comment: input.comment, approvals, requiredApprovals: request.requiredApprovals },
+        details: { channel, comment: input.comment, approvals, requiredApprovals: request.requiredApprovals, ...how },
       });
       return request;
     }
@@ -399,6 +405,7 @@ export async function recordDecision(
         approvals,
         authorizationId: authorization.id,
         endsAt: authorization.endsAt,
+        ...how,
       },
     });
     return tx.accessRequest.findUniqueOrThrow({ where: { id: request.id } });

@@ -25,6 +25,10 @@ export const ApprovalPolicyNode = builder.prismaNode("ApprovalPolicy", {
     approverGroup: t.relation("approverGroup"),
     requiredApprovals: t.exposeInt("requiredApprovals"),
     maxDurationHours: t.exposeInt("maxDurationHours", { nullable: true }),
+    requireMfa: t.exposeBoolean("requireMfa", {
+      description:
+        "Approvers decide with multi-factor authentication (amr mfa, or an acr the organization names); email links send them to sign in",
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });
@@ -90,6 +94,7 @@ const CreateApprovalPolicyInput = builder.inputType("CreateApprovalPolicyInput",
     approverGroup: t.string({ description: "Group email or ID; default: the default approver group" }),
     requiredApprovals: t.int({ defaultValue: 1 }),
     maxDurationHours: t.int(),
+    requireMfa: t.boolean({ description: "Approvers decide with multi-factor authentication (default false)" }),
   }),
 });
 
@@ -121,6 +126,7 @@ const UpdateApprovalPolicyInput = builder.inputType("UpdateApprovalPolicyInput",
     approverGroup: t.string({ description: "Group email or ID" }),
     requiredApprovals: t.int(),
     maxDurationHours: t.int({ description: "null clears the maximum" }),
+    requireMfa: t.boolean({ description: "Approvers decide with multi-factor authentication" }),
   }),
 });
 

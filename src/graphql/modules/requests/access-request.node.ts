@@ -7,6 +7,7 @@ import {
   RateLimitedError,
   RequestExpiredError,
   SelfApprovalError,
+  StepUpRequiredError,
 } from "../../../domain/errors.ts";
 import { requestFilter } from "../../../domain/requests/request-filter.ts";
 import {
@@ -38,6 +39,13 @@ builder.prismaObject("AccessDecision", {
     approved: t.exposeBoolean("approved"),
     comment: t.exposeString("comment", { nullable: true }),
     channel: t.expose("channel", { type: DecisionChannelEnum }),
+    authenticationMethods: t.exposeStringList("authMethods", {
+      description: "How the approver had signed in (the token's amr); empty for an email link",
+    }),
+    authenticationContext: t.exposeString("authContext", {
+      nullable: true,
+      description: "The token's acr, when it had one",
+    }),
     decidedAt: t.expose("decidedAt", { type: "DateTime" }),
   }),
 });
@@ -60,6 +68,12 @@ export const AccessRequestNode = builder.prismaNode("AccessRequest", {
     decidedAt: t.expose("decidedAt", { type: "DateTime", nullable: true }),
     approvalType: t.expose("approvalType", { type: ApprovalTypeEnum, description: "As filed" }),
     requiredApprovals: t.exposeInt("requiredApprovals"),
+    requireMfa: t.boolean({
+      description:
+        "Approvers must decide with multi-factor authentication: the policy's flag as filed, or the organization's setting now",
+      select: { requireMfa: true, organization: { select: { control: { select: { requireMfaForDecisions: true } } } } },
+      resolve: (request) => request.requireMfa || (request.organization.control?.requireMfaForDecisions ?? false),
+    }),
     approverGroup: t.relation("approverGroup"),
     // Relations go through the same read rules as the root queries (domain/visibility.ts).
     policy: t.prismaField({
@@ -150,7 +164,13 @@ const CancelAccessRequestInput = builder.inputType("CancelAccessRequestInput", {
   fields: (t) => ({ requestId: t.id({ required: true }) }),
 });
 
-const decisionErrors = [SelfApprovalError, NotAnApproverError, AlreadyDecidedError, RequestExpiredError];
+const decisionErrors = [
+  SelfApprovalError,
+  NotAnApproverError,
+  AlreadyDecidedError,
+  RequestExpiredError,
+  StepUpRequiredError,
+];
 
 builder.mutationFields((t) => ({
   createAccessRequest: t.field({
