@@ -4,6 +4,7 @@ import { findApproverGroup, usersByEmail } from "../approver-groups/approver-gro
 import { maxGrantHours } from "../catalog/catalog.service.ts";
 import type { ServiceContext } from "../context.ts";
 import { ConflictError } from "../errors.ts";
+import { timeZoneName } from "../policies/auto-approval.ts";
 import { transition } from "../transition.ts";
 import { emailAddress, nonEmptyText, parseInput, wholeHours } from "../validation.ts";
 
@@ -60,6 +61,7 @@ const updateInput = z.object({
     .nullish(),
   requireMfaForDecisions: z.boolean("must be true or false").nullish(),
   mfaAcrValues: z.array(nonEmptyText(128)).max(10, "must list at most 10 values").nullish(),
+  timeZone: timeZoneName.nullish(),
 });
 
 /**
@@ -81,9 +83,10 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
         maxPendingRequestsPerUser: number;
         requireMfaForDecisions: boolean;
         mfaAcrValues: string[];
+        timeZone: string;
       }[]
     >`SELECT "defaultApproverGroupId"::text, "maxPolicies", "requestLifetimeHours", "defaultDurationHours",
-        "unknownTasks"::text, "maxPendingRequestsPerUser", "requireMfaForDecisions", "mfaAcrValues"
+        "unknownTasks"::text, "maxPendingRequestsPerUser", "requireMfaForDecisions", "mfaAcrValues", "timeZone"
       FROM "ElevatedAccessControl" WHERE "organizationId" = ${ctx.organizationId}::uuid FOR UPDATE`;
     if (!before) throw new Error("organization has no control settings");
     const group = input.defaultApproverGroup
@@ -114,6 +117,7 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
           : {}),
         ...(input.requireMfaForDecisions != null ? { requireMfaForDecisions: input.requireMfaForDecisions } : {}),
         ...(acrValues ? { mfaAcrValues: acrValues } : {}),
+        ...(input.timeZone ? { timeZone: input.timeZone } : {}),
         ...(accounts ? { systemAccounts: { create: accounts.map((user) => ({ userId: user.id })) } } : {}),
       },
     });
@@ -134,6 +138,7 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
               "unknownTasks",
               "maxPendingRequestsPerUser",
               "requireMfaForDecisions",
+              "timeZone",
             ] as const
           )
             .filter((field) => input[field] != null && input[field] !== before[field])

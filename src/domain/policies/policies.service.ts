@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Prisma } from "../../db/client.ts";
+import { Prisma } from "../../db/client.ts";
 import { requireAdmin } from "../access.ts";
 import { findApproverGroup } from "../approver-groups/approver-groups.service.ts";
 import { findCatalogEntry, maxGrantHours, targetKindFields } from "../catalog/catalog.service.ts";
@@ -8,6 +8,13 @@ import { ConflictError, LimitExceededError, NotFoundError, ValidationError } fro
 import { cancelPendingRequests } from "../requests/requests.service.ts";
 import { transition } from "../transition.ts";
 import { entityId, nonEmptyText, parseInput, wholeHours } from "../validation.ts";
+import {
+  assertConditionsFit,
+  autoApprovalInput,
+  describeConditions,
+  readConditions,
+  storedConditions,
+} from "./auto-approval.ts";
 
 const createInput = z.object({
   ...targetKindFields,
@@ -23,6 +30,7 @@ const createInput = z.object({
     .transform((value) => value ?? 1),
   maxDurationHours: wholeHours(maxGrantHours).nullish(),
   requireMfa: z.boolean("must be true or false").nullish(),
+  autoApproveWhen: autoApprovalInput.nullish(),
 });
 
 export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknown) {
@@ -31,6 +39,7 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
   if (input.approvalType === "AUTO" && input.requiredApprovals !== 1) {
     throw new ValidationError("requiredApprovals", "must be 1 for AUTO policies");
   }
+  assertConditionsFit(input.approvalType, input.autoApproveWhen);
   return transition(ctx, async ({ tx, audit, effect }) => {
     // Locking the control row serializes policy changes per organization, so the
     // limit and the one-policy-per-target rule hold under concurrent creates.
@@ -55,6 +64,9 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
       where: { organizationId: ctx.organizationId, type: input.type, target: entry.name },
     });
     if (existing) throw new ConflictError(`target: a ${input.type} policy for ${entry.name} already exists`);
+    const conditions = input.autoApproveWhen
+      ? await storedConditions(tx, ctx.organizationId, input.autoApproveWhen)
+      : null;
     const policy = await tx.approvalPolicy.create({
       data: {
         organizationId: ctx.organizationId,
@@ -67,6 +79,7 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
         requiredApprovals: input.requiredApprovals,
         maxDurationHours: input.maxDurationHours ?? null,
         requireMfa: input.requireMfa ?? false,
+        autoApproveWhen: conditions ?? Prisma.DbNull,
       },
     });
     audit({
@@ -81,6 +94,7 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
         requiredApprovals: policy.requiredApprovals,
         maxDurationHours: policy.maxDurationHours,
         requireMfa: policy.requireMfa,
+        autoApproveWhen: await describeConditions(tx, conditions),
       },
     });
     effect({ kind: "coverageChanged", organizationId: ctx.organizationId });
@@ -141,6 +155,8 @@ const updateInput = z.object({
   /** null clears the maximum; absent keeps it. */
   maxDurationHours: wholeHours(maxGrantHours).nullable().optional(),
   requireMfa: z.boolean("must be true or false").nullish(),
+  /** null clears the conditions; absent keeps them. */
+  autoApproveWhen: autoApprovalInput.nullable().optional(),
 });
 
 /**
@@ -170,7 +186,13 @@ export async function updateApprovalPolicy(ctx: ServiceContext, rawInput: unknow
     if (next.approvalType === "AUTO" && next.requiredApprovals !== 1) {
       throw new ValidationError("requiredApprovals", "must be 1 for AUTO policies");
     }
-    const changed = Object.fromEntries(
+    const before = readConditions(policy.autoApproveWhen);
+    const conditions =
+      input.autoApproveWhen === undefined
+        ? before
+        : input.autoApproveWhen && (await storedConditions(tx, ctx.organizationId, input.autoApproveWhen));
+    assertConditionsFit(next.approvalType, conditions);
+    const changed: Record<string, { from: unknown; to: unknown }> = Object.fromEntries(
       (Object.keys(next) as (keyof typeof next)[])
         .filter((field) => next[field] !== policy[field])
         .map((field) => [
@@ -180,8 +202,17 @@ export async function updateApprovalPolicy(ctx: ServiceContext, rawInput: unknow
             : { from: policy[field], to: next[field] },
         ]),
     );
+    if (JSON.stringify(conditions) !== JSON.stringify(before)) {
+      changed.autoApproveWhen = {
+        from: await describeConditions(tx, before),
+        to: await describeConditions(tx, conditions),
+      };
+    }
     if (Object.keys(changed).length === 0) return policy;
-    const updated = await tx.approvalPolicy.update({ where: { id: policy.id }, data: next });
+    const updated = await tx.approvalPolicy.update({
+      where: { id: policy.id },
+      data: { ...next, autoApproveWhen: conditions ?? Prisma.DbNull },
+    });
     audit({
       action: "Set-ElevatedAccessApprovalPolicy",
       subjectId: policy.id,

@@ -25,6 +25,7 @@ import {
   ValidationError,
 } from "../errors.ts";
 import { queueMail } from "../notifications/notifications.service.ts";
+import { unmetConditionsFor } from "../policies/auto-approval.ts";
 import {
   describeStricter,
   type GoverningPolicy,
@@ -67,10 +68,10 @@ async function moveRequest(
   return count === 1;
 }
 
-type PolicyAtDepth = GoverningPolicy & { depth: number; requireMfa: boolean };
+type PolicyAtDepth = GoverningPolicy & { depth: number; requireMfa: boolean; autoApproveWhen: unknown };
 
 const policyColumns = Prisma.sql`p.id::text, p.target, p."approvalType", p."approverGroupId"::text,
-  p."requiredApprovals", p."maxDurationHours", p."requireMfa"`;
+  p."requiredApprovals", p."maxDurationHours", p."requireMfa", p."autoApproveWhen"`;
 
 /** The policies over a catalog entry: on itself (depth 0), on what contains it (1, 2, ...). */
 async function policiesOver(tx: Tx, organizationId: string, catalogEntryId: string): Promise<PolicyAtDepth[]> {
@@ -230,13 +231,20 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
     const durationHours = input.durationHours ?? control.defaultDurationHours;
     const policy = await policyForRequest(tx, ctx.organizationId, entry, durationHours);
     await assertRequesterMayFile(tx, actor.id, entry.id, control.maxPendingRequestsPerUser, now);
-    const auto = policy.approvalType === "AUTO";
+    const unmet = await unmetConditionsFor(tx, policy, {
+      organizationId: ctx.organizationId,
+      requesterId: actor.id,
+      durationHours,
+      now,
+    });
+    // A conditional policy that approves at once gives an AUTO grant: no person approved it.
+    const auto = policy.approvalType === "AUTO" || unmet?.length === 0;
     const request = await tx.accessRequest.create({
       data: {
         organizationId: ctx.organizationId,
         requesterId: actor.id,
         policyId: policy.id,
-        approvalType: policy.approvalType,
+        approvalType: auto ? "AUTO" : policy.approvalType,
         approverGroupId: policy.approverGroupId,
         requiredApprovals: policy.requiredApprovals,
         requireMfa: policy.requireMfa,
@@ -261,6 +269,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         durationHours,
         reason: request.reason,
         policyId: policy.id,
+        ...(unmet ? { autoApproval: { met: unmet.length === 0, unmet } } : {}),
       },
     });
     effect({
@@ -275,7 +284,12 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
       audit({
         action: "Approve-ElevatedAccessRequest",
         subjectId: request.id,
-        details: { channel: "AUTO", authorizationId: authorization.id, endsAt: authorization.endsAt },
+        details: {
+          channel: "AUTO",
+          authorizationId: authorization.id,
+          endsAt: authorization.endsAt,
+          ...(unmet ? { by: "conditions" } : {}),
+        },
       });
     } else {
       effect({

@@ -36,6 +36,9 @@ const ElevatedAccessControl = builder.prismaObject("ElevatedAccessControl", {
     mfaAcrValues: t.exposeStringList("mfaAcrValues", {
       description: "Token acr values that count as multi-factor authentication, besides an amr of mfa",
     }),
+    timeZone: t.exposeString("timeZone", {
+      description: "IANA time zone that auto-approval windows are read in (default UTC)",
+    }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
 });
@@ -85,6 +88,7 @@ const UpdateElevatedAccessControlInput = builder.inputType("UpdateElevatedAccess
     maxPendingRequestsPerUser: t.int({ description: "Requests one requester may have waiting at once (1 to 1000)" }),
     requireMfaForDecisions: t.boolean({ description: "Step-up at decision for every policy" }),
     mfaAcrValues: t.stringList({ description: "Replaces the acr values that count as multi-factor (at most 10)" }),
+    timeZone: t.string({ description: "IANA time zone, e.g. Europe/Paris" }),
   }),
 });
 

@@ -1,5 +1,6 @@
 import type { PolicyScope, PolicyType } from "../../../db/client.ts";
 import { LimitExceededError } from "../../../domain/errors.ts";
+import { readConditions } from "../../../domain/policies/auto-approval.ts";
 import {
   createApprovalPolicy,
   removeApprovalPolicy,
@@ -10,6 +11,7 @@ import { visiblePolicies } from "../../../domain/visibility.ts";
 import { builder } from "../../builder.ts";
 import { ApprovalTypeEnum, PolicyScopeEnum, PolicyTypeEnum } from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
+import { AutoApprovalConditionsInput, AutoApprovalConditionsRef } from "./auto-approval.ts";
 
 export const ApprovalPolicyNode = builder.prismaNode("ApprovalPolicy", {
   id: { field: "id" },
@@ -28,6 +30,12 @@ export const ApprovalPolicyNode = builder.prismaNode("ApprovalPolicy", {
     requireMfa: t.exposeBoolean("requireMfa", {
       description:
         "Approvers decide with multi-factor authentication (amr mfa, or an acr the organization names); email links send them to sign in",
+    }),
+    autoApproveWhen: t.field({
+      type: AutoApprovalConditionsRef,
+      nullable: true,
+      description: "Conditions under which this MANUAL policy approves at once; null: never",
+      resolve: (policy) => readConditions(policy.autoApproveWhen),
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
@@ -95,6 +103,10 @@ const CreateApprovalPolicyInput = builder.inputType("CreateApprovalPolicyInput",
     requiredApprovals: t.int({ defaultValue: 1 }),
     maxDurationHours: t.int(),
     requireMfa: t.boolean({ description: "Approvers decide with multi-factor authentication (default false)" }),
+    autoApproveWhen: t.field({
+      type: AutoApprovalConditionsInput,
+      description: "MANUAL policies: approve at once when every condition holds",
+    }),
   }),
 });
 
@@ -127,6 +139,7 @@ const UpdateApprovalPolicyInput = builder.inputType("UpdateApprovalPolicyInput",
     requiredApprovals: t.int(),
     maxDurationHours: t.int({ description: "null clears the maximum" }),
     requireMfa: t.boolean({ description: "Approvers decide with multi-factor authentication" }),
+    autoApproveWhen: t.field({ type: AutoApprovalConditionsInput, description: "null clears the conditions" }),
   }),
 });
 
