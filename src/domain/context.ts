@@ -40,6 +40,8 @@ export type Effect =
 export type AccessRequestEventType =
   | "CREATED"
   | "DECISION_RECORDED"
+  /** A stage of a multi-stage request met its quorum; the next stage's approvers are asked. */
+  | "STAGE_COMPLETED"
   | "APPROVED"
   | "DENIED"
   | "EXPIRED"

@@ -38,7 +38,8 @@ const hour = 3_600_000;
 async function activeGrants(db: Db, userId: string, entryIds: string[], now: Date): Promise<ActiveGrant[]> {
   const rows = await db.$queryRaw<(Omit<ActiveGrant, "durationHours"> & { startsAt: Date; endsAt: Date })[]>`
     SELECT a.id::text, a."catalogEntryId"::text, a."startsAt", a."endsAt", r."policyId"::text,
-           r."approvalType", r."approverGroupId"::text, r."requiredApprovals"
+           r."approvalType", r."approverGroupId"::text, r."requiredApprovals",
+           COALESCE(jsonb_array_length(r."laterStages"), 0) + 1 AS "stageCount"
     FROM "AccessAuthorization" a JOIN "AccessRequest" r ON r.id = a."requestId"
     WHERE a."userId" = ${userId}::uuid AND a.status = 'ACTIVE' AND a."catalogEntryId" = ANY(${entryIds}::uuid[])
       AND a."startsAt" <= ${now} AND a."endsAt" > ${now}

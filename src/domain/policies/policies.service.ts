@@ -15,6 +15,7 @@ import {
   readConditions,
   storedConditions,
 } from "./auto-approval.ts";
+import { assertStagesFit, describeStages, resolveStages, stagesInput } from "./stages.ts";
 
 const createInput = z.object({
   ...targetKindFields,
@@ -31,6 +32,8 @@ const createInput = z.object({
   maxDurationHours: wholeHours(maxGrantHours).nullish(),
   requireMfa: z.boolean("must be true or false").nullish(),
   autoApproveWhen: autoApprovalInput.nullish(),
+  /** Ordered approval stages; the first replaces approverGroup and requiredApprovals. */
+  stages: stagesInput.nullish(),
 });
 
 export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknown) {
@@ -40,6 +43,7 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
     throw new ValidationError("requiredApprovals", "must be 1 for AUTO policies");
   }
   assertConditionsFit(input.approvalType, input.autoApproveWhen);
+  assertStagesFit(rawInput as Record<string, unknown>, input.approvalType);
   return transition(ctx, async ({ tx, audit, effect }) => {
     // Locking the control row serializes policy changes per organization, so the
     // limit and the one-policy-per-target rule hold under concurrent creates.
@@ -48,11 +52,14 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
       WHERE "organizationId" = ${ctx.organizationId}::uuid FOR UPDATE`;
     if (!control) throw new Error("organization has no control settings");
     const entry = await findCatalogEntry(tx, ctx.organizationId, input.type, input.scope, input.target);
-    const group = input.approverGroup
-      ? await findApproverGroup(tx, ctx.organizationId, input.approverGroup, "approverGroup")
-      : control.defaultApproverGroupId
-        ? await tx.approverGroup.findUniqueOrThrow({ where: { id: control.defaultApproverGroupId } })
-        : null;
+    const stages = input.stages ? await resolveStages(tx, ctx.organizationId, input.stages) : null;
+    const group = stages
+      ? await tx.approverGroup.findUniqueOrThrow({ where: { id: stages.first.approverGroupId } })
+      : input.approverGroup
+        ? await findApproverGroup(tx, ctx.organizationId, input.approverGroup, "approverGroup")
+        : control.defaultApproverGroupId
+          ? await tx.approverGroup.findUniqueOrThrow({ where: { id: control.defaultApproverGroupId } })
+          : null;
     if (!group) {
       throw new ValidationError("approverGroup", "is required while the control has no default approver group");
     }
@@ -76,7 +83,8 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
         catalogEntryId: entry.id,
         approvalType: input.approvalType,
         approverGroupId: group.id,
-        requiredApprovals: input.requiredApprovals,
+        requiredApprovals: stages?.first.requiredApprovals ?? input.requiredApprovals,
+        laterStages: stages?.later ?? Prisma.DbNull,
         maxDurationHours: input.maxDurationHours ?? null,
         requireMfa: input.requireMfa ?? false,
         autoApproveWhen: conditions ?? Prisma.DbNull,
@@ -95,6 +103,7 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
         maxDurationHours: policy.maxDurationHours,
         requireMfa: policy.requireMfa,
         autoApproveWhen: await describeConditions(tx, conditions),
+        ...(stages ? { stages: stages.shown } : {}),
       },
     });
     effect({ kind: "coverageChanged", organizationId: ctx.organizationId });
@@ -157,6 +166,8 @@ const updateInput = z.object({
   requireMfa: z.boolean("must be true or false").nullish(),
   /** null clears the conditions; absent keeps them. */
   autoApproveWhen: autoApprovalInput.nullable().optional(),
+  /** Replaces every stage (one stage: a single-stage policy again). */
+  stages: stagesInput.nullish(),
 });
 
 /**
@@ -173,13 +184,17 @@ export async function updateApprovalPolicy(ctx: ServiceContext, rawInput: unknow
       include: { approverGroup: { select: { email: true } } },
     });
     if (!policy) throw new NotFoundError("id", "approval policy");
-    const group = input.approverGroup
-      ? await findApproverGroup(tx, ctx.organizationId, input.approverGroup, "approverGroup")
-      : null;
+    assertStagesFit(input, input.approvalType ?? policy.approvalType);
+    const stages = input.stages ? await resolveStages(tx, ctx.organizationId, input.stages) : null;
+    const group = stages
+      ? await tx.approverGroup.findUniqueOrThrow({ where: { id: stages.first.approverGroupId } })
+      : input.approverGroup
+        ? await findApproverGroup(tx, ctx.organizationId, input.approverGroup, "approverGroup")
+        : null;
     const next = {
       approvalType: input.approvalType ?? policy.approvalType,
       approverGroupId: group?.id ?? policy.approverGroupId,
-      requiredApprovals: input.requiredApprovals ?? policy.requiredApprovals,
+      requiredApprovals: stages?.first.requiredApprovals ?? input.requiredApprovals ?? policy.requiredApprovals,
       maxDurationHours: input.maxDurationHours === undefined ? policy.maxDurationHours : input.maxDurationHours,
       requireMfa: input.requireMfa ?? policy.requireMfa,
     };
@@ -208,10 +223,14 @@ export async function updateApprovalPolicy(ctx: ServiceContext, rawInput: unknow
         to: await describeConditions(tx, conditions),
       };
     }
+    const laterStages = stages ? stages.later : policy.laterStages;
+    if (stages && JSON.stringify(stages.later) !== JSON.stringify(policy.laterStages)) {
+      changed.stages = { from: await describeStages(tx, policy, policy.laterStages), to: stages.shown };
+    }
     if (Object.keys(changed).length === 0) return policy;
     const updated = await tx.approvalPolicy.update({
       where: { id: policy.id },
-      data: { ...next, autoApproveWhen: conditions ?? Prisma.DbNull },
+      data: { ...next, autoApproveWhen: conditions ?? Prisma.DbNull, laterStages: laterStages ?? Prisma.DbNull },
     });
     audit({
       action: "Set-ElevatedAccessApprovalPolicy",

@@ -37,6 +37,7 @@ import {
 import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, nonEmptyText, optionalText, parseInput, wholeHours } from "../validation.ts";
 import { assertTransition, requestTransitions } from "./request-states.ts";
+import { advanceStage, nextStageOf } from "./stages.ts";
 import { assertStepUp, stepUpRule } from "./step-up.ts";
 
 const hour = 3_600_000;
@@ -68,10 +69,16 @@ async function moveRequest(
   return count === 1;
 }
 
-type PolicyAtDepth = GoverningPolicy & { depth: number; requireMfa: boolean; autoApproveWhen: unknown };
+type PolicyAtDepth = GoverningPolicy & {
+  depth: number;
+  requireMfa: boolean;
+  autoApproveWhen: unknown;
+  laterStages: Prisma.JsonValue;
+};
 
 const policyColumns = Prisma.sql`p.id::text, p.target, p."approvalType", p."approverGroupId"::text,
-  p."requiredApprovals", p."maxDurationHours", p."requireMfa", p."autoApproveWhen"`;
+  p."requiredApprovals", p."maxDurationHours", p."requireMfa", p."autoApproveWhen", p."laterStages",
+  COALESCE(jsonb_array_length(p."laterStages"), 0) + 1 AS "stageCount"`;
 
 /** The policies over a catalog entry: on itself (depth 0), on what contains it (1, 2, ...). */
 async function policiesOver(tx: Tx, organizationId: string, catalogEntryId: string): Promise<PolicyAtDepth[]> {
@@ -248,6 +255,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         approverGroupId: policy.approverGroupId,
         requiredApprovals: policy.requiredApprovals,
         requireMfa: policy.requireMfa,
+        laterStages: policy.laterStages ?? Prisma.DbNull,
         type: input.type,
         scope: input.scope,
         target: entry.name,
@@ -378,6 +386,7 @@ export async function recordDecision(
         channel,
         authMethods: how.amr,
         authContext: how.acr,
+        stage: request.stage,
         decidedAt: now,
       },
     });
@@ -398,7 +407,17 @@ export async function recordDecision(
       });
       return tx.accessRequest.findUniqueOrThrow({ where: { id: request.id } });
     }
-    const approvals = request.decisions.filter((decision) => decision.approved).length + 1;
+    const approvals =
+      request.decisions.filter((decision) => decision.approved && decision.stage === request.stage).length + 1;
+    const nextStage = approvals >= request.requiredApprovals ? nextStageOf(request) : null;
+    if (nextStage) {
+      audit({
+        action: "Approve-ElevatedAccessRequest",
+        subjectId: request.id,
+        details: { channel, comment: input.comment, stage: request.stage, approvals, ...how },
+      });
+      return advanceStage(scope, request, nextStage, approvals, actor.id);
+    }
     if (approvals < request.requiredApprovals) {
       event("DECISION_RECORDED");
       audit({

@@ -11,6 +11,7 @@ import { visiblePolicies } from "../../../domain/visibility.ts";
 import { builder } from "../../builder.ts";
 import { ApprovalTypeEnum, PolicyScopeEnum, PolicyTypeEnum } from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
+import { ApprovalStageInput, ApprovalStageRef, stagesOf } from "./approval-stage.ts";
 import { AutoApprovalConditionsInput, AutoApprovalConditionsRef } from "./auto-approval.ts";
 
 export const ApprovalPolicyNode = builder.prismaNode("ApprovalPolicy", {
@@ -30,6 +31,11 @@ export const ApprovalPolicyNode = builder.prismaNode("ApprovalPolicy", {
     requireMfa: t.exposeBoolean("requireMfa", {
       description:
         "Approvers decide with multi-factor authentication (amr mfa, or an acr the organization names); email links send them to sign in",
+    }),
+    stages: t.field({
+      type: [ApprovalStageRef],
+      description: "Ordered approval stages; the first is approverGroup and requiredApprovals",
+      resolve: (policy) => stagesOf(policy, policy.laterStages),
     }),
     autoApproveWhen: t.field({
       type: AutoApprovalConditionsRef,
@@ -107,6 +113,10 @@ const CreateApprovalPolicyInput = builder.inputType("CreateApprovalPolicyInput",
       type: AutoApprovalConditionsInput,
       description: "MANUAL policies: approve at once when every condition holds",
     }),
+    stages: t.field({
+      type: [ApprovalStageInput],
+      description: "MANUAL policies: ordered stages; the first replaces approverGroup and requiredApprovals",
+    }),
   }),
 });
 
@@ -140,6 +150,10 @@ const UpdateApprovalPolicyInput = builder.inputType("UpdateApprovalPolicyInput",
     maxDurationHours: t.int({ description: "null clears the maximum" }),
     requireMfa: t.boolean({ description: "Approvers decide with multi-factor authentication" }),
     autoApproveWhen: t.field({ type: AutoApprovalConditionsInput, description: "null clears the conditions" }),
+    stages: t.field({
+      type: [ApprovalStageInput],
+      description: "Replaces every stage; one stage makes a single-stage policy again",
+    }),
   }),
 });
 

@@ -9,6 +9,7 @@ import {
   SelfApprovalError,
   StepUpRequiredError,
 } from "../../../domain/errors.ts";
+import { readLaterStages } from "../../../domain/policies/stages.ts";
 import { requestFilter } from "../../../domain/requests/request-filter.ts";
 import {
   approveAccessRequest,
@@ -32,6 +33,7 @@ import {
   PolicyTypeEnum,
 } from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
+import { ApprovalStageRef } from "../policies/approval-stage.ts";
 
 builder.prismaObject("AccessDecision", {
   fields: (t) => ({
@@ -39,6 +41,7 @@ builder.prismaObject("AccessDecision", {
     approved: t.exposeBoolean("approved"),
     comment: t.exposeString("comment", { nullable: true }),
     channel: t.expose("channel", { type: DecisionChannelEnum }),
+    stage: t.exposeInt("stage", { description: "The approval stage it was made in (1: the first)" }),
     authenticationMethods: t.exposeStringList("authMethods", {
       description: "How the approver had signed in (the token's amr); empty for an email link",
     }),
@@ -74,7 +77,22 @@ export const AccessRequestNode = builder.prismaNode("AccessRequest", {
       select: { requireMfa: true, organization: { select: { control: { select: { requireMfaForDecisions: true } } } } },
       resolve: (request) => request.requireMfa || (request.organization.control?.requireMfaForDecisions ?? false),
     }),
-    approverGroup: t.relation("approverGroup"),
+    approverGroup: t.relation("approverGroup", { description: "The current stage's group" }),
+    stage: t.exposeInt("stage", { description: "The approval stage waiting for decisions, or the last one reached" }),
+    stageCount: t.int({
+      description: "How many approval stages the request goes through (1: a single-stage policy)",
+      select: { laterStages: true },
+      resolve: (request) => 1 + readLaterStages(request.laterStages).length,
+    }),
+    nextStages: t.field({
+      type: [ApprovalStageRef],
+      description: "The stages after the current one, still to come",
+      select: { laterStages: true, stage: true },
+      resolve: (request) =>
+        readLaterStages(request.laterStages)
+          .map((stage, index) => ({ ...stage, position: index + 2 }))
+          .filter((stage) => stage.position > request.stage),
+    }),
     // Relations go through the same read rules as the root queries (domain/visibility.ts).
     policy: t.prismaField({
       type: "ApprovalPolicy",
