@@ -295,7 +295,9 @@ describe("conditional auto-approval", () => {
       "ApprovalPolicy",
     );
     expect(moved.autoApproveWhen?.window).toEqual({ start: "14:00", end: "16:00" });
-    const changes = (await auditOf(created.identity)).find((event) => event.action === "Set-ElevatedAccessApprovalPolicy");
+    const changes = (await auditOf(created.identity)).find(
+      (event) => event.action === "Set-ElevatedAccessApprovalPolicy",
+    );
     expect(changes?.details).toMatchObject({
       changes: {
         autoApproveWhen: {

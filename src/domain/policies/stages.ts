@@ -73,7 +73,8 @@ export function assertStagesFit(
   approvalType: "MANUAL" | "AUTO",
 ): void {
   if (input.stages == null) return;
-  if (input.approverGroup != null || input.requiredApprovals != null) {
+  // requiredApprovals has a default of 1 in the API: only another value conflicts.
+  if (input.approverGroup != null || (input.requiredApprovals != null && input.requiredApprovals !== 1)) {
     throw new ValidationError("stages", "replace approverGroup and requiredApprovals: give either stages or those");
   }
   if (approvalType !== "MANUAL") throw new ValidationError("stages", "apply to MANUAL policies only");
