@@ -68,6 +68,25 @@ describe("approval orchestration at the command line", () => {
     const refused = await elevate(approver, "Approve-ElevatedAccessRequest", "-Identity", request.stdout.trim());
     expect(refused.code).toBe(22);
     expect(refused.stderr).toContain("STEP_UP_REQUIRED");
+    // The dev issuer says MFA when asked (`npm run token -- --mfa`, POST /dev/token with mfa): the decision counts.
+    const minted = await fetch(`${api.url}/dev/token`, {
+      method: "POST",
+      body: JSON.stringify({ as: "approver1@fabrikam.com", mfa: true }),
+    });
+    const { access_token } = (await minted.json()) as { access_token: string };
+    const withMfa = cli.env(await configDir("approver-mfa"), { ELEVATE_TOKEN: access_token });
+    const approved = await elevate(
+      withMfa,
+      "Approve-ElevatedAccessRequest",
+      "-Identity",
+      request.stdout.trim(),
+      "-Json",
+    );
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(json(approved.stdout)).toMatchObject({ RequestStatus: "Pending" });
+    expect(await db.accessRequest.findUniqueOrThrow({ where: { id: request.stdout.trim() } })).toMatchObject({
+      stage: 2,
+    });
   });
 
   it("creates a policy with auto-approval conditions and sets the organization's time zone and step-up", async () => {
