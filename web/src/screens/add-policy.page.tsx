@@ -1,4 +1,4 @@
-import { Button, Group, NumberInput, Paper, Select, Stack } from "@mantine/core";
+import { Button, Fieldset, Group, NumberInput, Paper, Select, Stack, Switch } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useState } from "react";
 import { useNavigate } from "react-router";
@@ -44,6 +44,11 @@ export function AddPolicyPage() {
       approverGroup: null as string | null,
       requiredApprovals: 1 as number | string,
       maxDurationHours: "" as number | string,
+      requireMfa: false,
+      secondStageGroup: null as string | null,
+      secondStageApprovals: 1 as number | string,
+      autoApproveGroup: null as string | null,
+      autoApproveMaxHours: "" as number | string,
     },
     validate: { target: (value) => (value ? null : "Choose the policy name from the catalog") },
   });
@@ -53,6 +58,22 @@ export function AddPolicyPage() {
 
   const submit = form.onSubmit(async (input) => {
     setFailure(null);
+    const firstStage = input.approverGroup ?? groups.defaultGroup;
+    // A second stage turns the group and approvals above into stage 1 of two.
+    const stages =
+      manual && input.secondStageGroup && firstStage
+        ? [
+            { approverGroup: firstStage, requiredApprovals: Number(input.requiredApprovals) },
+            { approverGroup: input.secondStageGroup, requiredApprovals: Number(input.secondStageApprovals) },
+          ]
+        : null;
+    const conditions =
+      manual && (input.autoApproveGroup || input.autoApproveMaxHours !== "")
+        ? {
+            requesterInGroup: input.autoApproveGroup,
+            maxDurationHours: input.autoApproveMaxHours === "" ? null : Number(input.autoApproveMaxHours),
+          }
+        : null;
     const result = outcome(
       await createPolicy({
         input: {
@@ -60,9 +81,12 @@ export function AddPolicyPage() {
           scope: input.scope,
           target: input.target,
           approvalType: input.approvalType,
-          approverGroup: input.approverGroup,
-          requiredApprovals: manual ? Number(input.requiredApprovals) : 1,
+          approverGroup: stages ? null : input.approverGroup,
+          requiredApprovals: manual && !stages ? Number(input.requiredApprovals) : 1,
           maxDurationHours: input.maxDurationHours === "" ? null : Number(input.maxDurationHours),
+          requireMfa: manual && input.requireMfa,
+          stages,
+          autoApproveWhen: conditions,
         },
       }),
       "ApprovalPolicy",
@@ -130,6 +154,43 @@ export function AddPolicyPage() {
                 allowDecimal={false}
                 {...form.getInputProps("requiredApprovals")}
               />
+              <Switch
+                label="Approvers decide with multi-factor authentication"
+                description="Decisions count only from a sign-in with MFA; email buttons open this console to sign in"
+                {...form.getInputProps("requireMfa", { type: "checkbox" })}
+              />
+              <Fieldset legend="Second stage (optional)">
+                <Select
+                  label="Then approved by"
+                  description="Asked once the group above has approved"
+                  placeholder="No second stage"
+                  data={groups.options}
+                  clearable
+                  {...form.getInputProps("secondStageGroup")}
+                />
+                <NumberInput
+                  label="Second stage approvals"
+                  min={1}
+                  allowDecimal={false}
+                  {...form.getInputProps("secondStageApprovals")}
+                />
+              </Fieldset>
+              <Fieldset legend="Approve at once when (optional)">
+                <Select
+                  label="The requester is in"
+                  placeholder="Any requester"
+                  data={groups.options}
+                  clearable
+                  {...form.getInputProps("autoApproveGroup")}
+                />
+                <NumberInput
+                  label="And asks for at most (hours)"
+                  description="Other requests go to the approvers"
+                  min={1}
+                  allowDecimal={false}
+                  {...form.getInputProps("autoApproveMaxHours")}
+                />
+              </Fieldset>
             </>
           )}
           <NumberInput

@@ -27,6 +27,9 @@ const AccessRequestPage = graphql(`
       decidedAt
       approvalType
       requiredApprovals
+      stage
+      stageCount
+      requireMfa
       requester {
         id
         displayName
@@ -48,6 +51,8 @@ const AccessRequestPage = graphql(`
         approved
         comment
         channel
+        stage
+        authenticationMethods
         decidedAt
       }
       authorization {
@@ -229,7 +234,8 @@ export function RequestPage() {
           <Detail label="Approval">
             {request.approvalType === "AUTO"
               ? "Automatic"
-              : `${request.requiredApprovals} of ${request.approverGroup.name} (${request.approverGroup.email})`}
+              : `${request.stageCount > 1 ? `Stage ${request.stage} of ${request.stageCount}: ` : ""}${request.requiredApprovals} of ${request.approverGroup.name} (${request.approverGroup.email})`}
+            {request.requireMfa && " · approvers sign in with multi-factor authentication"}
           </Detail>
           <Detail label="Requested">{formatDateTime(request.createdAt)}</Detail>
           <Detail label={request.status === "PENDING" ? "Expires" : "Decided"}>
@@ -280,6 +286,8 @@ export function RequestPage() {
                     <Table.Td>
                       {decision.approved ? "Approved" : "Denied"}
                       {decision.channel !== "API" && ` (${decision.channel.toLowerCase()})`}
+                      {request.stageCount > 1 && `, stage ${decision.stage}`}
+                      {decision.authenticationMethods.includes("mfa") && ", with MFA"}
                     </Table.Td>
                     <Table.Td>{decision.comment}</Table.Td>
                     <Table.Td>{formatDateTime(decision.decidedAt)}</Table.Td>
