@@ -9,7 +9,7 @@ import { graphql } from "../graphql/index.ts";
 import { CreateApproverGroup, EnableControl } from "../helpers/documents.ts";
 import { rawId } from "../helpers/fixtures.ts";
 import { jobClient, uniquePrefix } from "../helpers/jobs.ts";
-import { type SmtpServer, startSmtpServer } from "../helpers/mail.ts";
+import { decisionLink, type SmtpServer, startSmtpServer, submitDecision } from "../helpers/mail.ts";
 import { type ApiProcess, freePort, spawnApi, waitFor } from "../helpers/processes.ts";
 import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
 import { expectType, isRefusal, type Subscriber, subscribeSse } from "../subscriptions/clients.ts";
@@ -114,6 +114,21 @@ const StagedDeny = graphql(`
   }
 `);
 
+const StagedUpdate = graphql(`
+  mutation StagedUpdate($input: UpdateApprovalPolicyInput!) {
+    updateApprovalPolicy(input: $input) {
+      __typename
+      ... on Error {
+        code
+        message
+      }
+      ... on ValidationError {
+        field
+      }
+    }
+  }
+`);
+
 const StagedAudit = graphql(`
   query StagedAudit {
     auditEvents(first: 100, order: NEWEST_FIRST) {
@@ -138,7 +153,7 @@ let smtp: SmtpServer;
 let api: ApiProcess;
 let db: Db;
 let events: Subscriber;
-let twoStage: { approverGroup: { email: string }; requiredApprovals: number; stages: unknown[] };
+let twoStage: { id: string; approverGroup: { email: string }; requiredApprovals: number; stages: unknown[] };
 const tokens = new Map<string, string>();
 
 async function tokenOf(email: string): Promise<string> {
@@ -285,6 +300,11 @@ describe("multi-stage approval", () => {
       "NotFoundError",
     );
     expect(unknown.message).toContain("stages.0.approverGroup");
+    const toAuto = expectType(
+      (await as(admin, StagedUpdate, { input: { id: twoStage.id, approvalType: "AUTO" } })).updateApprovalPolicy,
+      "ValidationError",
+    );
+    expect(toAuto.field).toBe("approvalType");
     expect(await db.approvalPolicy.count({ where: { target: "Exchange\\New-Mailbox" } })).toBe(0);
   });
 
@@ -355,12 +375,15 @@ describe("multi-stage approval", () => {
     expect(seen.indexOf("STAGE_COMPLETED")).toBeLessThan(seen.indexOf("APPROVED"));
   });
 
-  it("denies at stage 2 on one denial", async () => {
+  it("completes stage 1 through the lead's email link, then denies at stage 2 on one denial", async () => {
     const request = await file("Exchange\\Set-Mailbox");
-    expectType(
-      (await as(lead, StagedApprove, { input: { requestId: request.id } })).approveAccessRequest,
-      "AccessRequest",
-    );
+    const [mail] = await mailed(lead, request.identity);
+    const page = await submitDecision(decisionLink(mail!, "Approve"));
+    expect(page.status).toBe(200);
+    // The page counts the stage the request is at now: stage 2 starts with none of its 2.
+    expect(page.html).toContain("Approval recorded");
+    expect(page.html).toContain("<dd>0 of 2</dd>");
+    expect(await db.accessRequest.findUniqueOrThrow({ where: { id: rawId(request.id) } })).toMatchObject({ stage: 2 });
     const denied = expectType(
       (await as("approver2@fabrikam.com", StagedDeny, { input: { requestId: request.id } })).denyAccessRequest,
       "AccessRequest",

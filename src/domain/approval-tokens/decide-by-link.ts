@@ -99,7 +99,10 @@ export async function decideByLink(
       },
     );
     if (request.status === "PENDING") {
-      const approvals = await deps.db.accessDecision.count({ where: { requestId: request.id, approved: true } });
+      // The approvals of the stage the request is at now (a completed stage opens the next at 0).
+      const approvals = await deps.db.accessDecision.count({
+        where: { requestId: request.id, approved: true, stage: request.stage },
+      });
       return { kind: "recorded", link, approvals, requiredApprovals: request.requiredApprovals };
     }
     const grant = await deps.db.accessAuthorization.findUnique({

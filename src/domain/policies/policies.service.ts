@@ -224,6 +224,9 @@ export async function updateApprovalPolicy(ctx: ServiceContext, rawInput: unknow
       };
     }
     const laterStages = stages ? stages.later : policy.laterStages;
+    if (next.approvalType === "AUTO" && laterStages !== null) {
+      throw new ValidationError("approvalType", "a multi-stage policy stays MANUAL; send one stage in stages first");
+    }
     if (stages && JSON.stringify(stages.later) !== JSON.stringify(policy.laterStages)) {
       changed.stages = { from: await describeStages(tx, policy, policy.laterStages), to: stages.shown };
     }
