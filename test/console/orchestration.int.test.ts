@@ -23,6 +23,7 @@ let browser: Browser;
 let db: Db;
 type ConsolePage = Awaited<ReturnType<typeof openConsole>>;
 let admin: ConsolePage;
+let requestPath: string;
 
 vi.setConfig({ testTimeout: 90_000 });
 
@@ -97,4 +98,23 @@ it("shows a request's stage and that its approvers sign in with MFA", async () =
   await admin.getByText("Stage 1 of 2: 1 of PAM Approvers", { exact: false }).waitFor();
   await admin.getByText("approvers sign in with multi-factor authentication", { exact: false }).waitFor();
   await checkScreen(admin, "request-stage-one");
+  requestPath = `/requests/${request!.identity}`;
+});
+
+it("an approver refused for want of MFA signs in again with it and decides", async () => {
+  const approver = await openConsole(browser, api.url);
+  await signInAs(approver, "approver1@fabrikam.com", requestPath);
+  const decide = approver.getByRole("region", { name: "Decide" });
+  await decide.getByRole("button", { name: "Approve", exact: true }).click();
+  await approver.getByText("must decide with multi-factor authentication", { exact: false }).waitFor();
+  await checkScreen(approver, "decide-step-up-required");
+  await approver.getByRole("button", { name: "Sign in again with multi-factor authentication" }).click();
+  await approver.getByRole("region", { name: "Decide" }).getByRole("button", { name: "Approve", exact: true }).click();
+  await approver.getByText("Stage 2 of 2: 2 of PAM Approvers", { exact: false }).waitFor();
+  await approver.getByRole("cell", { name: "Approved, stage 1, with MFA" }).waitFor();
+  const decision = await db.accessDecision.findFirstOrThrow({
+    where: { approver: { email: "approver1@fabrikam.com" } },
+  });
+  expect(decision).toMatchObject({ stage: 1, authMethods: ["pwd", "mfa"] });
+  await approver.close();
 });

@@ -8,6 +8,7 @@ import { formatDateTime, policyTypeLabels, StatusBadge, scopeLabels, timeLeft, u
 import { Page } from "../app/page.tsx";
 import { ErrorAlert, ScrollTable } from "../app/ui.tsx";
 import { useViewer } from "../app/viewer.tsx";
+import { useAuth, useSession } from "../auth/auth-provider.tsx";
 import { graphql } from "../gql/index.ts";
 import { type Outcome, outcome } from "../graphql/results.ts";
 
@@ -142,23 +143,43 @@ function Detail({ label, children }: { label: string; children: ReactNode }) {
 function ActionForm({
   label,
   actions,
+  onStepUp,
 }: {
   label?: string;
   actions: { name: string; color?: string; variant?: string; run(comment: string): Promise<Outcome<unknown>> }[];
+  /** Offered when the API asks for a sign-in with multi-factor authentication (STEP_UP_REQUIRED). */
+  onStepUp?: () => Promise<void>;
 }) {
   const form = useForm({ initialValues: { comment: "" } });
   const [failure, setFailure] = useState<string | null>(null);
+  const [stepUp, setStepUp] = useState(false);
   const [busy, setBusy] = useState<string | null>(null);
   const act = async (action: (typeof actions)[number]) => {
     setFailure(null);
+    setStepUp(false);
     setBusy(action.name);
     const result = await action.run(form.getValues().comment.trim());
     setBusy(null);
     if (result.error) setFailure(applyApiError(form, result.error));
+    if (result.error?.code === "STEP_UP_REQUIRED") setStepUp(true);
   };
   return (
     <Stack gap="sm">
       {failure && <ErrorAlert>{failure}</ErrorAlert>}
+      {stepUp && onStepUp && (
+        <Group>
+          <Button
+            variant="default"
+            onClick={async () => {
+              await onStepUp();
+              setStepUp(false);
+              setFailure(null);
+            }}
+          >
+            Sign in again with multi-factor authentication
+          </Button>
+        </Group>
+      )}
       {label && <Textarea label={label} autosize minRows={2} {...form.getInputProps("comment")} />}
       <Group>
         {actions.map((action) => (
@@ -182,6 +203,8 @@ function ActionForm({
 export function RequestPage() {
   const { id = "" } = useParams();
   const { me, isAdmin, readsApprovals } = useViewer();
+  const { auth, setSession } = useAuth();
+  const session = useSession();
   const [{ data, error, fetching }] = useQuery({
     query: AccessRequestPage,
     variables: { id, withApprovers: readsApprovals },
@@ -303,6 +326,12 @@ export function RequestPage() {
         <Card withBorder component="section" aria-label="Decide">
           <ActionForm
             label="Comment"
+            onStepUp={async () => {
+              const stepped = await auth.stepUp(location.pathname);
+              if (!stepped) return;
+              session.close();
+              setSession(stepped);
+            }}
             actions={[
               {
                 name: "Approve",
