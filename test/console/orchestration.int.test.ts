@@ -76,14 +76,27 @@ it("adds a policy with MFA at decision, a second stage and an auto-approval cond
   await choose(admin, "Then approved by", "PAM Approvers (pamapprovers@fabrikam.com)");
   await admin.getByRole("textbox", { name: "Second stage approvals" }).fill("2");
   await admin.getByRole("textbox", { name: "And asks for at most (hours)" }).fill("1");
+  await admin.getByLabel("And files it on", { exact: true }).first().click();
+  await admin.getByRole("option", { name: "Monday", exact: true }).click();
+  await admin.getByRole("option", { name: "Friday", exact: true }).click();
+  await admin.keyboard.press("Escape");
+  await admin.getByRole("textbox", { name: "From (HH:MM)" }).fill("08:00");
   await checkScreen(admin, "add-a-policy-orchestration");
   await admin.getByRole("button", { name: "Create", exact: true }).click();
   await admin.getByRole("heading", { name: "Configure policies" }).waitFor();
   const row = admin.getByRole("row").filter({ has: admin.getByRole("cell", { name: task, exact: true }) });
-  await row.getByText("Manual · MFA at decision · auto when at most 1 h").waitFor();
+  await row.getByText("Manual · MFA at decision · auto when at most 1 h, MON,FRI 08:00–17:00").waitFor();
   await row.getByRole("cell", { name: "1, then 2", exact: true }).waitFor();
   const policy = await db.approvalPolicy.findFirstOrThrow({ where: { target: task } });
-  expect(policy).toMatchObject({ requireMfa: true, requiredApprovals: 1, autoApproveWhen: expect.anything() });
+  expect(policy).toMatchObject({
+    requireMfa: true,
+    requiredApprovals: 1,
+    autoApproveWhen: {
+      requesterInGroupId: null,
+      maxDurationHours: 1,
+      window: { days: ["MON", "FRI"], start: "08:00", end: "17:00" },
+    },
+  });
   expect(policy.laterStages).toEqual([{ approverGroupId: policy.approverGroupId, requiredApprovals: 2 }]);
 });
 

@@ -1,4 +1,15 @@
-import { Button, Fieldset, Group, NumberInput, Paper, Select, Stack, Switch } from "@mantine/core";
+import {
+  Button,
+  Fieldset,
+  Group,
+  MultiSelect,
+  NumberInput,
+  Paper,
+  Select,
+  Stack,
+  Switch,
+  TextInput,
+} from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useState } from "react";
 import { useNavigate } from "react-router";
@@ -10,7 +21,7 @@ import { policyTypeLabels, scopeLabels } from "../app/format.tsx";
 import { LabelledSegments } from "../app/labelled-segments.tsx";
 import { Page } from "../app/page.tsx";
 import { ErrorAlert } from "../app/ui.tsx";
-import type { ApprovalType, PolicyScope, PolicyType } from "../gql/graphql.ts";
+import type { ApprovalType, PolicyScope, PolicyType, Weekday } from "../gql/graphql.ts";
 import { graphql } from "../gql/index.ts";
 import { outcome } from "../graphql/results.ts";
 
@@ -25,6 +36,16 @@ const CreatePolicy = graphql(`
     }
   }
 `);
+
+const weekdays: { value: Weekday; label: string }[] = [
+  { value: "MON", label: "Monday" },
+  { value: "TUE", label: "Tuesday" },
+  { value: "WED", label: "Wednesday" },
+  { value: "THU", label: "Thursday" },
+  { value: "FRI", label: "Friday" },
+  { value: "SAT", label: "Saturday" },
+  { value: "SUN", label: "Sunday" },
+];
 
 const types = Object.entries(policyTypeLabels).map(([value, label]) => ({ value, label }));
 const scopes = Object.entries(scopeLabels).map(([value, label]) => ({ value, label }));
@@ -49,6 +70,9 @@ export function AddPolicyPage() {
       secondStageApprovals: 1 as number | string,
       autoApproveGroup: null as string | null,
       autoApproveMaxHours: "" as number | string,
+      autoApproveDays: [] as string[],
+      autoApproveFrom: "09:00",
+      autoApproveUntil: "17:00",
     },
     validate: { target: (value) => (value ? null : "Choose the policy name from the catalog") },
   });
@@ -67,11 +91,16 @@ export function AddPolicyPage() {
             { approverGroup: input.secondStageGroup, requiredApprovals: Number(input.secondStageApprovals) },
           ]
         : null;
+    const window =
+      input.autoApproveDays.length > 0
+        ? { days: input.autoApproveDays as Weekday[], start: input.autoApproveFrom, end: input.autoApproveUntil }
+        : null;
     const conditions =
-      manual && (input.autoApproveGroup || input.autoApproveMaxHours !== "")
+      manual && (input.autoApproveGroup || input.autoApproveMaxHours !== "" || window)
         ? {
             requesterInGroup: input.autoApproveGroup,
             maxDurationHours: input.autoApproveMaxHours === "" ? null : Number(input.autoApproveMaxHours),
+            window,
           }
         : null;
     const result = outcome(
@@ -190,6 +219,19 @@ export function AddPolicyPage() {
                   allowDecimal={false}
                   {...form.getInputProps("autoApproveMaxHours")}
                 />
+                <MultiSelect
+                  label="And files it on"
+                  description="In the organization's time zone (Privileged access settings)"
+                  placeholder="Any day"
+                  data={weekdays}
+                  {...form.getInputProps("autoApproveDays")}
+                />
+                {values.autoApproveDays.length > 0 && (
+                  <Group grow>
+                    <TextInput label="From (HH:MM)" {...form.getInputProps("autoApproveFrom")} />
+                    <TextInput label="Until (HH:MM)" {...form.getInputProps("autoApproveUntil")} />
+                  </Group>
+                )}
               </Fieldset>
             </>
           )}
