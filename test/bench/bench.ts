@@ -23,6 +23,11 @@ const only = process.env.BENCH_ONLY ?? null;
 process.env.ELEVATE_TEST_RUN = `bench_${process.pid}`;
 
 const { default: autocannon } = await import("autocannon");
+const { default: pg } = await import("pg");
+const { pino } = await import("pino");
+const { createTokenVerifier } = await import("../../src/auth/token-verifier.ts");
+const { createEventBus } = await import("../../src/events/event-bus.ts");
+const { createApp } = await import("../../src/http/app.ts");
 const { loadOrCreateDevIssuerKey } = await import("../../src/auth/dev-issuer.ts");
 const { createDb } = await import("../../src/db/client.ts");
 const { createDatabase, dropDatabase } = await import("../../src/db/database.ts");
@@ -156,6 +161,51 @@ async function graphql(url: string, body: string, token?: string): Promise<{ sta
 }
 
 type Db = ReturnType<typeof createDb>;
+
+// Every statement any pg client of this process sends (Prisma's adapter included).
+let statements = 0;
+const query = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: unknown, ...args: unknown[]) {
+  statements++;
+  return (query as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof query;
+
+/**
+ * Statements per request, counted in this process on the same app (createApp) with its
+ * own database client: a warm-up request, then 20 of each.
+ */
+async function statementsPerRequest(
+  key: Awaited<ReturnType<typeof loadOrCreateDevIssuerKey>>,
+  requests: { name: string; body: string; token?: string }[],
+): Promise<Map<string, number>> {
+  const db = createDb(workerDatabaseUrl());
+  const { yoga } = createApp({
+    db,
+    logger: pino({ level: "silent" }),
+    auditKeys: testAuditKeys,
+    verifyToken: createTokenVerifier({ issuer: "elevate-dev", audience: "elevate", devPublicKey: key.publicKey }),
+    effects: { dispatch: async () => {} },
+    events: createEventBus(),
+    publicUrl: "http://localhost",
+    corsOrigins: [],
+    production: false,
+  });
+  const send = (body: string, token?: string) =>
+    yoga.fetch("http://localhost/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body,
+    });
+  const counts = new Map<string, number>();
+  for (const { name, body, token } of requests) {
+    await (await send(body, token)).text();
+    const before = statements;
+    for (let i = 0; i < 20; i++) await (await send(body, token)).text();
+    counts.set(name, (statements - before) / 20);
+  }
+  await db.$disconnect();
+  return counts;
+}
 type Fabrikam = Awaited<ReturnType<typeof prepareFabrikam>>;
 
 async function benchHttp(db: Db, fabrikam: Fabrikam, queuePrefix: string) {
@@ -211,6 +261,15 @@ async function benchHttp(db: Db, fabrikam: Fabrikam, queuePrefix: string) {
       if (answer.status !== 200 || !ok(answer.json)) throw new Error(`${what}: ${JSON.stringify(answer)}`);
     }
 
+    const perRequest = await statementsPerRequest(key, [
+      { name: "granted", body: authorizeBody(target), token: granted },
+      { name: "notGranted", body: authorizeBody(target), token: notGranted },
+      { name: "ungoverned", body: authorizeBody("Exchange\\Set-Mailbox"), token: granted },
+      { name: "me", body: JSON.stringify({ query: "{ me { email } }" }), token: granted },
+      { name: "typename", body: JSON.stringify({ query: "{ __typename }" }), token: granted },
+      { name: "unauthenticated", body: JSON.stringify({ query: "{ __typename }" }) },
+    ]);
+    console.error(`SQL statements per request: ${JSON.stringify(Object.fromEntries(perRequest))}`);
     console.error(`HTTP at ${connections} connections, ${seconds} s each after ${warmupSeconds} s of warm-up`);
     const baselineBefore = await load({ url: hello.url, body: helloBody, status: 200 });
     console.error(`  hello world (before): ${describeLoad(baselineBefore)}`);
@@ -247,19 +306,23 @@ async function benchHttp(db: Db, fabrikam: Fabrikam, queuePrefix: string) {
       null,
     );
     const clean = (l: Load) => l.errors === 0 && l.unexpected === 0;
-    const ratioGoal = (name: string, l: Load, share: number, p99?: number) =>
+    const shown = (name: keyof typeof measured) =>
+      `${describeLoad(measured[name], baseline)}; ${perRequest.get(name)} SQL statements/request`;
+    const ratioGoal = (metric: string, name: keyof typeof measured, share: number, p99?: number) => {
+      const l = measured[name];
       row(
-        name,
+        metric,
         `≥ ${share * 100}% of baseline${p99 ? `, p99 ≤ ${p99} ms` : ""}`,
-        describeLoad(l, baseline),
+        shown(name),
         clean(l) && l.rps >= share * baseline && (p99 === undefined || l.p99 <= p99),
       );
-    ratioGoal("authorizeTask, governed, with a grant", measured.granted, 0.5, 25);
-    ratioGoal("authorizeTask, governed, no grant", measured.notGranted, 0.5, 25);
-    row("authorizeTask, ungoverned", "— (shown)", describeLoad(measured.ungoverned, baseline), null);
-    ratioGoal("{ me { email } }", measured.me, 0.6);
-    row("{ __typename }", "— (shown)", describeLoad(measured.typename, baseline), null);
-    row("no token (401)", "— (shown)", describeLoad(measured.unauthenticated, baseline), null);
+    };
+    ratioGoal("authorizeTask, governed, with a grant", "granted", 0.5, 25);
+    ratioGoal("authorizeTask, governed, no grant", "notGranted", 0.5, 25);
+    row("authorizeTask, ungoverned", "— (shown)", shown("ungoverned"), null);
+    ratioGoal("{ me { email } }", "me", 0.6);
+    row("{ __typename }", "— (shown)", shown("typename"), null);
+    row("no token (401)", "— (shown)", shown("unauthenticated"), null);
     const executions = await db.taskExecution.count();
     console.error(`  ${executions} executions logged`);
   } finally {
