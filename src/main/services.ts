@@ -4,7 +4,7 @@ import type { Config } from "../config/env.ts";
 import type { Db } from "../db/client.ts";
 import type { EventBus } from "../domain/events.ts";
 import { devMailbox, smtpMailer } from "../email/mailer.ts";
-import { createEventBus, eventEffectHandlers } from "../events/event-bus.ts";
+import { createEventBus, eventEffectHandlers, followEventConnection } from "../events/event-bus.ts";
 import { redisQuotas, redisSubscriptionSlots } from "../http/quotas.ts";
 import { producerConnection } from "../jobs/redis.ts";
 import type { JobRuntimeOptions } from "../jobs/runtime.ts";
@@ -46,6 +46,7 @@ export function redisEventBus({ url, prefix }: Config["redis"]): { bus: EventBus
   const subscribe = new Redis(url, options);
   // Outages are logged by the job connections; these reconnect on their own.
   for (const connection of [publish, subscribe]) connection.on("error", () => {});
+  followEventConnection(subscribe);
   return {
     bus: createEventBus({ publish, subscribe, channelPrefix: prefix }),
     close: () => {

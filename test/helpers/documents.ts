@@ -509,3 +509,19 @@ export const UpdateControl = graphql(`
     }
   }
 `);
+
+export const DeactivateUser = graphql(`
+  mutation DeactivateUser($input: UserInput!) {
+    deactivateUser(input: $input) {
+      __typename
+      ... on User {
+        id
+        active
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
