@@ -31,7 +31,8 @@ export function mailDelivery({ mail, server }: Pick<Config, "mail" | "server">, 
 
 /** Quotas and subscription slots in Redis, on a connection that fails fast while Redis is away. */
 export function redisLimits({ redis: { url, prefix }, quotas }: Pick<Config, "redis" | "quotas">, logger: Logger) {
-  const redis = producerConnection(url, logger);
+  // Every authorizeTask spends a quota unit: concurrent calls share one write to Redis.
+  const redis = producerConnection(url, logger, { enableAutoPipelining: true });
   return {
     quotas: redisQuotas(redis, prefix, quotas),
     subscriptionSlots: redisSubscriptionSlots(redis, prefix, quotas.subscriptionsPerUser),

@@ -76,7 +76,7 @@ const grantLookups = new WeakMap<Db, (lookup: GrantLookup) => Promise<GrantRow[]
 async function activeGrants(db: Db, userId: string, entryIds: string[], now: Date): Promise<ActiveGrant[]> {
   let lookUp = grantLookups.get(db);
   if (!lookUp) {
-    lookUp = batched((lookups) => lookUpGrants(db, lookups), maxLookups);
+    lookUp = batched((lookups) => lookUpGrants(db, lookups), { maxBatch: maxLookups });
     grantLookups.set(db, lookUp);
   }
   const rows = await lookUp({ userId, entryIds, now });

@@ -56,7 +56,7 @@ const logs = new WeakMap<Db, (entry: { id: string; row: ExecutionRow }) => Promi
 export async function logExecution(db: Db, row: ExecutionRow): Promise<{ id: string; logged: boolean }> {
   let log = logs.get(db);
   if (!log) {
-    log = batched((batch) => insertExecutions(db, batch), maxBatch);
+    log = batched((batch) => insertExecutions(db, batch), { maxBatch, inFlight: 1 });
     logs.set(db, log);
   }
   const id = uuidv7(row.at.getTime());
