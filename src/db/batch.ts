@@ -17,7 +17,9 @@ export function batched<I, O>(
     running++;
     run(batch.map((entry) => entry.item))
       .then(
-        (results) => batch.forEach((entry, index) => entry.resolve(results[index]!)),
+        (results) => {
+          for (const [index, entry] of batch.entries()) entry.resolve(results[index]!);
+        },
         (error: unknown) => {
           for (const entry of batch) entry.reject(error);
         },
