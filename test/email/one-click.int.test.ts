@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintDecisionTokens } from "../../src/domain/approval-tokens/approval-tokens.service.ts";
 import { encodeGlobalId } from "../../src/domain/global-id.ts";
@@ -114,7 +115,7 @@ describe("links that must not decide", () => {
     expect(await env.t.db.approvalToken.count({ where: { requestId: rawId(requestId), usedAt: { not: null } } })).toBe(
       0,
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     expect(env.smtp.received.length).toBe(sentBefore);
   });
 
@@ -222,7 +223,7 @@ describe("delivery", () => {
     const requestId = await createRequest(env.t, nextTarget());
     const mails = await env.smtp.messages((mail) => mentions(mail, requestId), 2, 30_000);
     expect(env.smtp.refusedCount()).toBeGreaterThanOrEqual(2);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await sleep(1000);
     const all = env.smtp.received.filter((mail) => mails.some((found) => found.messageId === mail.messageId));
     expect(all).toHaveLength(2);
     const rows = await env.t.db.emailMessage.findMany({ where: { requestId: rawId(requestId) } });

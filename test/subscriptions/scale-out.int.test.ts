@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevIssuerKey, loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
@@ -21,7 +22,7 @@ import { auditCounts, type JobClient, jobClient, uniquePrefix } from "../helpers
 import { type ApiProcess, spawnApi, spawnWorker, type WorkerProcess, waitFor } from "../helpers/processes.ts";
 import { devTokenFor } from "../helpers/tokens.ts";
 import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
-import { expectType, isRefusal, post, received, type Subscriber, sleep, subscribeSse, subscribeWs } from "./clients.ts";
+import { expectType, isRefusal, post, received, type Subscriber, subscribeSse, subscribeWs } from "./clients.ts";
 
 // Two API processes (WORKER=false) and two workers on one database and one Redis:
 // what happens on one instance reaches subscribers and caches on the other.

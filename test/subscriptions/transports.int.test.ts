@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
 import { audience, issuer, type TestApp } from "../helpers/app.ts";
@@ -10,7 +11,6 @@ import {
   isRefusal,
   received,
   type Subscriber,
-  sleep,
   startPublishingApp,
   subscribeSse,
   subscribeWs,
