@@ -481,10 +481,7 @@ export const DeactivateUser = graphql(`
         id
         active
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
