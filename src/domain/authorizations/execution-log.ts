@@ -59,6 +59,7 @@ export async function logExecution(db: Db, row: ExecutionRow): Promise<{ id: str
     log = batched((batch) => insertExecutions(db, batch), { maxBatch, inFlight: 1 });
     logs.set(db, log);
   }
-  const id = uuidv7(row.at.getTime());
+  // Time-ordered by when it is written, as the column default (uuid(7)) would make it.
+  const id = uuidv7();
   return { id, logged: await log({ id, row }) };
 }
