@@ -127,4 +127,21 @@ describe("token verification", () => {
       .encode();
     await expect(verify(token)).rejects.toThrow(AuthenticationError);
   });
+
+  it("answers a token verified once from memory until its exp, then refuses it as expired", async () => {
+    const key = await generateDevIssuerKey();
+    let now = new Date();
+    const verify = createTokenVerifier({ issuer, audience, devPublicKey: key.publicKey, clock: () => now });
+    const token = await mintDevToken(key, { issuer, audience, tenantId, subject, email: "a@b.c", expiresIn: 60 });
+    const first = await verify(token);
+    expect(await verify(token)).toBe(first);
+    // A token altered after the original was verified is not the same string: verified afresh, refused.
+    const [header, payload, signature] = token.split(".");
+    const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
+    const forged = Buffer.from(JSON.stringify({ ...claims, oid: "someone-else" })).toString("base64url");
+    await expect(verify(`${header}.${forged}.${signature}`)).rejects.toThrow(/^invalid token$/);
+    now = new Date(first.expiresAt.getTime() + 1000);
+    await expect(verify(token)).rejects.toThrow("token expired");
+    await expect(verify(token)).rejects.toThrow("token expired");
+  });
 });

@@ -34,6 +34,8 @@ export type Effect =
   | { kind: "mailQueued"; messageIds: string[] }
   | { kind: "requestEvent"; requestId: string; organizationId: string; type: AccessRequestEventType; at: Date }
   | { kind: "coverageChanged"; organizationId: string }
+  /** A user, an approver group's membership or the organization changed: cached actors are stale. */
+  | { kind: "actorsChanged"; organizationId: string }
   /** Webhook deliveries recorded (or replayed) in the transaction: each `replay` runs as a job of its own. */
   | { kind: "webhooksQueued"; deliveries: { deliveryId: string; replay: number }[] };
 

@@ -23,9 +23,16 @@ export function invalidateCoverage(organizationId: string): void {
   cache.delete(organizationId);
 }
 
-/** After a lost connection to the other instances, any of their invalidations may have been missed. */
-export function invalidateAllCoverage(): void {
+/** While invalidations cannot arrive (the event connection is down), nothing is kept. */
+let trusted = true;
+
+/**
+ * After a lost connection to the other instances, any of their invalidations may have
+ * been missed: drops everything, and keeps nothing new until `keep` is true again.
+ */
+export function invalidateAllCoverage(keep = true): void {
   cache.clear();
+  trusted = keep;
 }
 
 async function loadCoverage(db: Db, organizationId: string): Promise<OrganizationCoverage> {
@@ -66,6 +73,7 @@ export function organizationCoverage(db: Db, organizationId: string): Promise<Or
   let entry = cache.get(organizationId);
   if (!entry) {
     entry = loadCoverage(db, organizationId);
+    if (!trusted) return entry;
     cache.set(organizationId, entry);
     // A failed load must not stick.
     entry.catch(() => cache.get(organizationId) === entry && cache.delete(organizationId));

@@ -24,7 +24,7 @@ import {
   SelfApprovalError,
   ValidationError,
 } from "../errors.ts";
-import { queueMail } from "../notifications/notifications.service.ts";
+import { type OutgoingMail, queueMail } from "../notifications/notifications.service.ts";
 import { unmetConditionsFor } from "../policies/auto-approval.ts";
 import {
   describeStricter,
@@ -505,30 +505,56 @@ export async function cancelPendingRequests(
 
 /** Expires one PENDING request whose expiresAt has passed; says so, or when it is due, or that it moved on. */
 export async function expireAccessRequest(ctx: ServiceContext, requestId: string): Promise<DeadlineOutcome> {
+  const [outcome] = await expireAccessRequests(ctx, [{ requestId, correlationId: ctx.correlationId }]);
+  return outcome!;
+}
+
+/** One request a deadline job asks to expire, with the request id that caused the job. */
+export interface DueRequest {
+  requestId: string;
+  correlationId: string | null;
+}
+
+/**
+ * Expires the due requests of one organization in one transition: one conditional
+ * UPDATE (only what is still PENDING and due by this host's clock), then per request
+ * expired its audit event (appended together: one lock of the chain per batch), its
+ * mail and its event. Answers per request, in order: done, not due yet, or settled.
+ */
+export async function expireAccessRequests(ctx: ServiceContext, due: DueRequest[]): Promise<DeadlineOutcome[]> {
+  assertTransition(requestTransitions, "PENDING", "EXPIRED");
   return transition(ctx, async (scope) => {
     const { tx, now, audit, effect } = scope;
-    const expired = await moveRequest(
-      tx,
-      requestId,
-      "PENDING",
-      "EXPIRED",
-      {},
-      {
-        organizationId: ctx.organizationId,
-        expiresAt: { lte: now },
-      },
-    );
-    if (!expired) {
-      const pending = await tx.accessRequest.findFirst({
-        where: { id: requestId, organizationId: ctx.organizationId, status: "PENDING" },
-        select: { expiresAt: true },
-      });
-      return pending ? { kind: "notDue", at: pending.expiresAt } : { kind: "settled" };
+    const ids = [...new Set(due.map((entry) => entry.requestId))];
+    const expired = await tx.accessRequest.updateManyAndReturn({
+      where: { id: { in: ids }, organizationId: ctx.organizationId, status: "PENDING", expiresAt: { lte: now } },
+      data: { status: "EXPIRED" },
+      select: { id: true, requesterId: true },
+    });
+    const requesterOf = new Map(expired.map((row) => [row.id, row.requesterId]));
+    const left = ids.filter((id) => !requesterOf.has(id));
+    const pending = left.length
+      ? await tx.accessRequest.findMany({
+          where: { id: { in: left }, organizationId: ctx.organizationId, status: "PENDING" },
+          select: { id: true, expiresAt: true },
+        })
+      : [];
+    const pendingUntil = new Map(pending.map((row) => [row.id, row.expiresAt]));
+    const mails: OutgoingMail[] = [];
+    const announced = new Set<string>();
+    for (const { requestId, correlationId } of due) {
+      const requesterId = requesterOf.get(requestId);
+      if (!requesterId || announced.has(requestId)) continue;
+      announced.add(requestId);
+      audit({ action: "Expire-ElevatedAccessRequest", subjectId: requestId, details: {} });
+      mails.push({ template: "request-expired", recipientId: requesterId, requestId, correlationId });
+      effect({ kind: "requestEvent", organizationId: ctx.organizationId, requestId, type: "EXPIRED", at: now });
     }
-    audit({ action: "Expire-ElevatedAccessRequest", subjectId: requestId, details: {} });
-    const { requesterId } = await tx.accessRequest.findUniqueOrThrow({ where: { id: requestId } });
-    await queueMail(scope, ctx.organizationId, [{ template: "request-expired", recipientId: requesterId, requestId }]);
-    effect({ kind: "requestEvent", organizationId: ctx.organizationId, requestId, type: "EXPIRED", at: now });
-    return { kind: "done" };
+    await queueMail(scope, ctx.organizationId, mails);
+    return due.map(({ requestId }): DeadlineOutcome => {
+      if (requesterOf.has(requestId)) return { kind: "done" };
+      const at = pendingUntil.get(requestId);
+      return at ? { kind: "notDue", at } : { kind: "settled" };
+    });
   });
 }
