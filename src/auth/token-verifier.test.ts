@@ -53,6 +53,21 @@ describe("token verification", () => {
     ).rejects.toThrow(AuthenticationError);
   });
 
+  it("reads how the user signed in (amr, acr) for step-up, keeping only sane method names", async () => {
+    const { verify, mint, sign } = await setup();
+    expect((await verify(await mint({ amr: ["pwd", "mfa"], acr: "c2" }))).authentication).toEqual({
+      methods: ["pwd", "mfa"],
+      context: "c2",
+    });
+    expect((await verify(await sign({ tid: tenantId, sub: "s", amr: "mfa" }))).authentication).toEqual({
+      methods: [],
+      context: null,
+    });
+    expect(
+      (await verify(await sign({ tid: tenantId, sub: "s", amr: [1, "mfa", "x".repeat(65)] }))).authentication,
+    ).toEqual({ methods: ["mfa"], context: null });
+  });
+
   it("refuses a tampered payload", async () => {
     const { verify, mint } = await setup();
     const [header, payload, signature] = (await mint()).split(".");

@@ -110,6 +110,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       displayName: stringClaim(payload, "name"),
       kind: principalKind(payload, mapping),
       roles: mappedRoles(payload, mapping),
+      authentication: {
+        methods: Array.isArray(payload.amr)
+          ? payload.amr.filter((method): method is string => typeof method === "string" && method.length <= 64)
+          : [],
+        context: stringClaim(payload, "acr"),
+      },
       expiresAt: new Date((payload.exp ?? 0) * 1000),
     };
   };

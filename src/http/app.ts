@@ -73,7 +73,11 @@ export async function buildContext(
   try {
     const identity = await deps.verifyToken(token);
     // Kept per token until its exp or until anything about the organization's users changes (domain/actor-cache.ts).
-    const actor = await cachedActor(token, identity.expiresAt, () => resolveActor(deps, identity));
+    // How the token says the user signed in goes with this token only, never into the cache.
+    const actor = {
+      ...(await cachedActor(token, identity.expiresAt, () => resolveActor(deps, identity))),
+      authentication: identity.authentication,
+    };
     return {
       db: deps.db,
       actor,

@@ -56,7 +56,8 @@ async function lookUpGrants(db: Db, lookups: GrantLookup[]): Promise<GrantRow[][
   if (keys.length === 0) return found;
   const rows = await db.$queryRaw<(GrantRow & { lookup: number })[]>`
     SELECT k.lookup, a.id::text, a."catalogEntryId"::text, a."startsAt", a."endsAt", r."policyId"::text,
-           r."approvalType", r."approverGroupId"::text, r."requiredApprovals"
+           r."approvalType", r."approverGroupId"::text, r."requiredApprovals",
+           COALESCE(jsonb_array_length(r."laterStages"), 0) + 1 AS "stageCount"
     FROM (VALUES ${Prisma.join(keys)}) AS k(lookup, "userId", "entryId", now)
     JOIN "AccessAuthorization" a ON a."userId" = k."userId" AND a.status = 'ACTIVE' AND a."catalogEntryId" = k."entryId"
       AND a."startsAt" <= k.now AND a."endsAt" > k.now

@@ -1,6 +1,7 @@
 import type { Db, UnknownTaskAction } from "../../db/client.ts";
 import { type ResolvedTask, resolveTask } from "../catalog/catalog.service.ts";
 import { canonicalName } from "../catalog/names.ts";
+import { stageCountOf } from "../policies/stages.ts";
 import { type GoverningPolicy, mostSpecific } from "../policies/strictness.ts";
 
 /** What authorizeTask needs to know about an organization besides the grants themselves. */
@@ -50,6 +51,7 @@ async function loadCoverage(db: Db, organizationId: string): Promise<Organizatio
         approverGroupId: true,
         requiredApprovals: true,
         maxDurationHours: true,
+        laterStages: true,
       },
     }),
   ]);
@@ -57,7 +59,12 @@ async function loadCoverage(db: Db, organizationId: string): Promise<Organizatio
     enabled: control?.enabled ?? false,
     unknownTasks: control?.unknownTasks ?? "DENY",
     systemAccountIds: new Set(control?.systemAccounts.map((account) => account.userId)),
-    policies: new Map(policies.map(({ catalogEntryId, ...policy }) => [catalogEntryId, policy])),
+    policies: new Map(
+      policies.map(({ catalogEntryId, laterStages, ...policy }) => [
+        catalogEntryId,
+        { ...policy, stageCount: stageCountOf(laterStages) },
+      ]),
+    ),
     tasks: new Map(),
   };
 }

@@ -25,6 +25,7 @@ import {
   ValidationError,
 } from "../errors.ts";
 import { type OutgoingMail, queueMail } from "../notifications/notifications.service.ts";
+import { unmetConditionsFor } from "../policies/auto-approval.ts";
 import {
   describeStricter,
   type GoverningPolicy,
@@ -36,6 +37,8 @@ import {
 import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, nonEmptyText, optionalText, parseInput, wholeHours } from "../validation.ts";
 import { assertTransition, requestTransitions } from "./request-states.ts";
+import { advanceStage, nextStageOf } from "./stages.ts";
+import { assertStepUp, stepUpRule } from "./step-up.ts";
 
 const hour = 3_600_000;
 
@@ -66,10 +69,16 @@ async function moveRequest(
   return count === 1;
 }
 
-type PolicyAtDepth = GoverningPolicy & { depth: number };
+type PolicyAtDepth = GoverningPolicy & {
+  depth: number;
+  requireMfa: boolean;
+  autoApproveWhen: unknown;
+  laterStages: Prisma.JsonValue;
+};
 
 const policyColumns = Prisma.sql`p.id::text, p.target, p."approvalType", p."approverGroupId"::text,
-  p."requiredApprovals", p."maxDurationHours"`;
+  p."requiredApprovals", p."maxDurationHours", p."requireMfa", p."autoApproveWhen", p."laterStages",
+  COALESCE(jsonb_array_length(p."laterStages"), 0) + 1 AS "stageCount"`;
 
 /** The policies over a catalog entry: on itself (depth 0), on what contains it (1, 2, ...). */
 async function policiesOver(tx: Tx, organizationId: string, catalogEntryId: string): Promise<PolicyAtDepth[]> {
@@ -229,15 +238,24 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
     const durationHours = input.durationHours ?? control.defaultDurationHours;
     const policy = await policyForRequest(tx, ctx.organizationId, entry, durationHours);
     await assertRequesterMayFile(tx, actor.id, entry.id, control.maxPendingRequestsPerUser, now);
-    const auto = policy.approvalType === "AUTO";
+    const unmet = await unmetConditionsFor(tx, policy, {
+      organizationId: ctx.organizationId,
+      requesterId: actor.id,
+      durationHours,
+      now,
+    });
+    // A conditional policy that approves at once gives an AUTO grant: no person approved it.
+    const auto = policy.approvalType === "AUTO" || unmet?.length === 0;
     const request = await tx.accessRequest.create({
       data: {
         organizationId: ctx.organizationId,
         requesterId: actor.id,
         policyId: policy.id,
-        approvalType: policy.approvalType,
+        approvalType: auto ? "AUTO" : policy.approvalType,
         approverGroupId: policy.approverGroupId,
         requiredApprovals: policy.requiredApprovals,
+        requireMfa: policy.requireMfa,
+        laterStages: policy.laterStages ?? Prisma.DbNull,
         type: input.type,
         scope: input.scope,
         target: entry.name,
@@ -259,6 +277,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         durationHours,
         reason: request.reason,
         policyId: policy.id,
+        ...(unmet ? { autoApproval: { met: unmet.length === 0, unmet } } : {}),
       },
     });
     effect({
@@ -273,7 +292,12 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
       audit({
         action: "Approve-ElevatedAccessRequest",
         subjectId: request.id,
-        details: { channel: "AUTO", authorizationId: authorization.id, endsAt: authorization.endsAt },
+        details: {
+          channel: "AUTO",
+          authorizationId: authorization.id,
+          endsAt: authorization.endsAt,
+          ...(unmet ? { by: "conditions" } : {}),
+        },
       });
     } else {
       effect({
@@ -349,6 +373,8 @@ export async function recordDecision(
     if (request.decisions.some((decision) => decision.approverId === actor.id)) {
       throw new ConflictError("you have already decided this request");
     }
+    assertStepUp(await stepUpRule(tx, request), actor.authentication);
+    const how = { amr: actor.authentication?.methods ?? [], acr: actor.authentication?.context ?? null };
     await spendLink?.(tx, now);
     await tx.accessDecision.create({
       data: {
@@ -358,6 +384,9 @@ export async function recordDecision(
         approved,
         comment: input.comment,
         channel,
+        authMethods: how.amr,
+        authContext: how.acr,
+        stage: request.stage,
         decidedAt: now,
       },
     });
@@ -374,17 +403,27 @@ export async function recordDecision(
       audit({
         action: "Deny-ElevatedAccessRequest",
         subjectId: request.id,
-        details: { channel, comment: input.comment },
+        details: { channel, comment: input.comment, ...how },
       });
       return tx.accessRequest.findUniqueOrThrow({ where: { id: request.id } });
     }
-    const approvals = request.decisions.filter((decision) => decision.approved).length + 1;
+    const approvals =
+      request.decisions.filter((decision) => decision.approved && decision.stage === request.stage).length + 1;
+    const nextStage = approvals >= request.requiredApprovals ? nextStageOf(request) : null;
+    if (nextStage) {
+      audit({
+        action: "Approve-ElevatedAccessRequest",
+        subjectId: request.id,
+        details: { channel, comment: input.comment, stage: request.stage, approvals, ...how },
+      });
+      return advanceStage(scope, request, nextStage, approvals, actor.id);
+    }
     if (approvals < request.requiredApprovals) {
       event("DECISION_RECORDED");
       audit({
         action: "Approve-ElevatedAccessRequest",
         subjectId: request.id,
-        details: { channel, comment: input.comment, approvals, requiredApprovals: request.requiredApprovals },
+        details: { channel, comment: input.comment, approvals, requiredApprovals: request.requiredApprovals, ...how },
       });
       return request;
     }
@@ -399,6 +438,7 @@ export async function recordDecision(
         approvals,
         authorizationId: authorization.id,
         endsAt: authorization.endsAt,
+        ...how,
       },
     });
     return tx.accessRequest.findUniqueOrThrow({ where: { id: request.id } });
