@@ -295,11 +295,13 @@ export interface ApiOptions {
   env?: Record<string, string>;
   /** Default: `src/main/server.ts` under tsx. */
   command?: NodeCommand;
+  /** Default: a free one. Pick it first (freePort) when PUBLIC_URL must name it. */
+  port?: number;
 }
 
 /** Starts the API on a free port and waits until GET /readyz answers 200. */
 export async function spawnApi(options: ApiOptions): Promise<ApiProcess> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const api = spawnService(options.command ?? fromSource("src/main/server.ts"), options.queuePrefix, {
     PORT: String(port),

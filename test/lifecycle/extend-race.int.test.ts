@@ -52,7 +52,13 @@ async function insertExtensions(grants: { authorizationId: string; requestId: st
   const now = new Date();
   const rows = await db.accessRequest.createManyAndReturn({
     data: grants.map(({ authorizationId, requestId }) => {
-      const { id: _id, decidedAt: _decidedAt, status: _status, ...original } = byId.get(requestId)!;
+      const {
+        id: _id,
+        decidedAt: _decidedAt,
+        status: _status,
+        laterStages: _laterStages,
+        ...original
+      } = byId.get(requestId)!;
       return {
         ...original,
         reason: "one more hour",

@@ -15,6 +15,9 @@ graphql(`
     defaultDurationHours
     unknownTasks
     reminderHours
+    requireMfaForDecisions
+    mfaAcrValues
+    timeZone
     updatedAt
   }
 `);
@@ -29,6 +32,9 @@ const controlView: View = {
     "MaxPolicies",
     "UnknownTasks",
     "ReminderHours",
+    "RequireMfaForDecisions",
+    "MfaAcrValues",
+    "TimeZone",
     "WhenChanged",
   ],
   table: ["Enabled", "AdminGroup", "SystemAccounts"],
@@ -44,6 +50,9 @@ function controlRow(control: ControlFieldsFragment): Row {
     MaxPolicies: control.maxPolicies,
     UnknownTasks: pascal(control.unknownTasks),
     ReminderHours: control.reminderHours,
+    RequireMfaForDecisions: control.requireMfaForDecisions,
+    MfaAcrValues: control.mfaAcrValues,
+    TimeZone: control.timeZone,
     WhenChanged: control.updatedAt,
   };
 }
@@ -145,6 +154,7 @@ export const setControl = cmdlet({
     "Set-ElevatedAccessControl -SystemAccounts @('sys1@fabrikam.com') -DefaultDurationHours 2",
     "Set-ElevatedAccessControl -SystemAccounts @() -UnknownTasks Deny",
     "Set-ElevatedAccessControl -ReminderHours @(2,12)",
+    "Set-ElevatedAccessControl -RequireMfaForDecisions True -MfaAcrValues @('c2') -TimeZone 'Europe/Paris'",
   ],
   parameters: {
     AdminGroup: text("The default approver group's address"),
@@ -154,6 +164,12 @@ export const setControl = cmdlet({
     MaxPolicies: int("The most policies the organization may have"),
     UnknownTasks: choice({ Deny: "DENY", Allow: "ALLOW" }, "Test-ElevatedAccess's answer for tasks the catalog lacks"),
     ReminderHours: list("Hours after creation to remind undecided approvers, e.g. @(4,20); @() for none"),
+    RequireMfaForDecisions: choice(
+      { True: "true", False: "false" },
+      "Approvers of every policy decide with multi-factor authentication",
+    ),
+    MfaAcrValues: list("Token acr values that count as multi-factor authentication; @() for none"),
+    TimeZone: text("IANA time zone that auto-approval windows are read in, e.g. 'Europe/Paris'"),
   },
   view: controlView,
   async run(values, { api }) {
@@ -165,6 +181,11 @@ export const setControl = cmdlet({
       ...(values.MaxPolicies !== undefined ? { maxPolicies: values.MaxPolicies } : {}),
       ...(values.UnknownTasks !== undefined ? { unknownTasks: values.UnknownTasks } : {}),
       ...(values.ReminderHours !== undefined ? { reminderHours: values.ReminderHours.map(Number) } : {}),
+      ...(values.RequireMfaForDecisions !== undefined
+        ? { requireMfaForDecisions: values.RequireMfaForDecisions === "true" }
+        : {}),
+      ...(values.MfaAcrValues !== undefined ? { mfaAcrValues: values.MfaAcrValues } : {}),
+      ...(values.TimeZone !== undefined ? { timeZone: values.TimeZone } : {}),
     };
     const data = await api.request(UpdateControl, { input });
     return one(controlRow(expectType(data.updateElevatedAccessControl, "ElevatedAccessControl")));

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AccessRequest } from "../../db/client.ts";
+import { type AccessRequest, Prisma } from "../../db/client.ts";
 import { requireActor } from "../access.ts";
 import { eligibleApproverIds } from "../approver-groups/eligibility.ts";
 import { maxGrantHours } from "../catalog/catalog.service.ts";
@@ -80,6 +80,8 @@ export async function requestAccessExtension(ctx: ServiceContext, rawInput: unkn
         approvalType: policy.approvalType,
         approverGroupId: policy.approverGroupId,
         requiredApprovals: policy.requiredApprovals,
+        requireMfa: policy.requireMfa,
+        laterStages: policy.laterStages ?? Prisma.DbNull,
         type: grant.request.type,
         scope: grant.request.scope,
         target: grant.target,

@@ -32,12 +32,19 @@ export type OutgoingMail =
       authorizationId?: string;
       /** Tells one mail of a template about a request from a later one (a notice per end time). */
       occasion?: string;
+      /** The request id behind this mail when it differs from the transition's (batched deadlines). */
+      correlationId?: string | null;
     }
   /** To an admin: `occasion` tells one disabling of the endpoint from a later one. */
   | { template: "webhook-disabled"; recipientId: string; webhookEndpointId: string; occasion: string };
 
 function rowOf(organizationId: string, correlationId: string | null, mail: OutgoingMail) {
-  const common = { organizationId, template: mail.template, recipientId: mail.recipientId, correlationId };
+  const common = {
+    organizationId,
+    template: mail.template,
+    recipientId: mail.recipientId,
+    correlationId: ("correlationId" in mail ? mail.correlationId : undefined) ?? correlationId,
+  };
   if (mail.template === "webhook-disabled") {
     return {
       ...common,

@@ -32,6 +32,16 @@ const ElevatedAccessControl = builder.prismaObject("ElevatedAccessControl", {
       type: UnknownTaskActionEnum,
       description: "What authorizeTask answers for a task the catalog does not know while the control is on",
     }),
+    requireMfaForDecisions: t.exposeBoolean("requireMfaForDecisions", {
+      description:
+        "Every policy's approvers decide with multi-factor authentication, and email links send them to sign in first",
+    }),
+    mfaAcrValues: t.exposeStringList("mfaAcrValues", {
+      description: "Token acr values that count as multi-factor authentication, besides an amr of mfa",
+    }),
+    timeZone: t.exposeString("timeZone", {
+      description: "IANA time zone that auto-approval windows are read in (default UTC)",
+    }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
 });
@@ -82,6 +92,9 @@ const UpdateElevatedAccessControlInput = builder.inputType("UpdateElevatedAccess
     reminderHours: t.intList({
       description: "Hours after creation to remind undecided approvers (at most 5 points; empty: no reminders)",
     }),
+    requireMfaForDecisions: t.boolean({ description: "Step-up at decision for every policy" }),
+    mfaAcrValues: t.stringList({ description: "Replaces the acr values that count as multi-factor (at most 10)" }),
+    timeZone: t.string({ description: "IANA time zone, e.g. Europe/Paris" }),
   }),
 });
 

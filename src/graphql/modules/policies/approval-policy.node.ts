@@ -1,5 +1,6 @@
 import type { PolicyScope, PolicyType } from "../../../db/client.ts";
 import { LimitExceededError } from "../../../domain/errors.ts";
+import { readConditions } from "../../../domain/policies/auto-approval.ts";
 import {
   createApprovalPolicy,
   removeApprovalPolicy,
@@ -10,6 +11,8 @@ import { visiblePolicies } from "../../../domain/visibility.ts";
 import { builder } from "../../builder.ts";
 import { ApprovalTypeEnum, PolicyScopeEnum, PolicyTypeEnum } from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
+import { ApprovalStageInput, ApprovalStageRef, stagesOf } from "./approval-stage.ts";
+import { AutoApprovalConditionsInput, AutoApprovalConditionsRef } from "./auto-approval.ts";
 
 export const ApprovalPolicyNode = builder.prismaNode("ApprovalPolicy", {
   id: { field: "id" },
@@ -29,6 +32,21 @@ export const ApprovalPolicyNode = builder.prismaNode("ApprovalPolicy", {
     ticketPattern: t.exposeString("ticketPattern", {
       nullable: true,
       description: "An RE2 regular expression a ticket must match in full",
+    }),
+    requireMfa: t.exposeBoolean("requireMfa", {
+      description:
+        "Approvers decide with multi-factor authentication (amr mfa, or an acr the organization names); email links send them to sign in",
+    }),
+    stages: t.field({
+      type: [ApprovalStageRef],
+      description: "Ordered approval stages; the first is approverGroup and requiredApprovals",
+      resolve: (policy) => stagesOf(policy, policy.laterStages),
+    }),
+    autoApproveWhen: t.field({
+      type: AutoApprovalConditionsRef,
+      nullable: true,
+      description: "Conditions under which this MANUAL policy approves at once; null: never",
+      resolve: (policy) => readConditions(policy.autoApproveWhen),
     }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
@@ -117,6 +135,15 @@ const CreateApprovalPolicyInput = builder.inputType("CreateApprovalPolicyInput",
       description:
         "An RE2 regular expression (at most 200 characters; no backreferences or lookaround) a ticket must match in full, e.g. INC[0-9]{7}",
     }),
+    requireMfa: t.boolean({ description: "Approvers decide with multi-factor authentication (default false)" }),
+    autoApproveWhen: t.field({
+      type: AutoApprovalConditionsInput,
+      description: "MANUAL policies: approve at once when every condition holds",
+    }),
+    stages: t.field({
+      type: [ApprovalStageInput],
+      description: "MANUAL policies: ordered stages; the first replaces approverGroup and requiredApprovals",
+    }),
   }),
 });
 
@@ -150,6 +177,12 @@ const UpdateApprovalPolicyInput = builder.inputType("UpdateApprovalPolicyInput",
     maxDurationHours: t.int({ description: "null clears the maximum" }),
     ticketRequired: t.boolean(),
     ticketPattern: t.string({ description: "null clears the pattern" }),
+    requireMfa: t.boolean({ description: "Approvers decide with multi-factor authentication" }),
+    autoApproveWhen: t.field({ type: AutoApprovalConditionsInput, description: "null clears the conditions" }),
+    stages: t.field({
+      type: [ApprovalStageInput],
+      description: "Replaces every stage; one stage makes a single-stage policy again",
+    }),
   }),
 });
 
