@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { Redis } from "ioredis";
 import { createDb } from "../src/db/client.ts";
 import { DomainError } from "../src/domain/errors.ts";
 import {
@@ -7,8 +8,11 @@ import {
   rotateScimSecret,
   setRolesFromToken,
 } from "../src/domain/organizations.service.ts";
+import { createEventBus, eventEffectHandlers } from "../src/events/event-bus.ts";
+import { createEffectSink } from "../src/jobs/effects.ts";
 import { auditKeys } from "../src/main/bootstrap.ts";
 import { loadConfigOrExit } from "../src/main/load-config.ts";
+import { createLogger } from "../src/main/logger.ts";
 
 // `npm run org -- <command>`: the operator's command for organizations (server side,
 // with database access). Every change is audited in the organization's own chain.
@@ -56,7 +60,15 @@ if (parsed.values.help || !command) {
 
 const config = loadConfigOrExit();
 const db = createDb(config.database.url, { max: 2 });
-const deps = { db, auditKeys: await auditKeys(config), effects: { dispatch: async () => {} } };
+// Changes go out on the event bus, so every running API instance drops the actors it
+// cached for the organization at once (roles from tokens, say), not at the next token.
+// One retry, then a warning: the change is committed whether or not Redis answers.
+const redisOptions = { connectionName: "elevate-org", maxRetriesPerRequest: 1, retryStrategy: () => null };
+const [publish, subscribe] = [new Redis(config.redis.url, redisOptions), new Redis(config.redis.url, redisOptions)];
+for (const connection of [publish, subscribe]) connection.on("error", () => {});
+const bus = createEventBus({ publish, subscribe, channelPrefix: config.redis.prefix });
+const effects = createEffectSink([eventEffectHandlers(bus)], await createLogger(config.operations));
+const deps = { db, auditKeys: await auditKeys(config), effects };
 try {
   switch (command) {
     case "register": {
@@ -107,4 +119,6 @@ try {
   process.exitCode = 1;
 } finally {
   await db.$disconnect();
+  publish.disconnect();
+  subscribe.disconnect();
 }

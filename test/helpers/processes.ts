@@ -8,7 +8,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
-import { workerDatabaseUrl } from "../setup/test-env.ts";
+import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
 import { testAuditKeys } from "./audit-keys.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -203,13 +203,19 @@ export interface CommandResult {
  * `npm run org -- <args>`, the operator's command, as the operator runs it: a child
  * process over this test file's database with the test process's audit keys.
  */
-export async function runOrgCommand(args: string[]): Promise<CommandResult> {
+/** `npm run org`; `bus` names the Redis and prefix of the API processes that should hear its changes. */
+export async function runOrgCommand(
+  args: string[],
+  bus: { redisUrl: string; queuePrefix: string } = { redisUrl, queuePrefix: "elevate-org-command" },
+): Promise<CommandResult> {
   const child = spawn("npm", ["run", "--silent", "org", "--", ...args], {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       NODE_ENV: "test",
+      REDIS_URL: bus.redisUrl,
+      QUEUE_PREFIX: bus.queuePrefix,
       DATABASE_URL: workerDatabaseUrl(),
       AUDIT_KEY: testAuditKeys.macKey.toString("base64"),
       AUDIT_SIGNING_KEY_FILE: testSigningKeyFile(),

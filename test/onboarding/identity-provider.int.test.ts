@@ -205,7 +205,10 @@ describe("users from the identity provider", () => {
     const erin = newcomer(fabrikamTenant, "erin@fabrikam.com", { roles: ["PAM.Operators"] });
     // Roles are set in Elevate until the operator says otherwise: the app role is not taken yet.
     expect((await as(erin, Me)).me.roles).toEqual([]);
-    const set = await runOrgCommand(["set", "--org", "Fabrikam", "--roles-from-token", "true"]);
+    const set = await runOrgCommand(["set", "--org", "Fabrikam", "--roles-from-token", "true"], {
+      redisUrl,
+      queuePrefix,
+    });
     expect(set, set.stderr).toMatchObject({ code: 0, stdout: "Fabrikam: roles follow the tokens.\n" });
 
     expect((await as(erin, Me)).me.roles).toEqual(["ADMIN"]);
