@@ -158,7 +158,7 @@ describe("Redis faults", () => {
     await redis.kill();
   }, 90_000);
 
-  it("Redis down or hung: mutations commit without waiting, the reconciler re-adds their jobs once it is back, nothing hangs", async () => {
+  it("Redis down or hung: mutations commit without waiting for it, the reconciler re-adds their jobs once it is back, the worker stops cleanly", async () => {
     const { redis, jobs, worker } = await isolated("outage");
     const t: TestApp = await startTestApp({
       effects: jobs.effects,

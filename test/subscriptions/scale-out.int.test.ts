@@ -205,7 +205,8 @@ describe("two API instances and two workers", () => {
     const job = await waitFor("the job to finish", async () =>
       (await jobs.jobState("expireRequest", id)) === "completed" ? jobs.job("expireRequest", id) : null,
     );
-    expect(job?.returnvalue).toHaveProperty("expired");
+    // Either outcome is right (the reconcilers race the job); the answer is a yes or no, not an error.
+    expect(job?.returnvalue).toEqual({ expired: expect.any(Boolean) });
 
     // Nothing else reached them (the Redis channels are shared with other test files' processes).
     const seen = new Set(onApi1.flatMap((subscriber) => subscriber.events.map((event) => event.requestId)));
