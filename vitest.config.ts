@@ -20,7 +20,7 @@ export default defineConfig({
           include: ["test/**/*.int.test.ts"],
           benchmark: { include: ["test/bench/**/*.bench.ts"] },
           globalSetup: ["test/setup/global-setup.ts"],
-          setupFiles: ["test/setup/database.ts"],
+          setupFiles: ["test/setup/database.ts", "test/setup/processes.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
           pool: "forks",
