@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AddMembers } from "../helpers/documents.ts";
+import { AddMembers, ApproveRequest } from "../helpers/documents.ts";
 import { createPolicy, createRequest, enableControl, rawId } from "../helpers/fixtures.ts";
 import { type ReceivedMail, startMailingApp } from "../helpers/mail.ts";
 import { waitFor } from "../helpers/processes.ts";
@@ -49,5 +49,39 @@ describe("approval mail", () => {
     const recipients = env.smtp.received.filter((mail) => about(mail, requestId)).map((mail) => mail.to);
     expect(recipients).toEqual(["approver2@fabrikam.com"]);
     expect(env.smtp.received.find((mail) => about(mail, requestId))?.subject).toMatch(/^Approval needed/);
+  });
+});
+
+/** Waits until the mail queue holds no job: whatever was queued has reached the SMTP server or given up. */
+async function mailSettled() {
+  await waitFor("the mail queue to drain", async () => {
+    const counts = await env.runtime.queues.queue("sendMail").getJobCounts("waiting", "active", "delayed");
+    return Object.values(counts).every((count) => count === 0);
+  });
+}
+
+describe("the decision mail", () => {
+  it("reaches the requester once when 50 approvals race (RELIABILITY 1), counted at the SMTP server", async () => {
+    const requestId = await createRequest(env.t, "Exchange\\Add-MailboxPermission");
+    const tokens = [await env.t.tokenFor("approver1@fabrikam.com"), await env.t.tokenFor("approver2@fabrikam.com")];
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, index) =>
+        env.t.request(tokens[index % 2]!, ApproveRequest, { input: { requestId } }),
+      ),
+    );
+    expect(results.filter((result) => result.data?.approveAccessRequest.__typename === "AccessRequest")).toHaveLength(
+      1,
+    );
+    await waitFor("the requester's mail", async () =>
+      env.smtp.received.some((mail) => mail.to === "requester@fabrikam.com" && about(mail, requestId)),
+    );
+    // Settled: a marker request's mail went through the same queue after it, and the queue is empty.
+    const marker = await createRequest(env.t, "Exchange\\Set-MailboxPermission".replace("Set-", "Remove-"));
+    await waitFor("the marker's mail", async () => env.smtp.received.some((mail) => about(mail, marker)));
+    await mailSettled();
+    const toRequester = env.smtp.received.filter(
+      (mail) => mail.to === "requester@fabrikam.com" && about(mail, requestId),
+    );
+    expect(toRequester.map((mail) => mail.subject)).toEqual([expect.stringMatching(/^Approved/)]);
   });
 });
