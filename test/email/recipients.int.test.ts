@@ -76,7 +76,7 @@ describe("the decision mail", () => {
       env.smtp.received.some((mail) => mail.to === "requester@fabrikam.com" && about(mail, requestId)),
     );
     // Settled: a marker request's mail went through the same queue after it, and the queue is empty.
-    const marker = await createRequest(env.t, "Exchange\\Set-MailboxPermission".replace("Set-", "Remove-"));
+    const marker = await createRequest(env.t, "Exchange\\Remove-MailboxPermission");
     await waitFor("the marker's mail", async () => env.smtp.received.some((mail) => about(mail, marker)));
     await mailSettled();
     const toRequester = env.smtp.received.filter(
