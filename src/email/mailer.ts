@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import nodemailer from "nodemailer";
 
@@ -71,7 +71,11 @@ export function devMailbox(dir: string, from: string, databaseIdentity: () => Pr
         ...(about ? { about: { ...about, requestedAt: about.requestedAt.toISOString() } } : {}),
         database: await databaseIdentity(),
       };
-      await writeFile(path.join(dir, `${id}.json`), JSON.stringify(stored));
+      // Written aside and renamed into place: a reader (the /dev/mail page, another
+      // process) never sees a half-written message.
+      const file = path.join(dir, `${id}.json`);
+      await writeFile(`${file}.partial`, JSON.stringify(stored));
+      await rename(`${file}.partial`, file);
     },
     close: () => {},
     currentDatabase: databaseIdentity,

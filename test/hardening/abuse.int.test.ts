@@ -93,10 +93,7 @@ describe("text that cannot be stored", () => {
     mutation AbuseCreate($input: CreateAccessRequestInput!) {
       createAccessRequest(input: $input) {
         __typename
-        ... on Error {
-          code
-          message
-        }
+        ...ErrorFields
       }
     }
   `);

@@ -2,6 +2,14 @@ import { graphql } from "../graphql/index.ts";
 
 // Operations shared by the integration tests, typed by codegen from schema.graphql.
 
+/** What every test reads of a typed error; documents spread it with `...ErrorFields`. */
+export const ErrorFields = graphql(`
+  fragment ErrorFields on Error {
+    code
+    message
+  }
+`);
+
 export const CreateApproverGroup = graphql(`
   mutation CreateApproverGroup($input: CreateApproverGroupInput!) {
     createApproverGroup(input: $input) {
@@ -14,10 +22,7 @@ export const CreateApproverGroup = graphql(`
           email
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -35,10 +40,7 @@ export const EnableControl = graphql(`
           email
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -50,10 +52,7 @@ export const DisableControl = graphql(`
       ... on ElevatedAccessControl {
         enabled
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -72,10 +71,7 @@ export const CreatePolicy = graphql(`
           email
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }
@@ -97,10 +93,7 @@ export const RemovePolicy = graphql(`
           email
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -127,10 +120,7 @@ export const CreateRequest = graphql(`
           endsAt
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }
@@ -165,10 +155,7 @@ export const ApproveRequest = graphql(`
           endsAt
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -191,10 +178,7 @@ export const DenyRequest = graphql(`
           id
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -207,10 +191,7 @@ export const CancelRequest = graphql(`
         id
         status
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -228,10 +209,7 @@ export const RevokeAuthorization = graphql(`
         }
         revocationComment
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -258,10 +236,7 @@ export const AuthorizeTask = graphql(`
           }
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on NotFoundError {
         field
       }
@@ -352,10 +327,7 @@ export const AddMembers = graphql(`
           email
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -369,10 +341,7 @@ export const RemoveMembers = graphql(`
           email
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -388,10 +357,7 @@ export const AddCatalogEntry = graphql(`
           name
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -499,10 +465,7 @@ export const UpdateControl = graphql(`
         maxPolicies
         unknownTasks
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }

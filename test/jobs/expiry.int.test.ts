@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.ts";
@@ -47,7 +48,6 @@ afterAll(async () => {
   expect(exit?.code).toBe(0);
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const until = (at: Date) => sleep(Math.max(0, at.getTime() - Date.now()));
 
 /** A PENDING request (a copy of a real one) expiring `ms` from now, with no job yet. */

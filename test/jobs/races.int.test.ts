@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.ts";
 import { verifyAuditLog } from "../../src/domain/audit/audit.service.ts";
@@ -38,7 +39,6 @@ afterAll(async () => {
 });
 
 const hour = 3_600_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("expiry racing approvals", () => {
   it("1,000 requests expiring at T while approvals race around T: each ends in exactly one terminal state", async () => {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.ts";
@@ -118,7 +119,7 @@ describe("worker faults", () => {
 
       worker.child.kill("SIGTERM");
       await worker.waitForLog("the shutdown", (line) => line.msg === "shutting down");
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await sleep(1000);
       expect(worker.child.exitCode).toBeNull();
       expect(await jobs.jobState("expireRequest", id!)).toBe("active");
       await holder.query("COMMIT");

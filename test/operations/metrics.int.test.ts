@@ -1,10 +1,10 @@
-import { readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { print } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevIssuerKey, loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
 import { createDb, type Db } from "../../src/db/client.ts";
+import { devMailbox } from "../../src/email/mailer.ts";
 import { graphql } from "../graphql/index.ts";
 import { AuthorizeTask, CreatePolicy, CreateRequest, EnableControl } from "../helpers/documents.ts";
 import { rawId } from "../helpers/fixtures.ts";
@@ -232,17 +232,11 @@ describe("request ids", () => {
     await api.waitForLog("the request's log line", (line) => line.msg === "request" && line.requestId === "req-ops-42");
     const job = await jobs.job("expireRequest", requestId);
     expect(job?.data).toMatchObject({ requestId, correlationId: "req-ops-42" });
-    const mailbox = path.join(tmpdir(), `elevate-test-mail-${queuePrefix}`);
-    const mail = await waitFor("the approval mail it caused", async () => {
-      for (const file of await readdir(mailbox).catch(() => [] as string[])) {
-        const stored = JSON.parse(await readFile(path.join(mailbox, file), "utf8")) as {
-          requestId?: string;
-          text: string;
-        };
-        if (stored.requestId === "req-ops-42") return stored;
-      }
-      return null;
-    });
+    const mailbox = devMailbox(path.join(tmpdir(), `elevate-test-mail-${queuePrefix}`), "", async () => "");
+    const mail = await waitFor(
+      "the approval mail it caused",
+      async () => (await mailbox.list()).find((stored) => stored.requestId === "req-ops-42") ?? null,
+    );
     expect(mail.text).toContain("Traced");
     const row = await db.emailMessage.findFirstOrThrow({ where: { requestId } });
     expect(row.correlationId).toBe("req-ops-42");

@@ -5,12 +5,10 @@
 const parent = Number(process.env.ELEVATE_TEST_PARENT_PID) || process.ppid;
 const timer = setInterval(() => {
   let gone = false;
-  {
-    try {
-      process.kill(parent, 0);
-    } catch {
-      gone = true;
-    }
+  try {
+    process.kill(parent, 0);
+  } catch {
+    gone = true;
   }
   if (gone) process.kill(process.pid, "SIGKILL");
 }, 500);

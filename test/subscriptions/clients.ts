@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { type Client, createClient } from "graphql-ws";
@@ -286,7 +287,7 @@ export function countingEventBus(bus: EventBus): { bus: EventBus; listening(): n
 export async function untilListening(counting: { listening(): number }, count: number, timeoutMs = 15_000) {
   await waitFor(`${count} subscriptions to listen`, async () => counting.listening() >= count, { timeoutMs });
   // The listener is in place once next() ran; let the microtasks of that call settle.
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await sleep(20);
 }
 
 /** Runs `subscribe` and waits until the subscription it opens listens on the counting bus. */
@@ -326,8 +327,6 @@ export function expectType<T extends { __typename: string }, N extends T["__type
   if (value.__typename !== typename) throw new Error(`expected ${typename}, got ${JSON.stringify(value)}`);
   return value as Extract<T, { __typename: N }>;
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The (type, request) pairs a subscriber got, in order, for comparison. */
 export function received(subscriber: Subscriber, requestIds?: Set<string>): string[] {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApp } from "../helpers/app.ts";
 import {
@@ -15,7 +16,6 @@ import {
   isRefusal,
   received,
   type Subscriber,
-  sleep,
   startPublishingApp,
   subscribeSse,
   subscribeWs,

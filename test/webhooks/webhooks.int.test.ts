@@ -21,10 +21,7 @@ const CreateEndpoint = graphql(`
           enabled
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }
@@ -41,10 +38,7 @@ const UpdateEndpoint = graphql(`
         consecutiveFailures
         disabledReason
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -59,10 +53,7 @@ const RotateSecret = graphql(`
           previousSecretExpiresAt
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -76,10 +67,7 @@ const Replay = graphql(`
         status
         replays
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
