@@ -115,6 +115,8 @@ export interface ServiceProcess {
   /** Everything the process wrote, for failure messages. */
   output: () => string;
   exited: Promise<Exit>;
+  /** Settles once the process exited and all it wrote was read. */
+  closed: Promise<void>;
   waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** SIGTERM and wait for the exit. */
   stop(): Promise<Exit>;
@@ -177,6 +179,8 @@ function spawnService(command: NodeCommand, queuePrefix: string, env: Record<str
   });
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => raw.push(chunk));
   const exited = new Promise<Exit>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  // After the exit, once its output has been read to the end too.
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
   const output = () => raw.join("");
 
   function waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> {
@@ -211,6 +215,7 @@ function spawnService(command: NodeCommand, queuePrefix: string, env: Record<str
     logs,
     output,
     exited,
+    closed,
     waitForLog,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
@@ -399,7 +404,7 @@ export async function spawnApi(options: ApiOptions): Promise<ApiProcess> {
       return { ...api, url };
     } catch (error) {
       api.child.kill("SIGKILL");
-      await api.exited;
+      await api.closed;
       if (attempt < 3 && api.output().includes("EADDRINUSE")) continue;
       throw new Error(`${(error as Error).message}; output:\n${api.output()}`);
     }
