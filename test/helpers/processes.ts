@@ -183,7 +183,8 @@ function spawnService(command: NodeCommand, queuePrefix: string, env: Record<str
   const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
   const output = () => raw.join("");
 
-  function waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> {
+  // Generous: on a loaded machine a process under tsx takes long to start; waiting longer never makes a test pass wrongly.
+  function waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs = 60_000): Promise<LogLine> {
     return new Promise((resolve, reject) => {
       const check = () => {
         const found = logs.find(match);

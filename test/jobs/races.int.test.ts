@@ -89,7 +89,8 @@ describe("expiry racing approvals", () => {
     await waitFor(
       "no request to be left PENDING",
       async () => (await db.accessRequest.count({ where: { id: { in: ids }, status: "PENDING" } })) === 0,
-      { timeoutMs: 30_000, intervalMs: 250 },
+      // Every one of them is due by now; how long the worker takes on a loaded machine is not the claim.
+      { timeoutMs: 75_000, intervalMs: 250 },
     );
     try {
       await approveAccessRequest(approver, { requestId: late });
@@ -132,5 +133,5 @@ describe("expiry racing approvals", () => {
       expect(events, request.id).toEqual(request.status === "APPROVED" ? [1, 0] : [0, 1]);
     }
     expect(await verifyAuditLog(db, testAuditKeys, fabrikam.requester.organizationId)).toMatchObject({ ok: true });
-  }, 90_000);
+  }, 150_000);
 });
