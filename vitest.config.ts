@@ -18,7 +18,6 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/**/*.int.test.ts"],
-          benchmark: { include: ["test/bench/**/*.bench.ts"] },
           globalSetup: ["test/setup/global-setup.ts"],
           setupFiles: ["test/setup/database.ts", "test/setup/processes.ts"],
           testTimeout: 30_000,

@@ -4,7 +4,7 @@ import { createDb } from "../src/db/client.ts";
 import { loadConfigOrExit } from "../src/main/load-config.ts";
 
 // `npm run token -- --as <email>`: prints a token of the built-in dev issuer, alone on stdout.
-const usage = `usage: npm run token -- --as <email> [--org <organization>] [--ttl <seconds>]
+const usage = `usage: npm run token -- --as <email> [--org <organization>] [--ttl <seconds>] [--mfa]
 
 Prints a bearer token of the built-in development issuer for a seeded user, e.g.
   TOKEN=$(npm run --silent token -- --as requester@fabrikam.com)
@@ -12,15 +12,17 @@ Prints a bearer token of the built-in development issuer for a seeded user, e.g.
   --as <email>       the user (demo users: see the README)
   --org <name>       the organization, when the address exists in several
   --ttl <seconds>    lifetime (default 43200, 12 hours)
+  --mfa              a token that shows multi-factor authentication (amr: pwd, mfa), for step-up decisions
   --help             this text`;
 
-let values: { as?: string; org?: string; ttl: string; help?: boolean };
+let values: { as?: string; org?: string; ttl: string; mfa?: boolean; help?: boolean };
 try {
   ({ values } = parseArgs({
     options: {
       as: { type: "string" },
       org: { type: "string" },
       ttl: { type: "string", default: "43200" },
+      mfa: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   }));
@@ -74,5 +76,6 @@ console.log(
     displayName: user.displayName,
     kind: user.kind,
     expiresIn: ttl,
+    ...(values.mfa ? { amr: ["pwd", "mfa"] } : {}),
   }),
 );

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import { AuthorizeTask, RemovePolicy } from "./helpers/documents.ts";
-import { approve, createPolicy, createRequest, enableControl } from "./helpers/fixtures.ts";
+import { approve, createPolicy, createRequest, enableControl, rawId } from "./helpers/fixtures.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -130,5 +130,79 @@ describe("who is checked", () => {
       refusal: "FORBIDDEN: only enforcement services may check tasks on behalf of another user",
       caller: { email: "approver1@fabrikam.com" },
     });
+  });
+});
+
+describe("under load", () => {
+  it("logs each of many concurrent checks before answering, each with its own execution", async () => {
+    const callers = ["requester@fabrikam.com", "approver1@fabrikam.com", "approver2@fabrikam.com", "sys1@fabrikam.com"];
+    const tokens = await Promise.all(callers.map((email) => t.tokenFor(email)));
+    const tasks = ["Exchange\\New-TransportRule", "Exchange\\Set-Mailbox"];
+    const calls = Array.from({ length: 40 }, (_, index) => ({
+      caller: callers[index % callers.length]!,
+      token: tokens[index % callers.length]!,
+      task: tasks[index % tasks.length]!,
+    }));
+    const answers = await Promise.all(
+      calls.map(async ({ token, task }) => {
+        const result = await t.request(token, AuthorizeTask, { input: { task } });
+        return result.data?.authorizeTask;
+      }),
+    );
+    const executionIds = answers.map((answer) => {
+      if (answer?.__typename !== "TaskAuthorization") throw new Error(JSON.stringify(answer));
+      return answer.execution.id;
+    });
+    expect(new Set(executionIds).size).toBe(calls.length);
+    // Each answer names its own logged row: the caller, the task and the verdict it answered.
+    answers.forEach((answer, index) => {
+      expect(answer).toMatchObject({ execution: { task: calls[index]!.task, user: { email: calls[index]!.caller } } });
+    });
+    const logged = await t.db.taskExecution.findMany({
+      where: { id: { in: executionIds.map(rawId) } },
+      include: { caller: true },
+    });
+    expect(logged).toHaveLength(calls.length);
+    const byId = new Map(logged.map((row) => [row.id, row]));
+    executionIds.forEach((id, index) => {
+      expect(byId.get(rawId(id))).toMatchObject({ task: calls[index]!.task, caller: { email: calls[index]!.caller } });
+    });
+  });
+
+  it("refuses a caller deactivated after their token was accepted, before any cache hears of it", async () => {
+    const token = await t.tokenFor("auditor@fabrikam.com");
+    const task = "Exchange\\Set-Mailbox";
+    expect((await t.request(token, AuthorizeTask, { input: { task } })).data?.authorizeTask).toMatchObject({
+      allowed: true,
+      reason: "NOT_GOVERNED",
+    });
+    // Written straight to the database: no transition, no invalidation, as on an instance
+    // the change has not reached yet. The execution log has the last word.
+    const auditor = await t.db.user.findFirstOrThrow({ where: { email: "auditor@fabrikam.com" } });
+    await t.db.user.update({ where: { id: auditor.id }, data: { active: false } });
+    try {
+      const before = await t.db.taskExecution.count({ where: { callerId: auditor.id, allowed: true } });
+      expect((await t.request(token, AuthorizeTask, { input: { task } })).data?.authorizeTask).toMatchObject({
+        code: "FORBIDDEN",
+      });
+      expect(await t.db.taskExecution.count({ where: { callerId: auditor.id, allowed: true } })).toBe(before);
+    } finally {
+      await t.db.user.update({ where: { id: auditor.id }, data: { active: true } });
+    }
+  });
+
+  it("refuses on-behalf checks of a service whose enforcer role was taken after its token was accepted", async () => {
+    const token = await t.tokenFor("enforcer@fabrikam.com");
+    const input = { task: "Exchange\\Set-Mailbox", userEmail: "requester@fabrikam.com" };
+    expect((await t.request(token, AuthorizeTask, { input })).data?.authorizeTask).toMatchObject({ allowed: true });
+    const enforcer = await t.db.user.findFirstOrThrow({ where: { email: "enforcer@fabrikam.com" } });
+    await t.db.user.update({ where: { id: enforcer.id }, data: { roles: [] } });
+    try {
+      expect((await t.request(token, AuthorizeTask, { input })).data?.authorizeTask).toMatchObject({
+        code: "FORBIDDEN",
+      });
+    } finally {
+      await t.db.user.update({ where: { id: enforcer.id }, data: { roles: enforcer.roles } });
+    }
   });
 });

@@ -53,6 +53,21 @@ describe("token verification", () => {
     ).rejects.toThrow(AuthenticationError);
   });
 
+  it("reads how the user signed in (amr, acr) for step-up, keeping only sane method names", async () => {
+    const { verify, mint, sign } = await setup();
+    expect((await verify(await mint({ amr: ["pwd", "mfa"], acr: "c2" }))).authentication).toEqual({
+      methods: ["pwd", "mfa"],
+      context: "c2",
+    });
+    expect((await verify(await sign({ tid: tenantId, sub: "s", amr: "mfa" }))).authentication).toEqual({
+      methods: [],
+      context: null,
+    });
+    expect(
+      (await verify(await sign({ tid: tenantId, sub: "s", amr: [1, "mfa", "x".repeat(65)] }))).authentication,
+    ).toEqual({ methods: ["mfa"], context: null });
+  });
+
   it("refuses a tampered payload", async () => {
     const { verify, mint } = await setup();
     const [header, payload, signature] = (await mint()).split(".");
@@ -111,5 +126,22 @@ describe("token verification", () => {
       .setExpirationTime("10m")
       .encode();
     await expect(verify(token)).rejects.toThrow(AuthenticationError);
+  });
+
+  it("answers a token verified once from memory until its exp, then refuses it as expired", async () => {
+    const key = await generateDevIssuerKey();
+    let now = new Date();
+    const verify = createTokenVerifier({ issuer, audience, devPublicKey: key.publicKey, clock: () => now });
+    const token = await mintDevToken(key, { issuer, audience, tenantId, subject, email: "a@b.c", expiresIn: 60 });
+    const first = await verify(token);
+    expect(await verify(token)).toBe(first);
+    // A token altered after the original was verified is not the same string: verified afresh, refused.
+    const [header, payload, signature] = token.split(".");
+    const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
+    const forged = Buffer.from(JSON.stringify({ ...claims, oid: "someone-else" })).toString("base64url");
+    await expect(verify(`${header}.${forged}.${signature}`)).rejects.toThrow(/^invalid token$/);
+    now = new Date(first.expiresAt.getTime() + 1000);
+    await expect(verify(token)).rejects.toThrow("token expired");
+    await expect(verify(token)).rejects.toThrow("token expired");
   });
 });

@@ -26,6 +26,10 @@ export interface TokenVerifierOptions {
   jwksUrl?: string;
   devPublicKey?: jose.JWK;
   claims?: ClaimMapping;
+  /** Default: the system clock (tests set it to show that a cached token still expires). */
+  clock?: () => Date;
+  /** Verified tokens kept, by their exact string, until they expire. Default: 10,000. */
+  cacheSize?: number;
 }
 
 export type TokenVerifier = (token: string) => Promise<VerifiedIdentity>;
@@ -76,10 +80,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         return jose.createLocalJWKSet({ keys: [{ ...options.devPublicKey, alg: devAlgorithm }] });
       })();
   const perTenantIssuer = options.issuer.includes("{tenantid}");
-  return async (token) => {
+  const clock = options.clock ?? (() => new Date());
+  const verify: TokenVerifier = async (token) => {
     let payload: jose.JWTPayload;
     try {
       ({ payload } = await jose.jwtVerify(token, keys, {
+        currentDate: clock(),
         ...(perTenantIssuer ? {} : { issuer: options.issuer }),
         audience: options.audience,
         requiredClaims: ["exp", "tid", "iss"],
@@ -104,7 +110,38 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       displayName: stringClaim(payload, "name"),
       kind: principalKind(payload, mapping),
       roles: mappedRoles(payload, mapping),
+      authentication: {
+        methods: Array.isArray(payload.amr)
+          ? payload.amr.filter((method): method is string => typeof method === "string" && method.length <= 64)
+          : [],
+        context: stringClaim(payload, "acr"),
+      },
       expiresAt: new Date((payload.exp ?? 0) * 1000),
     };
+  };
+  return cachedVerifier(verify, clock, options.cacheSize ?? 10_000);
+}
+
+/**
+ * Signature checks (ES256, RS256) are the costliest step of a request, and clients send
+ * the same token many times: a token verified once is answered from memory until its
+ * `exp`, then refused as expired like any other. Only what verified is kept, keyed by the
+ * exact token string, so a forged or altered token never matches. What the token names
+ * (the user, their roles, whether they are active) is not cached here.
+ */
+function cachedVerifier(verify: TokenVerifier, clock: () => Date, size: number): TokenVerifier {
+  const verified = new Map<string, VerifiedIdentity>();
+  return async (token) => {
+    const known = verified.get(token);
+    if (known) {
+      if (known.expiresAt.getTime() > clock().getTime()) return known;
+      verified.delete(token);
+      throw new AuthenticationError("token expired");
+    }
+    const identity = await verify(token);
+    // The oldest entry makes room: a bounded memo, not an LRU (a re-verification is cheap enough).
+    if (verified.size >= size) verified.delete(verified.keys().next().value!);
+    verified.set(token, identity);
+    return identity;
   };
 }

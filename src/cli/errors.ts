@@ -32,6 +32,7 @@ export const apiExitCodes: Record<ErrorCode, number> = {
   ALREADY_DECIDED: 19,
   REQUEST_EXPIRED: 20,
   RATE_LIMITED: 21,
+  STEP_UP_REQUIRED: 22,
 };
 
 /** A failure the command reports as `<code>: <message>` before exiting with `exitCode`. */

@@ -12,6 +12,17 @@ export interface Actor {
   roles: UserRole[];
   /** An eligible member of at least one approver group (a MEMBER principal in one). */
   approver: boolean;
+  /**
+   * How this caller signed in, from the bearer token of this operation; absent where no
+   * token was shown (email links, jobs, the directory), which never counts as multi-factor.
+   */
+  authentication?: Authentication;
+}
+
+/** A token's authentication claims: `amr` (methods, e.g. pwd, mfa) and `acr` (context class). */
+export interface Authentication {
+  methods: string[];
+  context: string | null;
 }
 
 /** Work that follows a committed transition: waking jobs, publishing events. */
@@ -23,12 +34,16 @@ export type Effect =
   | { kind: "mailQueued"; messageIds: string[] }
   | { kind: "requestEvent"; requestId: string; organizationId: string; type: AccessRequestEventType; at: Date }
   | { kind: "coverageChanged"; organizationId: string }
+  /** A user, an approver group's membership or the organization changed: cached actors are stale. */
+  | { kind: "actorsChanged"; organizationId: string }
   /** Webhook deliveries recorded (or replayed) in the transaction: each `replay` runs as a job of its own. */
   | { kind: "webhooksQueued"; deliveries: { deliveryId: string; replay: number }[] };
 
 export type AccessRequestEventType =
   | "CREATED"
   | "DECISION_RECORDED"
+  /** A stage of a multi-stage request met its quorum; the next stage's approvers are asked. */
+  | "STAGE_COMPLETED"
   | "APPROVED"
   | "DENIED"
   | "EXPIRED"

@@ -16,6 +16,7 @@ export const errorCodes = [
   "ALREADY_DECIDED",
   "REQUEST_EXPIRED",
   "RATE_LIMITED",
+  "STEP_UP_REQUIRED",
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
@@ -91,5 +92,21 @@ export class RateLimitedError extends DomainError {
   ) {
     super(message);
     this.name = "RateLimitedError";
+  }
+}
+
+/**
+ * The decision needs a stronger sign-in than the caller's token shows: the policy (or
+ * the organization) requires multi-factor authentication at decision. Nothing was
+ * recorded; signing in again with MFA and deciding once more succeeds.
+ */
+export class StepUpRequiredError extends DomainError {
+  readonly code = "STEP_UP_REQUIRED";
+  constructor(
+    readonly field: string,
+    rule: string,
+  ) {
+    super(`${field}: ${rule}`);
+    this.name = "StepUpRequiredError";
   }
 }

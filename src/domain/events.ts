@@ -15,4 +15,6 @@ export interface EventBus {
   requestEvents(organizationId: string): AsyncIterableIterator<AccessRequestEventMessage>;
   publishCoverageChanged(organizationId: string): void;
   coverageChanges(): AsyncIterableIterator<{ organizationId: string }>;
+  publishActorsChanged(organizationId: string): void;
+  actorsChanges(): AsyncIterableIterator<{ organizationId: string }>;
 }

@@ -1,6 +1,6 @@
 import type { Db, PrincipalKind, UserRole } from "../db/client.ts";
 import { eligibleMember } from "./approver-groups/eligibility.ts";
-import { type Actor, type ServiceDeps, serviceContext } from "./context.ts";
+import { type Actor, type Authentication, type ServiceDeps, serviceContext } from "./context.ts";
 import { ConflictError } from "./errors.ts";
 import { transition } from "./transition.ts";
 import { addUser, changeUser } from "./users/users.service.ts";
@@ -21,6 +21,8 @@ export interface VerifiedIdentity {
   kind: PrincipalKind | null;
   /** Elevate roles from the token's app roles; null when the token names none. */
   roles: UserRole[] | null;
+  /** How the user signed in, as the token says (`amr`, `acr`): what step-up at decision reads. */
+  authentication: Authentication;
   expiresAt: Date;
 }
 

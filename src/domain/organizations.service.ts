@@ -117,6 +117,7 @@ export async function setRolesFromToken(deps: ServiceDeps, nameOrTenant: string,
   const organization = await organizationNamed(deps.db, nameOrTenant);
   return transition(serviceContext(deps, organization.id, null), async (scope) => {
     const updated = await scope.tx.organization.update({ where: { id: organization.id }, data: { rolesFromToken } });
+    scope.effect({ kind: "actorsChanged", organizationId: organization.id });
     scope.audit({
       action: "Set-Organization",
       subjectId: organization.id,

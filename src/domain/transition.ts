@@ -1,4 +1,5 @@
 import type { Tx } from "../db/client.ts";
+import { invalidateActors } from "./actor-cache.ts";
 import { type AuditEntry, appendAudit } from "./audit/audit.service.ts";
 import { invalidateCoverage } from "./authorizations/coverage-cache.ts";
 import type { Effect, ServiceContext } from "./context.ts";
@@ -42,6 +43,7 @@ export async function transition<T>(ctx: ServiceContext, work: (scope: Transitio
   });
   for (const effect of effects) {
     if (effect.kind === "coverageChanged") invalidateCoverage(effect.organizationId);
+    if (effect.kind === "actorsChanged") invalidateActors(effect.organizationId);
   }
   await ctx.effects.dispatch(effects, { correlationId: ctx.correlationId });
   return result;

@@ -14,7 +14,15 @@ const memberOfGroup = (actor: Actor) => ({ members: { some: { userId: actor.id }
 export function visibleRequests(actor: Actor): Prisma.AccessRequestWhereInput {
   const tenant = { organizationId: actor.organizationId };
   if (isReader(actor)) return tenant;
-  return { ...tenant, OR: [{ requesterId: actor.id }, { approverGroup: memberOfGroup(actor) }] };
+  // Approvers of an earlier stage keep seeing a multi-stage request they decided.
+  return {
+    ...tenant,
+    OR: [
+      { requesterId: actor.id },
+      { approverGroup: memberOfGroup(actor) },
+      { decisions: { some: { approverId: actor.id } } },
+    ],
+  };
 }
 
 /** An authorization is visible exactly when its request is. */

@@ -1,6 +1,7 @@
 import type { Db } from "../db/client.ts";
 import { mintDecisionTokens } from "../domain/approval-tokens/approval-tokens.service.ts";
 import { isMailTemplate } from "../domain/notifications/notifications.service.ts";
+import { stepUpRule } from "../domain/requests/step-up.ts";
 import type { Mailer, OutgoingMessage } from "./mailer.ts";
 import { renderEmail } from "./render.ts";
 
@@ -71,7 +72,11 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
     case "approval-needed": {
       // The request was decided or expired before this message went out: its links would be stale.
       if (request.status !== "PENDING") return markSkipped(db, messageId);
-      const tokens = await mintDecisionTokens(db, request, recipient.id);
+      // Step-up requests get no decision links at all: only a sign-in with MFA decides them.
+      const stepUp = (await stepUpRule(db, request)).required;
+      const tokens = stepUp ? null : await mintDecisionTokens(db, request, recipient.id);
+      const decideUrl = (decision: "APPROVE" | "DENY") =>
+        tokens ? `${publicUrl}/decide/${tokens[decision]}` : common.requestUrl;
       rendered = await renderEmail(template, {
         ...common,
         approverName: recipient.displayName,
@@ -79,8 +84,9 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
         reason: request.reason,
         durationHours: request.durationHours,
         expiresAt: request.expiresAt,
-        approveUrl: `${publicUrl}/decide/${tokens.APPROVE}`,
-        denyUrl: `${publicUrl}/decide/${tokens.DENY}`,
+        approveUrl: decideUrl("APPROVE"),
+        denyUrl: decideUrl("DENY"),
+        stepUp,
       });
       break;
     }

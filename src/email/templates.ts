@@ -31,6 +31,8 @@ export interface ApprovalNeededVars extends BrandingVars, RequestedAccessVars {
   approveUrl: string;
   denyUrl: string;
   requestUrl: string;
+  /** Approvers must decide signed in with multi-factor authentication: the buttons open the request to sign in. */
+  stepUp?: boolean;
 }
 
 export interface RequestApprovedVars extends BrandingVars, RequestedAccessVars {
@@ -165,6 +167,12 @@ function textLayout(vars: BrandingVars, blocks: readonly string[]): string {
   return `${[...blocks, footer].join("\n\n")}\n`;
 }
 
+function decisionNote(vars: ApprovalNeededVars): string {
+  return vars.stepUp
+    ? "This request needs approvers signed in with multi-factor authentication: each button opens the request, where you sign in before you decide."
+    : "Each button opens a confirmation page; nothing is decided until you confirm there.";
+}
+
 const approvalNeeded = defineTemplate({
   mjml: "approval-needed.mjml",
   placeholders: [
@@ -180,6 +188,7 @@ const approvalNeeded = defineTemplate({
     "approveUrl",
     "denyUrl",
     "requestUrl",
+    "decisionNote",
   ],
   subject: (vars: ApprovalNeededVars) => `Approval needed: ${vars.requesterName} requests ${vars.target}`,
   values: (vars) => ({
@@ -193,6 +202,7 @@ const approvalNeeded = defineTemplate({
     approveUrl: vars.approveUrl,
     denyUrl: vars.denyUrl,
     requestUrl: vars.requestUrl,
+    decisionNote: decisionNote(vars),
   }),
   text: (vars) =>
     textLayout(vars, [
@@ -206,7 +216,7 @@ const approvalNeeded = defineTemplate({
       ].join("\n"),
       `Decide before ${formatUtc(vars.expiresAt)}; the request expires after that.`,
       `Approve: ${vars.approveUrl}\nDeny:    ${vars.denyUrl}`,
-      "Each link opens a confirmation page; nothing is decided until you confirm there.",
+      decisionNote(vars),
       `View the request: ${vars.requestUrl}`,
     ]),
 });

@@ -2,13 +2,15 @@ import { setMaxListeners } from "node:events";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub } from "graphql-yoga";
 import type { Redis } from "ioredis";
-import { invalidateCoverage } from "../domain/authorizations/coverage-cache.ts";
+import { invalidateActors, invalidateAllActors } from "../domain/actor-cache.ts";
+import { invalidateAllCoverage, invalidateCoverage } from "../domain/authorizations/coverage-cache.ts";
 import type { EffectHandlers } from "../domain/context.ts";
 import type { AccessRequestEventMessage, EventBus } from "../domain/events.ts";
 
 type Topics = {
   [topic: `${string}access-request:${string}`]: [AccessRequestEventMessage];
   [topic: `${string}coverage-changed`]: [{ organizationId: string }];
+  [topic: `${string}actors-changed`]: [{ organizationId: string }];
 };
 
 /** Every subscriber listens on one topic per organization: many listeners are the normal case. */
@@ -36,6 +38,8 @@ export function createEventBus(redis?: { publish: Redis; subscribe: Redis; chann
     requestEvents: (organizationId) => pubsub.subscribe(`${prefix}access-request:${organizationId}`),
     publishCoverageChanged: (organizationId) => pubsub.publish(`${prefix}coverage-changed`, { organizationId }),
     coverageChanges: () => pubsub.subscribe(`${prefix}coverage-changed`),
+    publishActorsChanged: (organizationId) => pubsub.publish(`${prefix}actors-changed`, { organizationId }),
+    actorsChanges: () => pubsub.subscribe(`${prefix}actors-changed`),
   };
 }
 
@@ -45,10 +49,29 @@ export function eventEffectHandlers(bus: EventBus): EffectHandlers {
     requestEvent: async ({ type, requestId, organizationId, at }) =>
       bus.publishRequestEvent({ type, requestId, organizationId, at: at.toISOString() }),
     coverageChanged: async ({ organizationId }) => bus.publishCoverageChanged(organizationId),
+    actorsChanged: async ({ organizationId }) => bus.publishActorsChanged(organizationId),
   };
 }
 
 /** Drops this instance's cached policy coverage whenever any instance changes it. */
 export async function followCoverageChanges(bus: EventBus): Promise<void> {
   for await (const { organizationId } of bus.coverageChanges()) invalidateCoverage(organizationId);
+}
+
+/** Drops this instance's cached actors of an organization whenever any instance changes its users. */
+export async function followActorChanges(bus: EventBus): Promise<void> {
+  for await (const { organizationId } of bus.actorsChanges()) invalidateActors(organizationId);
+}
+
+/**
+ * Invalidations travel on the event connection: while it is down the caches keep
+ * nothing, and once it is back they start over (what was missed meanwhile is gone).
+ */
+export function followEventConnection(subscribe: Redis): void {
+  const set = (connected: boolean) => {
+    invalidateAllCoverage(connected);
+    invalidateAllActors(connected);
+  };
+  subscribe.on("ready", () => set(true));
+  subscribe.on("close", () => set(false));
 }

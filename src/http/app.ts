@@ -6,6 +6,7 @@ import { createYoga, maskError, type YogaServerInstance } from "graphql-yoga";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import type { TokenVerifier } from "../auth/token-verifier.ts";
+import { cachedActor } from "../domain/actor-cache.ts";
 import { type ServiceDeps, serviceContext } from "../domain/context.ts";
 import { DomainError, NotFoundError, ValidationError } from "../domain/errors.ts";
 import type { EventBus } from "../domain/events.ts";
@@ -71,7 +72,12 @@ export async function buildContext(
   if (!token) throw unauthenticated("a bearer token is required");
   try {
     const identity = await deps.verifyToken(token);
-    const actor = await resolveActor(deps, identity);
+    // Kept per token until its exp or until anything about the organization's users changes (domain/actor-cache.ts).
+    // How the token says the user signed in goes with this token only, never into the cache.
+    const actor = {
+      ...(await cachedActor(token, identity.expiresAt, () => resolveActor(deps, identity))),
+      authentication: identity.authentication,
+    };
     return {
       db: deps.db,
       actor,

@@ -73,6 +73,7 @@ textarea{display:block;width:100%;min-height:6rem;padding:8px;font:inherit;borde
 button{display:block;width:100%;margin-top:16px;padding:14px 28px;border:0;border-radius:6px;color:#fff;font:inherit;font-weight:600;cursor:pointer}
 .approve{background:#1a7f37}
 .deny{background:#b42318}
+a.signin{display:block;margin-top:16px;padding:14px 28px;border-radius:6px;background:#1f4e8c;color:#fff;font-weight:600;text-align:center;text-decoration:none}
 @media (max-width:30rem){body{padding:0}main{border-radius:0}dl{grid-template-columns:1fr;gap:0}dd{margin-bottom:8px}}
 `.trim();
 
@@ -146,6 +147,34 @@ ${detailList([
 <button type="submit" class="${words.className}">${words.button}</button>
 </form>`;
   return page(input.orgName, `${words.verb} this request?`, body);
+}
+
+export interface SignInRequiredPageInput {
+  orgName: string;
+  decision: Decision;
+  request: DecisionRequestSummary;
+  /** Absolute http(s) URL of the request in the console. */
+  signInUrl: string;
+}
+
+/**
+ * The page a link of a step-up request opens: no form at all, since only a decision signed
+ * in with multi-factor authentication counts; a link to the console, which signs in first.
+ */
+export function renderSignInRequiredPage(input: SignInRequiredPageInput): string {
+  const { request } = input;
+  const body = `<p>Approvers of this request must sign in with multi-factor authentication to decide. This link cannot decide it; sign in and ${input.decision === "APPROVE" ? "approve" : "deny"} it in Elevate.</p>
+${detailList([
+  { label: "Requester", value: `${request.requesterName} <${request.requesterEmail}>` },
+  { label: "Target", value: request.target },
+  { label: "Type", value: requestTypeLabel(request.type) },
+  { label: "Scope", value: requestScopeLabel(request.scope) },
+  { label: "Duration", value: formatDuration(request.durationHours) },
+  { label: "Reason", value: request.reason, multiline: true },
+  { label: "Expires", value: formatUtc(request.expiresAt) },
+])}
+<a class="signin" href="${escapeHtml(formActionUrl(input.signInUrl))}">Sign in to decide</a>`;
+  return page(input.orgName, "Sign in to decide", body);
 }
 
 /** Every end state of a decision link: done, already decided, expired, invalid. */

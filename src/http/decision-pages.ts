@@ -15,6 +15,7 @@ import {
   renderDecisionConfirmPage,
   renderDecisionDonePage,
   renderDecisionOutcomePage,
+  renderSignInRequiredPage,
 } from "./decision-page.view.ts";
 
 export interface DecisionPageDeps extends ServiceDeps {
@@ -183,6 +184,26 @@ export function createDecisionPages(deps: DecisionPageDeps) {
     send(req, res, 200, html, { "set-cookie": cookie });
   }
 
+  /** Where an approver of a step-up request decides: the console's page of the request, behind the sign-in. */
+  function signInPage(link: DecisionLink): string {
+    const { request } = link;
+    return renderSignInRequiredPage({
+      orgName: link.approver.organization.name,
+      decision: link.decision,
+      signInUrl: new URL(`/requests/${request.id}`, deps.publicUrl).href,
+      request: {
+        requesterName: request.requester.displayName,
+        requesterEmail: request.requester.email,
+        target: request.target,
+        type: request.type,
+        scope: request.scope,
+        reason: request.reason,
+        durationHours: request.durationHours,
+        expiresAt: request.expiresAt,
+      },
+    });
+  }
+
   async function decide(req: IncomingMessage, res: ServerResponse, link: DecisionLink, value: string): Promise<void> {
     const form = await readForm(req);
     const cookie = readCookie(req, csrfCookie);
@@ -198,6 +219,7 @@ export function createDecisionPages(deps: DecisionPageDeps) {
     const decision = await decideByLink(deps, value, form.get("comment"), currentRequestId());
     if (decision.kind === "unknown") return send(req, res, 404, invalidLink());
     if (isSpent(decision)) return send(req, res, 409, spentPage(decision));
+    if (decision.kind === "signInRequired") return send(req, res, 403, signInPage(decision.link));
     const page = decidedPage(decision);
     send(req, res, page.status, page.html);
   }
@@ -208,6 +230,7 @@ export function createDecisionPages(deps: DecisionPageDeps) {
     if (found.kind === "unknown" || !value) return send(req, res, 404, invalidLink());
     if (req.method === "GET" || req.method === "HEAD") {
       if (isSpent(found)) return send(req, res, 200, spentPage(found));
+      if (found.kind === "signInRequired") return send(req, res, 200, signInPage(found.link));
       return show(req, res, found.link, value);
     }
     if (req.method === "POST") return decide(req, res, found.link, value);

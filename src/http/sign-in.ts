@@ -50,7 +50,11 @@ export type MintedDevToken = { token: string; expiresIn: number } | { status: 40
 export async function mintDevTokenFor(
   dev: DevSignInDeps,
   email: string,
-  { organization, expiresIn = devTokenSeconds }: { organization?: string | undefined; expiresIn?: number } = {},
+  {
+    organization,
+    expiresIn = devTokenSeconds,
+    mfa = false,
+  }: { organization?: string | undefined; expiresIn?: number; mfa?: boolean } = {},
 ): Promise<MintedDevToken> {
   const address = email.trim().toLowerCase();
   const users = await dev.db.user.findMany({
@@ -74,13 +78,15 @@ export async function mintDevTokenFor(
     displayName: user.displayName,
     kind: user.kind,
     expiresIn,
+    // As an identity provider says a sign-in used multi-factor authentication (step-up at decision).
+    ...(mfa ? { amr: ["pwd", "mfa"] } : {}),
   });
   return { token, expiresIn };
 }
 
 /**
  * GET /auth/config for every client, and, while the built-in dev issuer is on (never
- * in production), GET /dev/users and POST /dev/token {"as": email, "organization"?}
+ * in production), GET /dev/users and POST /dev/token {"as": email, "organization"?, "mfa"?: true}
  * so the console's "sign in as" and `elevate login --as` need no identity provider.
  */
 export function signInRoutes(config: SignInConfig, dev: DevSignInDeps | null): Record<string, Route> {
@@ -106,7 +112,7 @@ export function signInRoutes(config: SignInConfig, dev: DevSignInDeps | null): R
     const email = typeof body?.as === "string" && body.as.trim() ? body.as : null;
     const organization = typeof body?.organization === "string" ? body.organization : undefined;
     if (!email) return sendJson(res, 400, { error: "as: must be the email of a seeded user" });
-    const minted = await mintDevTokenFor(dev, email, { organization });
+    const minted = await mintDevTokenFor(dev, email, { organization, mfa: body?.mfa === true });
     if ("error" in minted) return sendJson(res, minted.status, { error: minted.error });
     sendJson(res, 200, { access_token: minted.token, token_type: "Bearer", expires_in: minted.expiresIn });
   };

@@ -50,7 +50,8 @@ export const jobTable = {
     payload: z.object({ requestId: z.uuid(), organizationId: z.uuid(), ...origin }),
     subjectId: (payload) => payload.requestId,
     jobId: (requestId) => `expire-${requestId}`,
-    concurrency: 5,
+    // Mostly waiting: the jobs running together expire in one transition (expire-request.processor.ts).
+    concurrency: 100,
     options: transitionJobOptions,
   }),
   endAuthorization: defineJob({

@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 
 /** How long a producer waits for Redis before giving up on a command. */
@@ -32,7 +32,7 @@ function watch(redis: Redis, name: string, logger: Logger): Redis {
  * no offline queue, so commands fail at once while disconnected, and short timeouts
  * for a Redis that accepts connections but does not answer.
  */
-export function producerConnection(url: string, logger: Logger): Redis {
+export function producerConnection(url: string, logger: Logger, options: RedisOptions = {}): Redis {
   return watch(
     new Redis(url, {
       enableOfflineQueue: false,
@@ -40,6 +40,7 @@ export function producerConnection(url: string, logger: Logger): Redis {
       commandTimeout: producerTimeoutMs,
       maxRetriesPerRequest: 1,
       connectionName: "elevate-producer",
+      ...options,
     }),
     "producer",
     logger,

@@ -14,7 +14,7 @@ const { graphiqlDefaultUser, graphiqlTokenSeconds } = await import("../http/grap
 const { createApp } = await import("../http/app.ts");
 const { createConsole } = await import("../http/console.ts");
 const { startJobRuntime } = await import("../jobs/runtime.ts");
-const { followCoverageChanges } = await import("../events/event-bus.ts");
+const { followActorChanges, followCoverageChanges } = await import("../events/event-bus.ts");
 const { devMailPage } = await import("../http/dev-mail.ts");
 const { jobRuntimeOptions, redisEventBus, redisLimits } = await import("./services.ts");
 const { onShutdownSignal } = await import("./shutdown.ts");
@@ -31,6 +31,7 @@ const keys = await auditKeys(config);
 const db = await prepareDatabase(config, logger, keys);
 const events = redisEventBus(config.redis);
 void followCoverageChanges(events.bus);
+void followActorChanges(events.bus);
 // Kept always (cheap); served at /metrics only to a scraper with METRICS_TOKEN.
 const metrics = createMetrics();
 // With WORKER=false this process only adds jobs; `npm run worker` processes them.

@@ -4,7 +4,7 @@ import type { Config } from "../config/env.ts";
 import type { Db } from "../db/client.ts";
 import type { EventBus } from "../domain/events.ts";
 import { devMailbox, smtpMailer } from "../email/mailer.ts";
-import { createEventBus, eventEffectHandlers } from "../events/event-bus.ts";
+import { createEventBus, eventEffectHandlers, followEventConnection } from "../events/event-bus.ts";
 import { redisQuotas, redisSubscriptionSlots } from "../http/quotas.ts";
 import { producerConnection } from "../jobs/redis.ts";
 import type { JobRuntimeOptions } from "../jobs/runtime.ts";
@@ -31,7 +31,8 @@ export function mailDelivery({ mail, server }: Pick<Config, "mail" | "server">, 
 
 /** Quotas and subscription slots in Redis, on a connection that fails fast while Redis is away. */
 export function redisLimits({ redis: { url, prefix }, quotas }: Pick<Config, "redis" | "quotas">, logger: Logger) {
-  const redis = producerConnection(url, logger);
+  // Every authorizeTask spends a quota unit: concurrent calls share one write to Redis.
+  const redis = producerConnection(url, logger, { enableAutoPipelining: true });
   return {
     quotas: redisQuotas(redis, prefix, quotas),
     subscriptionSlots: redisSubscriptionSlots(redis, prefix, quotas.subscriptionsPerUser),
@@ -46,6 +47,7 @@ export function redisEventBus({ url, prefix }: Config["redis"]): { bus: EventBus
   const subscribe = new Redis(url, options);
   // Outages are logged by the job connections; these reconnect on their own.
   for (const connection of [publish, subscribe]) connection.on("error", () => {});
+  followEventConnection(subscribe);
   return {
     bus: createEventBus({ publish, subscribe, channelPrefix: prefix }),
     close: () => {

@@ -472,3 +472,16 @@ export const UpdateControl = graphql(`
     }
   }
 `);
+
+export const DeactivateUser = graphql(`
+  mutation DeactivateUser($input: UserInput!) {
+    deactivateUser(input: $input) {
+      __typename
+      ... on User {
+        id
+        active
+      }
+      ...ErrorFields
+    }
+  }
+`);

@@ -74,16 +74,12 @@ async function reservedRangePort(): Promise<number> {
   }
 }
 
-/** A TCP port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
+/**
+ * A TCP port nobody listens on right now, for a server that must know its port before it
+ * starts (a PUBLIC_URL naming it): outside the ephemeral range, so nothing else is handed
+ * it before that server binds it.
+ */
+export const freePort = reservedRangePort;
 
 export async function waitFor<T>(
   what: string,
@@ -370,6 +366,8 @@ export interface ApiOptions {
   env?: Record<string, string>;
   /** Default: `src/main/server.ts` under tsx. */
   command?: NodeCommand;
+  /** Default: one outside the ephemeral range. Pick it first (freePort) when PUBLIC_URL must name it. */
+  port?: number;
 }
 
 /**
@@ -379,7 +377,7 @@ export interface ApiOptions {
  */
 export async function spawnApi(options: ApiOptions): Promise<ApiProcess> {
   for (let attempt = 0; ; attempt++) {
-    const port = await reservedRangePort();
+    const port = options.port ?? (await reservedRangePort());
     const url = `http://127.0.0.1:${port}`;
     const api = spawnService(options.command ?? fromSource("src/main/server.ts"), options.queuePrefix, {
       PORT: String(port),
@@ -406,7 +404,7 @@ export async function spawnApi(options: ApiOptions): Promise<ApiProcess> {
     } catch (error) {
       api.child.kill("SIGKILL");
       await api.closed;
-      if (attempt < 3 && api.output().includes("EADDRINUSE")) continue;
+      if (!options.port && attempt < 3 && api.output().includes("EADDRINUSE")) continue;
       throw new Error(`${(error as Error).message}; output:\n${api.output()}`);
     }
   }

@@ -163,6 +163,32 @@ describe("request expiry", () => {
     expect(job.failedReason).toMatch(/invalid expireRequest payload/);
     expect(job.attemptsMade).toBe(1);
   });
+  it("expires a burst falling due together each once, with its own audit event and mail carrying its own job's request id", async () => {
+    const expiresAt = new Date(Date.now() + 2000);
+    const ids = await insertPendingRequests(db, fabrikam.requester, Array(60).fill(expiresAt));
+    await jobs.queues.schedule(
+      "expireRequest",
+      ids.map((requestId, index) => ({
+        payload: { requestId, organizationId: fabrikam.requester.organizationId, correlationId: `burst-${index}` },
+        at: expiresAt,
+      })),
+    );
+    await waitFor(
+      "the burst to expire",
+      async () => (await db.accessRequest.count({ where: { id: { in: ids }, status: "EXPIRED" } })) === ids.length,
+      { timeoutMs: 20_000 },
+    );
+    const events = await auditCounts(db, "Expire-ElevatedAccessRequest", ids);
+    expect(ids.map((id) => events.get(id))).toEqual(ids.map(() => 1));
+    const audited = await db.auditEvent.findMany({
+      where: { action: "Expire-ElevatedAccessRequest", subjectId: { in: ids } },
+    });
+    expect(audited.every((event) => event.at.getTime() >= expiresAt.getTime())).toBe(true);
+    const mails = await db.emailMessage.findMany({ where: { template: "request-expired", requestId: { in: ids } } });
+    expect(mails).toHaveLength(ids.length);
+    const correlationOf = new Map(mails.map((mail) => [mail.requestId, mail.correlationId]));
+    expect(ids.map((id) => correlationOf.get(id))).toEqual(ids.map((_, index) => `burst-${index}`));
+  });
 });
 
 describe("authorization end", () => {

@@ -11,6 +11,7 @@ import {
   AuthorizeTask,
   CreatePolicy,
   CreateRequest,
+  DeactivateUser,
   EnableControl,
   RemovePolicy,
   RevokeAuthorization,
@@ -240,5 +241,31 @@ describe("two API instances and two workers", () => {
       return answer === "NOT_GOVERNED" && answer;
     });
     expect(reason).toBe("NOT_GOVERNED");
+  });
+  it("refuses on API 1 a user deactivated on API 2 whose token API 1 had already accepted", async () => {
+    const token = await tokenFor("approver2@fabrikam.com");
+    const me = async (api: ApiProcess) => {
+      const response = await fetch(`${api.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: "{ me { id } }" }),
+      });
+      return { status: response.status, body: (await response.json()) as { data?: { me: { id: string } } } };
+    };
+    // Accepted twice by API 1: the second answer came from its cache of resolved tokens.
+    const first = await me(api1);
+    expect(first.status).toBe(200);
+    expect((await me(api1)).status).toBe(200);
+
+    const deactivated = await post(api2.url, await tokenFor("admin@fabrikam.com"), DeactivateUser, {
+      input: { userId: first.body.data!.me.id },
+    });
+    expect(expectType(deactivated.deactivateUser, "User").active).toBe(false);
+    // Dropped through Redis: API 1 refuses the same token without waiting for it to expire.
+    await waitFor("API 1 to refuse the deactivated user", async () => (await me(api1)).status === 401, {
+      timeoutMs: 2000,
+      intervalMs: 10,
+    });
+    expect((await me(api2)).status).toBe(401);
   });
 });

@@ -14,6 +14,9 @@ graphql(`
     requestLifetimeHours
     defaultDurationHours
     unknownTasks
+    requireMfaForDecisions
+    mfaAcrValues
+    timeZone
     updatedAt
   }
 `);
@@ -27,6 +30,9 @@ const controlView: View = {
     "RequestLifetimeHours",
     "MaxPolicies",
     "UnknownTasks",
+    "RequireMfaForDecisions",
+    "MfaAcrValues",
+    "TimeZone",
     "WhenChanged",
   ],
   table: ["Enabled", "AdminGroup", "SystemAccounts"],
@@ -41,6 +47,9 @@ function controlRow(control: ControlFieldsFragment): Row {
     RequestLifetimeHours: control.requestLifetimeHours,
     MaxPolicies: control.maxPolicies,
     UnknownTasks: pascal(control.unknownTasks),
+    RequireMfaForDecisions: control.requireMfaForDecisions,
+    MfaAcrValues: control.mfaAcrValues,
+    TimeZone: control.timeZone,
     WhenChanged: control.updatedAt,
   };
 }
@@ -141,6 +150,7 @@ export const setControl = cmdlet({
   examples: [
     "Set-ElevatedAccessControl -SystemAccounts @('sys1@fabrikam.com') -DefaultDurationHours 2",
     "Set-ElevatedAccessControl -SystemAccounts @() -UnknownTasks Deny",
+    "Set-ElevatedAccessControl -RequireMfaForDecisions True -MfaAcrValues @('c2') -TimeZone 'Europe/Paris'",
   ],
   parameters: {
     AdminGroup: text("The default approver group's address"),
@@ -149,6 +159,12 @@ export const setControl = cmdlet({
     RequestLifetimeHours: int("How long a request waits for a decision (1 to 168)"),
     MaxPolicies: int("The most policies the organization may have"),
     UnknownTasks: choice({ Deny: "DENY", Allow: "ALLOW" }, "Test-ElevatedAccess's answer for tasks the catalog lacks"),
+    RequireMfaForDecisions: choice(
+      { True: "true", False: "false" },
+      "Approvers of every policy decide with multi-factor authentication",
+    ),
+    MfaAcrValues: list("Token acr values that count as multi-factor authentication; @() for none"),
+    TimeZone: text("IANA time zone that auto-approval windows are read in, e.g. 'Europe/Paris'"),
   },
   view: controlView,
   async run(values, { api }) {
@@ -159,6 +175,11 @@ export const setControl = cmdlet({
       ...(values.RequestLifetimeHours !== undefined ? { requestLifetimeHours: values.RequestLifetimeHours } : {}),
       ...(values.MaxPolicies !== undefined ? { maxPolicies: values.MaxPolicies } : {}),
       ...(values.UnknownTasks !== undefined ? { unknownTasks: values.UnknownTasks } : {}),
+      ...(values.RequireMfaForDecisions !== undefined
+        ? { requireMfaForDecisions: values.RequireMfaForDecisions === "true" }
+        : {}),
+      ...(values.MfaAcrValues !== undefined ? { mfaAcrValues: values.MfaAcrValues } : {}),
+      ...(values.TimeZone !== undefined ? { timeZone: values.TimeZone } : {}),
     };
     const data = await api.request(UpdateControl, { input });
     return one(controlRow(expectType(data.updateElevatedAccessControl, "ElevatedAccessControl")));

@@ -1,6 +1,6 @@
 import { collect, expectType } from "../client.ts";
-import { choice, cmdlet, int, resultSize, text } from "../cmdlet.ts";
-import { ApiError } from "../errors.ts";
+import { choice, cmdlet, int, list, resultSize, switchParam, table, text } from "../cmdlet.ts";
+import { ApiError, UsageError } from "../errors.ts";
 import { graphql } from "../graphql/gql.ts";
 import type { PolicyFieldsFragment } from "../graphql/graphql.ts";
 import { many, one, pascal, type Row, type View } from "../output.ts";
@@ -16,6 +16,13 @@ graphql(`
     approverGroup { email }
     requiredApprovals
     maxDurationHours
+    requireMfa
+    stages { position approverGroup { email } requiredApprovals }
+    autoApproveWhen {
+      requesterInGroup { email }
+      maxDurationHours
+      window { days start end }
+    }
     createdAt
   }
 `);
@@ -30,6 +37,9 @@ const policyView: View = {
     "ApproverGroup",
     "RequiredApprovals",
     "MaxDurationHours",
+    "RequireMfa",
+    "Stages",
+    "AutoApproveWhen",
     "WhenCreated",
   ],
   table: ["Identity", "Type", "Target", "ApprovalType", "ApproverGroup"],
@@ -45,7 +55,71 @@ function policyRow(policy: PolicyFieldsFragment): Row {
     ApproverGroup: policy.approverGroup.email,
     RequiredApprovals: policy.requiredApprovals,
     MaxDurationHours: policy.maxDurationHours ?? null,
+    RequireMfa: policy.requireMfa,
+    Stages: policy.stages.map(
+      (stage) => `${stage.approverGroup?.email ?? "(removed group)"}:${stage.requiredApprovals}`,
+    ),
+    AutoApproveWhen: conditionsText(policy.autoApproveWhen),
     WhenCreated: policy.createdAt,
+  };
+}
+
+/** "RequesterInGroup=oncall@fabrikam.com; MaxDurationHours=2; Window=Mon,Tue 09:00-17:00" */
+function conditionsText(conditions: PolicyFieldsFragment["autoApproveWhen"]): string | null {
+  if (!conditions) return null;
+  const parts = [
+    conditions.requesterInGroup && `RequesterInGroup=${conditions.requesterInGroup.email}`,
+    conditions.maxDurationHours != null && `MaxDurationHours=${conditions.maxDurationHours}`,
+    conditions.window &&
+      `Window=${conditions.window.days.map(pascal).join(",")} ${conditions.window.start}-${conditions.window.end}`,
+  ];
+  return parts.filter(Boolean).join("; ");
+}
+
+/** `-Stages @('leads@fabrikam.com', 'security@fabrikam.com:2')`: each stage's group and approvals, in order. */
+function stagesOf(values: string[]) {
+  return values.map((value) => {
+    const match = /^(.+?)(?::(\d+))?$/.exec(value.trim());
+    if (!match) throw new UsageError(`-Stages: '${value}' is not <group address>[:<approvals>]`);
+    return { approverGroup: match[1]!, requiredApprovals: match[2] ? Number(match[2]) : 1 };
+  });
+}
+
+const weekdayNames = { Mon: "MON", Tue: "TUE", Wed: "WED", Thu: "THU", Fri: "FRI", Sat: "SAT", Sun: "SUN" } as const;
+
+/** `-AutoApproveWhen @{RequesterInGroup='oncall@fabrikam.com'; MaxDurationHours=2; Days='Mon,Fri'; Start='09:00'; End='17:00'}` */
+function conditionsOf(table: Record<string, unknown>) {
+  const entry = (name: string) =>
+    Object.entries(table).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1] ?? null;
+  const known = ["RequesterInGroup", "MaxDurationHours", "Days", "Start", "End"];
+  for (const key of Object.keys(table)) {
+    if (!known.some((name) => name.toLowerCase() === key.toLowerCase())) {
+      throw new UsageError(`-AutoApproveWhen: unknown key ${key}; use ${known.join(", ")}`);
+    }
+  }
+  const days = entry("Days");
+  const window =
+    days === null
+      ? null
+      : {
+          days: String(days)
+            .split(",")
+            .map((day) => {
+              const name = Object.entries(weekdayNames).find(
+                ([short, value]) =>
+                  short.toLowerCase() === day.trim().toLowerCase() || value === day.trim().toUpperCase(),
+              );
+              if (!name) throw new UsageError(`-AutoApproveWhen: Days: '${day}' is not Mon, Tue, ... or Sun`);
+              return name[1];
+            }),
+          start: String(entry("Start") ?? "00:00"),
+          end: String(entry("End") ?? "23:59"),
+        };
+  const hours = entry("MaxDurationHours");
+  return {
+    requesterInGroup: entry("RequesterInGroup") === null ? null : String(entry("RequesterInGroup")),
+    maxDurationHours: hours === null ? null : Number(hours),
+    window,
   };
 }
 
@@ -68,6 +142,8 @@ export const newPolicy = cmdlet({
     "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\New-MoveRequest' -ApprovalType Manual -ApproverGroup 'mbmanagers@fabrikam.com'",
     "New-ElevatedAccessApprovalPolicy -Role 'Move Mailboxes' -ApprovalType Auto",
     "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\Search-Mailbox' -ApprovalType Manual -RequiredApprovals 2 -MaxDurationHours 8",
+    "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\New-MoveRequest' -ApprovalType Manual -Stages @('leads@fabrikam.com', 'security@fabrikam.com:2') -RequireMfa",
+    "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\Set-Mailbox' -ApprovalType Manual -AutoApproveWhen \"@{RequesterInGroup='oncall@fabrikam.com'; MaxDurationHours=2; Days='Mon,Tue,Wed,Thu,Fri'; Start='09:00'; End='17:00'}\"",
   ],
   parameters: {
     ...targetParameters("A task, e.g. 'Exchange\\New-MoveRequest'"),
@@ -77,6 +153,13 @@ export const newPolicy = cmdlet({
     ApproverGroup: text("The approver group's address (default: the control's admin group)"),
     RequiredApprovals: int("Distinct approvals needed (default 1)"),
     MaxDurationHours: int("The longest access a request may ask for"),
+    RequireMfa: switchParam("Approvers decide with multi-factor authentication (email links send them to sign in)"),
+    Stages: list("Ordered approval stages as <group address>[:<approvals>], instead of -ApproverGroup", {
+      conflicts: ["ApproverGroup", "RequiredApprovals"],
+    }),
+    AutoApproveWhen: table(
+      "Approve at once when all hold: @{RequesterInGroup='<group>'; MaxDurationHours=<n>; Days='Mon,Fri'; Start='09:00'; End='17:00'}",
+    ),
   },
   oneOf: ["Task", "Role", "RoleGroup"],
   view: policyView,
@@ -88,6 +171,9 @@ export const newPolicy = cmdlet({
         approverGroup: values.ApproverGroup ?? null,
         requiredApprovals: values.RequiredApprovals ?? 1,
         maxDurationHours: values.MaxDurationHours ?? null,
+        requireMfa: values.RequireMfa ?? false,
+        stages: values.Stages ? stagesOf(values.Stages) : null,
+        autoApproveWhen: values.AutoApproveWhen ? conditionsOf(values.AutoApproveWhen) : null,
       },
     });
     return one(policyRow(expectType(data.createApprovalPolicy, "ApprovalPolicy")));

@@ -3,6 +3,7 @@ import { clockOf, type ServiceDeps, serviceContext } from "../context.ts";
 import { ConflictError, DomainError, type ErrorCode } from "../errors.ts";
 import { actorById } from "../identity.ts";
 import { recordDecision } from "../requests/requests.service.ts";
+import { stepUpRule } from "../requests/step-up.ts";
 import { consumeDecisionToken, findDecisionToken } from "./approval-tokens.service.ts";
 
 // The one-click decision from an email, as a use case: the pages in src/http only
@@ -34,20 +35,29 @@ export function isSpent(value: { kind: string }): value is SpentLink {
   return value.kind === "settled" || value.kind === "used" || value.kind === "expired";
 }
 
-export type LinkLookup = { kind: "unknown" } | { kind: "open"; link: DecisionLink } | SpentLink;
+/**
+ * A link of a request whose approvers must decide with multi-factor authentication: it
+ * never decides (whoever holds a forwarded or scanned mail has no sign-in at all); the
+ * page sends the approver to sign in at the identity provider and decide in the console.
+ */
+export type SignInRequiredLink = { kind: "signInRequired"; link: DecisionLink };
+
+export type LinkLookup = { kind: "unknown" } | { kind: "open"; link: DecisionLink } | SpentLink | SignInRequiredLink;
 
 /** What a link is and can do, without changing anything (GET and HEAD). */
 export async function lookUpLink(db: Db, value: string, now: Date): Promise<LinkLookup> {
   const link = await findDecisionToken(db, value);
   if (!link) return { kind: "unknown" };
   const kind = linkState(link, now);
-  return kind === "open" ? { kind, link } : { kind, link };
+  if (kind !== "open") return { kind, link };
+  return (await stepUpRule(db, link.request)).required ? { kind: "signInRequired", link } : { kind, link };
 }
 
 export type LinkDecision =
   | { kind: "unknown" }
   /** Nothing decided by this post; the link shows who decided what and when. */
   | SpentLink
+  | SignInRequiredLink
   /** The request is approved (with its access window) or denied by this decision. */
   | { kind: "decided"; link: DecisionLink; status: "APPROVED" | "DENIED"; window: { from: Date; until: Date } | null }
   /** An approval counted; the quorum needs more. */
@@ -89,7 +99,10 @@ export async function decideByLink(
       },
     );
     if (request.status === "PENDING") {
-      const approvals = await deps.db.accessDecision.count({ where: { requestId: request.id, approved: true } });
+      // The approvals of the stage the request is at now (a completed stage opens the next at 0).
+      const approvals = await deps.db.accessDecision.count({
+        where: { requestId: request.id, approved: true, stage: request.stage },
+      });
       return { kind: "recorded", link, approvals, requiredApprovals: request.requiredApprovals };
     }
     const grant = await deps.db.accessAuthorization.findUnique({

@@ -48,7 +48,7 @@ export type GroupChangeSource = "admin" | "directory";
  */
 export async function newApproverGroup(
   ctx: ServiceContext,
-  { tx, audit }: TransitionScope,
+  { tx, audit, effect }: TransitionScope,
   input: { name: string; email: string; description?: string | null; externalId: string | null },
   members: { id: string; email: string }[],
   source: GroupChangeSource,
@@ -64,6 +64,7 @@ export async function newApproverGroup(
       members: { create: members.map((user) => ({ userId: user.id, organizationId: ctx.organizationId })) },
     },
   });
+  if (members.length > 0) effect({ kind: "actorsChanged", organizationId: ctx.organizationId });
   audit({
     action: "New-DistributionGroup",
     subjectId: group.id,
@@ -127,7 +128,7 @@ async function changeMembers(ctx: ServiceContext, rawInput: unknown, change: "ad
  */
 export async function applyMembership(
   ctx: ServiceContext,
-  { tx, audit }: TransitionScope,
+  { tx, audit, effect }: TransitionScope,
   groupId: string,
   users: { id: string; email: string }[],
   change: "add" | "remove",
@@ -142,6 +143,8 @@ export async function applyMembership(
         })
       : await tx.approverGroupMember.deleteMany({ where: { groupId, userId: { in: users.map((user) => user.id) } } });
   if (count === 0) return;
+  // Members are approvers (Actor.approver): cached actors are stale.
+  effect({ kind: "actorsChanged", organizationId: ctx.organizationId });
   const action = change === "add" ? "Add-DistributionGroupMember" : "Remove-DistributionGroupMember";
   audit({ action, subjectId: groupId, details: { source, members: users.map((user) => user.email).sort() } });
 }
@@ -220,8 +223,8 @@ export async function deleteApproverGroup(ctx: ServiceContext, rawInput: unknown
  * for their history).
  */
 export async function removeApproverGroup(
-  _ctx: ServiceContext,
-  { tx, audit }: TransitionScope,
+  ctx: ServiceContext,
+  { tx, audit, effect }: TransitionScope,
   group: ApproverGroup,
   source: GroupChangeSource,
 ) {
@@ -238,6 +241,7 @@ export async function removeApproverGroup(
   if (control > 0) throw new ConflictError("groupId: it is the control's default approver group; name another first");
   if (requests > 0) throw new ConflictError(`groupId: ${requests} requests were filed under this group and keep it`);
   await tx.approverGroup.delete({ where: { id: group.id } });
+  effect({ kind: "actorsChanged", organizationId: ctx.organizationId });
   audit({
     action: "Remove-DistributionGroup",
     subjectId: group.id,

@@ -29,6 +29,8 @@ export type AuditAction =
   | "Deny-ElevatedAccessRequest"
   | "Cancel-ElevatedAccessRequest"
   | "Expire-ElevatedAccessRequest"
+  /** A stage of a multi-stage request met its quorum. */
+  | "Complete-ElevatedAccessRequestStage"
   | "Revoke-ElevatedAccessAuthorization"
   | "End-ElevatedAccessAuthorization"
   | "New-Organization"

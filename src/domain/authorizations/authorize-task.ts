@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { AuthorizeReason, Db, Prisma } from "../../db/client.ts";
+import { batched } from "../../db/batch.ts";
+import { type AuthorizeReason, type Db, Prisma } from "../../db/client.ts";
 import { requireActor } from "../access.ts";
 import type { ResolvedTask } from "../catalog/catalog.service.ts";
 import type { Actor, ServiceContext } from "../context.ts";
@@ -7,6 +8,7 @@ import { DomainError, ForbiddenError, NotFoundError } from "../errors.ts";
 import { type GrantTerms, grantSatisfies } from "../policies/strictness.ts";
 import { emailAddress, jsonProblem, nonEmptyText, parseInput, unsafeTextReason } from "../validation.ts";
 import { governingPolicies, organizationCoverage, resolvedTasks } from "./coverage-cache.ts";
+import { logExecution } from "./execution-log.ts";
 
 const authorizeTaskInput = z.object({
   task: nonEmptyText(256),
@@ -34,15 +36,51 @@ interface ActiveGrant extends GrantTerms {
 
 const hour = 3_600_000;
 
-/** The user's grants that are in their window now, with the terms they were approved under. */
+type GrantRow = Omit<ActiveGrant, "durationHours"> & { startsAt: Date; endsAt: Date };
+
+interface GrantLookup {
+  userId: string;
+  entryIds: string[];
+  now: Date;
+}
+
+/** Lookups of one statement at most (3 parameters per entry). */
+const maxLookups = 200;
+
+/** The grants of concurrent lookups in one statement; each lookup gets its own rows, in the same order as alone. */
+async function lookUpGrants(db: Db, lookups: GrantLookup[]): Promise<GrantRow[][]> {
+  const keys = lookups.flatMap(({ userId, entryIds, now }, index) =>
+    entryIds.map((entryId) => Prisma.sql`(${index}::int, ${userId}::uuid, ${entryId}::uuid, ${now}::timestamptz)`),
+  );
+  const found: GrantRow[][] = lookups.map(() => []);
+  if (keys.length === 0) return found;
+  const rows = await db.$queryRaw<(GrantRow & { lookup: number })[]>`
+    SELECT k.lookup, a.id::text, a."catalogEntryId"::text, a."startsAt", a."endsAt", r."policyId"::text,
+           r."approvalType", r."approverGroupId"::text, r."requiredApprovals",
+           COALESCE(jsonb_array_length(r."laterStages"), 0) + 1 AS "stageCount"
+    FROM (VALUES ${Prisma.join(keys)}) AS k(lookup, "userId", "entryId", now)
+    JOIN "AccessAuthorization" a ON a."userId" = k."userId" AND a.status = 'ACTIVE' AND a."catalogEntryId" = k."entryId"
+      AND a."startsAt" <= k.now AND a."endsAt" > k.now
+    JOIN "AccessRequest" r ON r.id = a."requestId"
+    ORDER BY k.lookup, a."endsAt" DESC, a.id`;
+  for (const { lookup, ...row } of rows) found[lookup]!.push(row);
+  return found;
+}
+
+const grantLookups = new WeakMap<Db, (lookup: GrantLookup) => Promise<GrantRow[]>>();
+
+/**
+ * The user's grants that are in their window now, with the terms they were approved
+ * under: read from the database at every call (concurrent calls share one statement),
+ * so a revocation or an end counts at once.
+ */
 async function activeGrants(db: Db, userId: string, entryIds: string[], now: Date): Promise<ActiveGrant[]> {
-  const rows = await db.$queryRaw<(Omit<ActiveGrant, "durationHours"> & { startsAt: Date; endsAt: Date })[]>`
-    SELECT a.id::text, a."catalogEntryId"::text, a."startsAt", a."endsAt", r."policyId"::text,
-           r."approvalType", r."approverGroupId"::text, r."requiredApprovals"
-    FROM "AccessAuthorization" a JOIN "AccessRequest" r ON r.id = a."requestId"
-    WHERE a."userId" = ${userId}::uuid AND a.status = 'ACTIVE' AND a."catalogEntryId" = ANY(${entryIds}::uuid[])
-      AND a."startsAt" <= ${now} AND a."endsAt" > ${now}
-    ORDER BY a."endsAt" DESC, a.id`;
+  let lookUp = grantLookups.get(db);
+  if (!lookUp) {
+    lookUp = batched((lookups) => lookUpGrants(db, lookups), { maxBatch: maxLookups });
+    grantLookups.set(db, lookUp);
+  }
+  const rows = await lookUp({ userId, entryIds, now });
   return rows.map(({ startsAt, endsAt, ...grant }) => ({
     ...grant,
     durationHours: Math.ceil((endsAt.getTime() - startsAt.getTime()) / hour),
@@ -159,20 +197,20 @@ async function checkTask(
     verdict = { reason: "UNKNOWN_TASK", allowed: coverage.unknownTasks === "ALLOW", authorizationId: null };
   } else verdict = await decideForTasks(ctx, coverage, userId, tasks, now);
 
-  const execution = await ctx.db.taskExecution.create({
-    data: {
-      organizationId: ctx.organizationId,
-      userId,
-      callerId: caller.id,
-      task: input.task,
-      resolvedTask: tasks.length ? tasks.map((task) => task.name).join(", ") : null,
-      allowed: verdict.allowed,
-      reason: verdict.reason,
-      authorizationId: verdict.authorizationId,
-      parameters: (input.parameters ?? undefined) as Prisma.InputJsonValue | undefined,
-      at: now,
-    },
-    select: { id: true },
+  // Logged (committed) before it is answered; concurrent calls share one INSERT (execution-log.ts).
+  const execution = await logExecution(ctx.db, {
+    organizationId: ctx.organizationId,
+    userId,
+    callerId: caller.id,
+    task: input.task,
+    resolvedTask: tasks.length ? tasks.map((task) => task.name).join(", ") : null,
+    allowed: verdict.allowed,
+    reason: verdict.reason,
+    authorizationId: verdict.authorizationId,
+    parameters: input.parameters ?? null,
+    at: now,
   });
+  // The caller was deactivated (or lost the enforcer role) since their token was resolved.
+  if (!execution.logged) throw new ForbiddenError("the caller may no longer check tasks");
   return { ...verdict, executionId: execution.id };
 }

@@ -1,6 +1,7 @@
 import type { Db, UnknownTaskAction } from "../../db/client.ts";
 import { type ResolvedTask, resolveTask } from "../catalog/catalog.service.ts";
 import { canonicalName } from "../catalog/names.ts";
+import { stageCountOf } from "../policies/stages.ts";
 import { type GoverningPolicy, mostSpecific } from "../policies/strictness.ts";
 
 /** What authorizeTask needs to know about an organization besides the grants themselves. */
@@ -22,9 +23,16 @@ export function invalidateCoverage(organizationId: string): void {
   cache.delete(organizationId);
 }
 
-/** After a lost connection to the other instances, any of their invalidations may have been missed. */
-export function invalidateAllCoverage(): void {
+/** While invalidations cannot arrive (the event connection is down), nothing is kept. */
+let trusted = true;
+
+/**
+ * After a lost connection to the other instances, any of their invalidations may have
+ * been missed: drops everything, and keeps nothing new until `keep` is true again.
+ */
+export function invalidateAllCoverage(keep = true): void {
   cache.clear();
+  trusted = keep;
 }
 
 async function loadCoverage(db: Db, organizationId: string): Promise<OrganizationCoverage> {
@@ -43,6 +51,7 @@ async function loadCoverage(db: Db, organizationId: string): Promise<Organizatio
         approverGroupId: true,
         requiredApprovals: true,
         maxDurationHours: true,
+        laterStages: true,
       },
     }),
   ]);
@@ -50,7 +59,12 @@ async function loadCoverage(db: Db, organizationId: string): Promise<Organizatio
     enabled: control?.enabled ?? false,
     unknownTasks: control?.unknownTasks ?? "DENY",
     systemAccountIds: new Set(control?.systemAccounts.map((account) => account.userId)),
-    policies: new Map(policies.map(({ catalogEntryId, ...policy }) => [catalogEntryId, policy])),
+    policies: new Map(
+      policies.map(({ catalogEntryId, laterStages, ...policy }) => [
+        catalogEntryId,
+        { ...policy, stageCount: stageCountOf(laterStages) },
+      ]),
+    ),
     tasks: new Map(),
   };
 }
@@ -59,6 +73,7 @@ export function organizationCoverage(db: Db, organizationId: string): Promise<Or
   let entry = cache.get(organizationId);
   if (!entry) {
     entry = loadCoverage(db, organizationId);
+    if (!trusted) return entry;
     cache.set(organizationId, entry);
     // A failed load must not stick.
     entry.catch(() => cache.get(organizationId) === entry && cache.delete(organizationId));

@@ -4,6 +4,7 @@ import { findApproverGroup, usersByEmail } from "../approver-groups/approver-gro
 import { maxGrantHours } from "../catalog/catalog.service.ts";
 import type { ServiceContext } from "../context.ts";
 import { ConflictError } from "../errors.ts";
+import { timeZoneName } from "../policies/auto-approval.ts";
 import { transition } from "../transition.ts";
 import { emailAddress, nonEmptyText, parseInput, wholeHours } from "../validation.ts";
 
@@ -58,6 +59,9 @@ const updateInput = z.object({
     .min(1, "must be at least 1")
     .max(1000, "must be at most 1000")
     .nullish(),
+  requireMfaForDecisions: z.boolean("must be true or false").nullish(),
+  mfaAcrValues: z.array(nonEmptyText(128)).max(10, "must list at most 10 values").nullish(),
+  timeZone: timeZoneName.nullish(),
 });
 
 /**
@@ -77,9 +81,12 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
         defaultDurationHours: number;
         unknownTasks: string;
         maxPendingRequestsPerUser: number;
+        requireMfaForDecisions: boolean;
+        mfaAcrValues: string[];
+        timeZone: string;
       }[]
     >`SELECT "defaultApproverGroupId"::text, "maxPolicies", "requestLifetimeHours", "defaultDurationHours",
-        "unknownTasks"::text, "maxPendingRequestsPerUser"
+        "unknownTasks"::text, "maxPendingRequestsPerUser", "requireMfaForDecisions", "mfaAcrValues", "timeZone"
       FROM "ElevatedAccessControl" WHERE "organizationId" = ${ctx.organizationId}::uuid FOR UPDATE`;
     if (!before) throw new Error("organization has no control settings");
     const group = input.defaultApproverGroup
@@ -95,6 +102,7 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
       input.systemAccounts != null
         ? await usersByEmail(tx, ctx.organizationId, input.systemAccounts, "systemAccounts")
         : null;
+    const acrValues = input.mfaAcrValues ? [...new Set(input.mfaAcrValues)] : null;
     if (accounts) await tx.controlSystemAccount.deleteMany({ where: { organizationId: ctx.organizationId } });
     const control = await tx.elevatedAccessControl.update({
       where: { organizationId: ctx.organizationId },
@@ -107,6 +115,9 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
         ...(input.maxPendingRequestsPerUser != null
           ? { maxPendingRequestsPerUser: input.maxPendingRequestsPerUser }
           : {}),
+        ...(input.requireMfaForDecisions != null ? { requireMfaForDecisions: input.requireMfaForDecisions } : {}),
+        ...(acrValues ? { mfaAcrValues: acrValues } : {}),
+        ...(input.timeZone ? { timeZone: input.timeZone } : {}),
         ...(accounts ? { systemAccounts: { create: accounts.map((user) => ({ userId: user.id })) } } : {}),
       },
     });
@@ -115,6 +126,9 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
       details: {
         ...(group ? { defaultApproverGroup: group.email } : {}),
         ...(accounts ? { systemAccounts: accounts.map((user) => user.email).sort() } : {}),
+        ...(acrValues && acrValues.join() !== before.mfaAcrValues.join()
+          ? { mfaAcrValues: { from: before.mfaAcrValues, to: acrValues } }
+          : {}),
         ...Object.fromEntries(
           (
             [
@@ -123,6 +137,8 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
               "maxPolicies",
               "unknownTasks",
               "maxPendingRequestsPerUser",
+              "requireMfaForDecisions",
+              "timeZone",
             ] as const
           )
             .filter((field) => input[field] != null && input[field] !== before[field])

@@ -22,12 +22,24 @@ export function isMailTemplate(value: string): value is MailTemplate {
 }
 
 export type OutgoingMail =
-  | { template: RequestMailTemplate; recipientId: string; requestId: string; authorizationId?: string }
+  | {
+      template: RequestMailTemplate;
+      recipientId: string;
+      requestId: string;
+      authorizationId?: string;
+      /** The request id behind this mail when it differs from the transition's (batched deadlines). */
+      correlationId?: string | null;
+    }
   /** To an admin: `occasion` tells one disabling of the endpoint from a later one. */
   | { template: "webhook-disabled"; recipientId: string; webhookEndpointId: string; occasion: string };
 
 function rowOf(organizationId: string, correlationId: string | null, mail: OutgoingMail) {
-  const common = { organizationId, template: mail.template, recipientId: mail.recipientId, correlationId };
+  const common = {
+    organizationId,
+    template: mail.template,
+    recipientId: mail.recipientId,
+    correlationId: ("correlationId" in mail ? mail.correlationId : undefined) ?? correlationId,
+  };
   if (mail.template === "webhook-disabled") {
     return {
       ...common,

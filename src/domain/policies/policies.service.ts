@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Prisma } from "../../db/client.ts";
+import { Prisma } from "../../db/client.ts";
 import { requireAdmin } from "../access.ts";
 import { findApproverGroup } from "../approver-groups/approver-groups.service.ts";
 import { findCatalogEntry, maxGrantHours, targetKindFields } from "../catalog/catalog.service.ts";
@@ -8,6 +8,14 @@ import { ConflictError, LimitExceededError, NotFoundError, ValidationError } fro
 import { cancelPendingRequests } from "../requests/requests.service.ts";
 import { transition } from "../transition.ts";
 import { entityId, nonEmptyText, parseInput, wholeHours } from "../validation.ts";
+import {
+  assertConditionsFit,
+  autoApprovalInput,
+  describeConditions,
+  readConditions,
+  storedConditions,
+} from "./auto-approval.ts";
+import { assertStagesFit, describeStages, resolveStages, stagesInput } from "./stages.ts";
 
 const createInput = z.object({
   ...targetKindFields,
@@ -22,6 +30,10 @@ const createInput = z.object({
     .nullish()
     .transform((value) => value ?? 1),
   maxDurationHours: wholeHours(maxGrantHours).nullish(),
+  requireMfa: z.boolean("must be true or false").nullish(),
+  autoApproveWhen: autoApprovalInput.nullish(),
+  /** Ordered approval stages; the first replaces approverGroup and requiredApprovals. */
+  stages: stagesInput.nullish(),
 });
 
 export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknown) {
@@ -30,6 +42,8 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
   if (input.approvalType === "AUTO" && input.requiredApprovals !== 1) {
     throw new ValidationError("requiredApprovals", "must be 1 for AUTO policies");
   }
+  assertConditionsFit(input.approvalType, input.autoApproveWhen);
+  assertStagesFit(rawInput as Record<string, unknown>, input.approvalType);
   return transition(ctx, async ({ tx, audit, effect }) => {
     // Locking the control row serializes policy changes per organization, so the
     // limit and the one-policy-per-target rule hold under concurrent creates.
@@ -38,11 +52,14 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
       WHERE "organizationId" = ${ctx.organizationId}::uuid FOR UPDATE`;
     if (!control) throw new Error("organization has no control settings");
     const entry = await findCatalogEntry(tx, ctx.organizationId, input.type, input.scope, input.target);
-    const group = input.approverGroup
-      ? await findApproverGroup(tx, ctx.organizationId, input.approverGroup, "approverGroup")
-      : control.defaultApproverGroupId
-        ? await tx.approverGroup.findUniqueOrThrow({ where: { id: control.defaultApproverGroupId } })
-        : null;
+    const stages = input.stages ? await resolveStages(tx, ctx.organizationId, input.stages) : null;
+    const group = stages
+      ? await tx.approverGroup.findUniqueOrThrow({ where: { id: stages.first.approverGroupId } })
+      : input.approverGroup
+        ? await findApproverGroup(tx, ctx.organizationId, input.approverGroup, "approverGroup")
+        : control.defaultApproverGroupId
+          ? await tx.approverGroup.findUniqueOrThrow({ where: { id: control.defaultApproverGroupId } })
+          : null;
     if (!group) {
       throw new ValidationError("approverGroup", "is required while the control has no default approver group");
     }
@@ -54,6 +71,9 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
       where: { organizationId: ctx.organizationId, type: input.type, target: entry.name },
     });
     if (existing) throw new ConflictError(`target: a ${input.type} policy for ${entry.name} already exists`);
+    const conditions = input.autoApproveWhen
+      ? await storedConditions(tx, ctx.organizationId, input.autoApproveWhen)
+      : null;
     const policy = await tx.approvalPolicy.create({
       data: {
         organizationId: ctx.organizationId,
@@ -63,8 +83,11 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
         catalogEntryId: entry.id,
         approvalType: input.approvalType,
         approverGroupId: group.id,
-        requiredApprovals: input.requiredApprovals,
+        requiredApprovals: stages?.first.requiredApprovals ?? input.requiredApprovals,
+        laterStages: stages?.later ?? Prisma.DbNull,
         maxDurationHours: input.maxDurationHours ?? null,
+        requireMfa: input.requireMfa ?? false,
+        autoApproveWhen: conditions ?? Prisma.DbNull,
       },
     });
     audit({
@@ -78,6 +101,9 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
         approverGroup: group.email,
         requiredApprovals: policy.requiredApprovals,
         maxDurationHours: policy.maxDurationHours,
+        requireMfa: policy.requireMfa,
+        autoApproveWhen: await describeConditions(tx, conditions),
+        ...(stages ? { stages: stages.shown } : {}),
       },
     });
     effect({ kind: "coverageChanged", organizationId: ctx.organizationId });
@@ -137,6 +163,11 @@ const updateInput = z.object({
     .nullish(),
   /** null clears the maximum; absent keeps it. */
   maxDurationHours: wholeHours(maxGrantHours).nullable().optional(),
+  requireMfa: z.boolean("must be true or false").nullish(),
+  /** null clears the conditions; absent keeps them. */
+  autoApproveWhen: autoApprovalInput.nullable().optional(),
+  /** Replaces every stage (one stage: a single-stage policy again). */
+  stages: stagesInput.nullish(),
 });
 
 /**
@@ -153,19 +184,30 @@ export async function updateApprovalPolicy(ctx: ServiceContext, rawInput: unknow
       include: { approverGroup: { select: { email: true } } },
     });
     if (!policy) throw new NotFoundError("id", "approval policy");
-    const group = input.approverGroup
-      ? await findApproverGroup(tx, ctx.organizationId, input.approverGroup, "approverGroup")
-      : null;
+    assertStagesFit(input, input.approvalType ?? policy.approvalType);
+    const stages = input.stages ? await resolveStages(tx, ctx.organizationId, input.stages) : null;
+    const group = stages
+      ? await tx.approverGroup.findUniqueOrThrow({ where: { id: stages.first.approverGroupId } })
+      : input.approverGroup
+        ? await findApproverGroup(tx, ctx.organizationId, input.approverGroup, "approverGroup")
+        : null;
     const next = {
       approvalType: input.approvalType ?? policy.approvalType,
       approverGroupId: group?.id ?? policy.approverGroupId,
-      requiredApprovals: input.requiredApprovals ?? policy.requiredApprovals,
+      requiredApprovals: stages?.first.requiredApprovals ?? input.requiredApprovals ?? policy.requiredApprovals,
       maxDurationHours: input.maxDurationHours === undefined ? policy.maxDurationHours : input.maxDurationHours,
+      requireMfa: input.requireMfa ?? policy.requireMfa,
     };
     if (next.approvalType === "AUTO" && next.requiredApprovals !== 1) {
       throw new ValidationError("requiredApprovals", "must be 1 for AUTO policies");
     }
-    const changed = Object.fromEntries(
+    const before = readConditions(policy.autoApproveWhen);
+    const conditions =
+      input.autoApproveWhen === undefined
+        ? before
+        : input.autoApproveWhen && (await storedConditions(tx, ctx.organizationId, input.autoApproveWhen));
+    assertConditionsFit(next.approvalType, conditions);
+    const changed: Record<string, { from: unknown; to: unknown }> = Object.fromEntries(
       (Object.keys(next) as (keyof typeof next)[])
         .filter((field) => next[field] !== policy[field])
         .map((field) => [
@@ -175,8 +217,24 @@ export async function updateApprovalPolicy(ctx: ServiceContext, rawInput: unknow
             : { from: policy[field], to: next[field] },
         ]),
     );
+    if (JSON.stringify(conditions) !== JSON.stringify(before)) {
+      changed.autoApproveWhen = {
+        from: await describeConditions(tx, before),
+        to: await describeConditions(tx, conditions),
+      };
+    }
+    const laterStages = stages ? stages.later : policy.laterStages;
+    if (next.approvalType === "AUTO" && laterStages !== null) {
+      throw new ValidationError("approvalType", "a multi-stage policy stays MANUAL; send one stage in stages first");
+    }
+    if (stages && JSON.stringify(stages.later) !== JSON.stringify(policy.laterStages)) {
+      changed.stages = { from: await describeStages(tx, policy, policy.laterStages), to: stages.shown };
+    }
     if (Object.keys(changed).length === 0) return policy;
-    const updated = await tx.approvalPolicy.update({ where: { id: policy.id }, data: next });
+    const updated = await tx.approvalPolicy.update({
+      where: { id: policy.id },
+      data: { ...next, autoApproveWhen: conditions ?? Prisma.DbNull, laterStages: laterStages ?? Prisma.DbNull },
+    });
     audit({
       action: "Set-ElevatedAccessApprovalPolicy",
       subjectId: policy.id,

@@ -16,6 +16,7 @@ const taskPolicy: GoverningPolicy = {
   approvalType: "MANUAL",
   approverGroupId: "movers",
   requiredApprovals: 2,
+  stageCount: 1,
   maxDurationHours: 8,
 };
 const grant = (terms: Partial<GrantTerms>): GrantTerms => ({
@@ -23,11 +24,19 @@ const grant = (terms: Partial<GrantTerms>): GrantTerms => ({
   approvalType: "MANUAL",
   approverGroupId: "movers",
   requiredApprovals: 2,
+  stageCount: 1,
   durationHours: 4,
   ...terms,
 });
 
 describe("stricterIn", () => {
+  it("counts approval stages: a grant through fewer stages does not satisfy a policy with more", () => {
+    const twoStages = { ...taskPolicy, stageCount: 2 };
+    expect(stricterIn(twoStages, grant({ stageCount: 1 }))).toEqual(["stages"]);
+    expect(stricterIn(twoStages, grant({ stageCount: 2 }))).toEqual([]);
+    expect(describeStricter(twoStages, ["stages"])).toBe("Exchange\\New-MoveRequest (2 approval stages)");
+  });
+
   it("asks for nothing more when the grant had the same approval", () => {
     expect(stricterIn(taskPolicy, grant({}))).toEqual([]);
   });
@@ -90,6 +99,7 @@ describe("strictestOf", () => {
       approvalType: "MANUAL",
       approverGroupId: "movers",
       requiredApprovals: 2,
+      stageCount: 1,
       durationHours: 3,
     });
   });

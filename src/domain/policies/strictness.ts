@@ -13,12 +13,15 @@ import type { ApprovalType } from "../../db/client.ts";
  * - approver group: a MANUAL policy's group must be the group that approved (another
  *   group's members are other people, whoever they are today);
  * - quorum: the grant needed at least as many approvals;
+ * - stages: the grant went through at least as many approval stages;
  * - maximum duration: the grant's window is no longer than the policy allows.
  */
 export interface ApprovalTerms {
   approvalType: ApprovalType;
   approverGroupId: string;
   requiredApprovals: number;
+  /** Approval stages, one for a single-stage policy (policies/stages.ts). */
+  stageCount: number;
 }
 
 export interface GoverningPolicy extends ApprovalTerms {
@@ -35,7 +38,12 @@ export interface GrantTerms extends ApprovalTerms {
   durationHours: number;
 }
 
-export type StrictnessDimension = "approvalType" | "approverGroup" | "requiredApprovals" | "maxDurationHours";
+export type StrictnessDimension =
+  | "approvalType"
+  | "approverGroup"
+  | "requiredApprovals"
+  | "stages"
+  | "maxDurationHours";
 
 /** The dimensions in which `policy` asks for more than `grant` had; empty when it asks for no more. */
 export function stricterIn(policy: GoverningPolicy, grant: GrantTerms): StrictnessDimension[] {
@@ -45,6 +53,7 @@ export function stricterIn(policy: GoverningPolicy, grant: GrantTerms): Strictne
     else {
       if (grant.approverGroupId !== policy.approverGroupId) stricter.push("approverGroup");
       if (grant.requiredApprovals < policy.requiredApprovals) stricter.push("requiredApprovals");
+      if (grant.stageCount < policy.stageCount) stricter.push("stages");
     }
   }
   if (policy.maxDurationHours !== null && grant.durationHours > policy.maxDurationHours) {
@@ -65,6 +74,7 @@ export function termsOf(policy: GoverningPolicy, durationHours: number): GrantTe
     approvalType: policy.approvalType,
     approverGroupId: policy.approverGroupId,
     requiredApprovals: policy.requiredApprovals,
+    stageCount: policy.stageCount,
     durationHours,
   };
 }
@@ -73,7 +83,7 @@ export function termsOf(policy: GoverningPolicy, durationHours: number): GrantTe
  * Of equally specific policies, the one whose approval satisfies all the others,
  * or null when none does (say, two MANUAL policies with different groups).
  */
-export function strictestOf(policies: readonly GoverningPolicy[], durationHours: number): GoverningPolicy | null {
+export function strictestOf<P extends GoverningPolicy>(policies: readonly P[], durationHours: number): P | null {
   return policies.find((candidate) => grantSatisfies(policies, termsOf(candidate, durationHours))) ?? null;
 }
 
@@ -81,6 +91,7 @@ const dimensionLabels: Record<StrictnessDimension, (policy: GoverningPolicy) => 
   approvalType: () => "manual approval",
   approverGroup: () => "another approver group",
   requiredApprovals: (policy) => `${policy.requiredApprovals} approvals`,
+  stages: (policy) => `${policy.stageCount} approval stages`,
   maxDurationHours: (policy) => `at most ${policy.maxDurationHours} hours`,
 };
 

@@ -24,7 +24,8 @@ import {
   SelfApprovalError,
   ValidationError,
 } from "../errors.ts";
-import { queueMail } from "../notifications/notifications.service.ts";
+import { type OutgoingMail, queueMail } from "../notifications/notifications.service.ts";
+import { unmetConditionsFor } from "../policies/auto-approval.ts";
 import {
   describeStricter,
   type GoverningPolicy,
@@ -36,6 +37,8 @@ import {
 import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, nonEmptyText, optionalText, parseInput, wholeHours } from "../validation.ts";
 import { assertTransition, requestTransitions } from "./request-states.ts";
+import { advanceStage, nextStageOf } from "./stages.ts";
+import { assertStepUp, stepUpRule } from "./step-up.ts";
 
 const hour = 3_600_000;
 
@@ -66,10 +69,16 @@ async function moveRequest(
   return count === 1;
 }
 
-type PolicyAtDepth = GoverningPolicy & { depth: number };
+type PolicyAtDepth = GoverningPolicy & {
+  depth: number;
+  requireMfa: boolean;
+  autoApproveWhen: unknown;
+  laterStages: Prisma.JsonValue;
+};
 
 const policyColumns = Prisma.sql`p.id::text, p.target, p."approvalType", p."approverGroupId"::text,
-  p."requiredApprovals", p."maxDurationHours"`;
+  p."requiredApprovals", p."maxDurationHours", p."requireMfa", p."autoApproveWhen", p."laterStages",
+  COALESCE(jsonb_array_length(p."laterStages"), 0) + 1 AS "stageCount"`;
 
 /** The policies over a catalog entry: on itself (depth 0), on what contains it (1, 2, ...). */
 async function policiesOver(tx: Tx, organizationId: string, catalogEntryId: string): Promise<PolicyAtDepth[]> {
@@ -229,15 +238,24 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
     const durationHours = input.durationHours ?? control.defaultDurationHours;
     const policy = await policyForRequest(tx, ctx.organizationId, entry, durationHours);
     await assertRequesterMayFile(tx, actor.id, entry.id, control.maxPendingRequestsPerUser, now);
-    const auto = policy.approvalType === "AUTO";
+    const unmet = await unmetConditionsFor(tx, policy, {
+      organizationId: ctx.organizationId,
+      requesterId: actor.id,
+      durationHours,
+      now,
+    });
+    // A conditional policy that approves at once gives an AUTO grant: no person approved it.
+    const auto = policy.approvalType === "AUTO" || unmet?.length === 0;
     const request = await tx.accessRequest.create({
       data: {
         organizationId: ctx.organizationId,
         requesterId: actor.id,
         policyId: policy.id,
-        approvalType: policy.approvalType,
+        approvalType: auto ? "AUTO" : policy.approvalType,
         approverGroupId: policy.approverGroupId,
         requiredApprovals: policy.requiredApprovals,
+        requireMfa: policy.requireMfa,
+        laterStages: policy.laterStages ?? Prisma.DbNull,
         type: input.type,
         scope: input.scope,
         target: entry.name,
@@ -259,6 +277,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         durationHours,
         reason: request.reason,
         policyId: policy.id,
+        ...(unmet ? { autoApproval: { met: unmet.length === 0, unmet } } : {}),
       },
     });
     effect({
@@ -273,7 +292,12 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
       audit({
         action: "Approve-ElevatedAccessRequest",
         subjectId: request.id,
-        details: { channel: "AUTO", authorizationId: authorization.id, endsAt: authorization.endsAt },
+        details: {
+          channel: "AUTO",
+          authorizationId: authorization.id,
+          endsAt: authorization.endsAt,
+          ...(unmet ? { by: "conditions" } : {}),
+        },
       });
     } else {
       effect({
@@ -349,6 +373,8 @@ export async function recordDecision(
     if (request.decisions.some((decision) => decision.approverId === actor.id)) {
       throw new ConflictError("you have already decided this request");
     }
+    assertStepUp(await stepUpRule(tx, request), actor.authentication);
+    const how = { amr: actor.authentication?.methods ?? [], acr: actor.authentication?.context ?? null };
     await spendLink?.(tx, now);
     await tx.accessDecision.create({
       data: {
@@ -358,6 +384,9 @@ export async function recordDecision(
         approved,
         comment: input.comment,
         channel,
+        authMethods: how.amr,
+        authContext: how.acr,
+        stage: request.stage,
         decidedAt: now,
       },
     });
@@ -374,17 +403,27 @@ export async function recordDecision(
       audit({
         action: "Deny-ElevatedAccessRequest",
         subjectId: request.id,
-        details: { channel, comment: input.comment },
+        details: { channel, comment: input.comment, ...how },
       });
       return tx.accessRequest.findUniqueOrThrow({ where: { id: request.id } });
     }
-    const approvals = request.decisions.filter((decision) => decision.approved).length + 1;
+    const approvals =
+      request.decisions.filter((decision) => decision.approved && decision.stage === request.stage).length + 1;
+    const nextStage = approvals >= request.requiredApprovals ? nextStageOf(request) : null;
+    if (nextStage) {
+      audit({
+        action: "Approve-ElevatedAccessRequest",
+        subjectId: request.id,
+        details: { channel, comment: input.comment, stage: request.stage, approvals, ...how },
+      });
+      return advanceStage(scope, request, nextStage, approvals, actor.id);
+    }
     if (approvals < request.requiredApprovals) {
       event("DECISION_RECORDED");
       audit({
         action: "Approve-ElevatedAccessRequest",
         subjectId: request.id,
-        details: { channel, comment: input.comment, approvals, requiredApprovals: request.requiredApprovals },
+        details: { channel, comment: input.comment, approvals, requiredApprovals: request.requiredApprovals, ...how },
       });
       return request;
     }
@@ -399,6 +438,7 @@ export async function recordDecision(
         approvals,
         authorizationId: authorization.id,
         endsAt: authorization.endsAt,
+        ...how,
       },
     });
     return tx.accessRequest.findUniqueOrThrow({ where: { id: request.id } });
@@ -465,30 +505,56 @@ export async function cancelPendingRequests(
 
 /** Expires one PENDING request whose expiresAt has passed; says so, or when it is due, or that it moved on. */
 export async function expireAccessRequest(ctx: ServiceContext, requestId: string): Promise<DeadlineOutcome> {
+  const [outcome] = await expireAccessRequests(ctx, [{ requestId, correlationId: ctx.correlationId }]);
+  return outcome!;
+}
+
+/** One request a deadline job asks to expire, with the request id that caused the job. */
+export interface DueRequest {
+  requestId: string;
+  correlationId: string | null;
+}
+
+/**
+ * Expires the due requests of one organization in one transition: one conditional
+ * UPDATE (only what is still PENDING and due by this host's clock), then per request
+ * expired its audit event (appended together: one lock of the chain per batch), its
+ * mail and its event. Answers per request, in order: done, not due yet, or settled.
+ */
+export async function expireAccessRequests(ctx: ServiceContext, due: DueRequest[]): Promise<DeadlineOutcome[]> {
+  assertTransition(requestTransitions, "PENDING", "EXPIRED");
   return transition(ctx, async (scope) => {
     const { tx, now, audit, effect } = scope;
-    const expired = await moveRequest(
-      tx,
-      requestId,
-      "PENDING",
-      "EXPIRED",
-      {},
-      {
-        organizationId: ctx.organizationId,
-        expiresAt: { lte: now },
-      },
-    );
-    if (!expired) {
-      const pending = await tx.accessRequest.findFirst({
-        where: { id: requestId, organizationId: ctx.organizationId, status: "PENDING" },
-        select: { expiresAt: true },
-      });
-      return pending ? { kind: "notDue", at: pending.expiresAt } : { kind: "settled" };
+    const ids = [...new Set(due.map((entry) => entry.requestId))];
+    const expired = await tx.accessRequest.updateManyAndReturn({
+      where: { id: { in: ids }, organizationId: ctx.organizationId, status: "PENDING", expiresAt: { lte: now } },
+      data: { status: "EXPIRED" },
+      select: { id: true, requesterId: true },
+    });
+    const requesterOf = new Map(expired.map((row) => [row.id, row.requesterId]));
+    const left = ids.filter((id) => !requesterOf.has(id));
+    const pending = left.length
+      ? await tx.accessRequest.findMany({
+          where: { id: { in: left }, organizationId: ctx.organizationId, status: "PENDING" },
+          select: { id: true, expiresAt: true },
+        })
+      : [];
+    const pendingUntil = new Map(pending.map((row) => [row.id, row.expiresAt]));
+    const mails: OutgoingMail[] = [];
+    const announced = new Set<string>();
+    for (const { requestId, correlationId } of due) {
+      const requesterId = requesterOf.get(requestId);
+      if (!requesterId || announced.has(requestId)) continue;
+      announced.add(requestId);
+      audit({ action: "Expire-ElevatedAccessRequest", subjectId: requestId, details: {} });
+      mails.push({ template: "request-expired", recipientId: requesterId, requestId, correlationId });
+      effect({ kind: "requestEvent", organizationId: ctx.organizationId, requestId, type: "EXPIRED", at: now });
     }
-    audit({ action: "Expire-ElevatedAccessRequest", subjectId: requestId, details: {} });
-    const { requesterId } = await tx.accessRequest.findUniqueOrThrow({ where: { id: requestId } });
-    await queueMail(scope, ctx.organizationId, [{ template: "request-expired", recipientId: requesterId, requestId }]);
-    effect({ kind: "requestEvent", organizationId: ctx.organizationId, requestId, type: "EXPIRED", at: now });
-    return { kind: "done" };
+    await queueMail(scope, ctx.organizationId, mails);
+    return due.map(({ requestId }): DeadlineOutcome => {
+      if (requesterOf.has(requestId)) return { kind: "done" };
+      const at = pendingUntil.get(requestId);
+      return at ? { kind: "notDue", at } : { kind: "settled" };
+    });
   });
 }

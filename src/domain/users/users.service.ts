@@ -133,6 +133,7 @@ export async function changeUser(
     data: Object.fromEntries(Object.entries(changed).map(([field, { to }]) => [field, to])),
   });
   scope.audit({ action: "Set-User", subjectId: userId, details: { source, changes: changed } });
+  scope.effect({ kind: "actorsChanged", organizationId: ctx.organizationId });
   return updated;
 }
 
@@ -157,6 +158,7 @@ export async function setActive(
     if (!exists) throw new NotFoundError("userId", "user");
     return { canceledRequests: [], revokedAuthorizations: [] };
   }
+  scope.effect({ kind: "actorsChanged", organizationId: ctx.organizationId });
   if (active) {
     scope.audit({ action: "Enable-User", subjectId: userId, details: { source } });
     return { canceledRequests: [], revokedAuthorizations: [] };

@@ -11,6 +11,7 @@ export const webhookEventOf: Record<AccessRequestEventType, WebhookEventType> = 
   CANCELED: "ACCESS_REQUEST_CANCELED",
   REVOKED: "ACCESS_REQUEST_REVOKED",
   ENDED: "ACCESS_REQUEST_ENDED",
+  STAGE_COMPLETED: "ACCESS_REQUEST_STAGE_COMPLETED",
 };
 
 /** The `type` of a payload, full-stop delimited as Standard Webhooks suggests: `access_request.approved`. */

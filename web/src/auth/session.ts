@@ -32,6 +32,8 @@ export interface Session {
   /** Tells the listener each time the token changed, so open sockets can reconnect with it. */
   onRenew(listener: () => void): () => void;
   signOut(): Promise<void>;
+  /** Stops renewing, for a session another one replaces (a step-up sign-in). */
+  close(): void;
 }
 
 /** Renew this long before expiry, so no operation or socket ever carries an expired token. */
@@ -84,19 +86,21 @@ function renewOnSchedule(session: Pick<Session, "expiresAt" | "renew">): () => v
 
 interface DevToken {
   as: string;
+  /** Minted as a sign-in with multi-factor authentication (step-up at decision). */
+  mfa?: boolean;
   accessToken: string;
   expiresAt: number;
 }
 
-async function mintDevToken(email: string): Promise<DevToken> {
+async function mintDevToken(email: string, mfa = false): Promise<DevToken> {
   const response = await fetch("/dev/token", {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ as: email }),
+    body: JSON.stringify({ as: email, mfa }),
   });
   const body = (await response.json()) as { access_token?: string; expires_in?: number; error?: string };
   if (!response.ok || !body.access_token) throw new Error(body.error ?? `POST /dev/token answered ${response.status}`);
-  return { as: email, accessToken: body.access_token, expiresAt: Date.now() + (body.expires_in ?? 3600) * 1000 };
+  return { as: email, mfa, accessToken: body.access_token, expiresAt: Date.now() + (body.expires_in ?? 3600) * 1000 };
 }
 
 function devSession(initial: DevToken, onSignedOut: () => void): Session {
@@ -106,11 +110,12 @@ function devSession(initial: DevToken, onSignedOut: () => void): Session {
     accessToken: () => token.accessToken,
     expiresAt: () => token.expiresAt,
     async renew() {
-      token = await mintDevToken(token.as);
+      token = await mintDevToken(token.as, token.mfa);
       sessionStorage.setItem(devSessionKey, JSON.stringify(token));
       renewed.notify();
     },
     onRenew: renewed.add,
+    close: () => stop(),
     async signOut() {
       stop();
       sessionStorage.removeItem(devSessionKey);
@@ -122,8 +127,8 @@ function devSession(initial: DevToken, onSignedOut: () => void): Session {
 }
 
 /** Development only: sign in as a seeded user through the API's dev issuer. */
-export async function devSignIn(email: string, onSignedOut: () => void): Promise<Session> {
-  const token = await mintDevToken(email);
+export async function devSignIn(email: string, onSignedOut: () => void, mfa = false): Promise<Session> {
+  const token = await mintDevToken(email, mfa);
   sessionStorage.setItem(devSessionKey, JSON.stringify(token));
   return devSession(token, onSignedOut);
 }
@@ -169,6 +174,7 @@ function oidcSession(manager: UserManager, initial: OidcTokens, onSignedOut: () 
       renewed.notify();
     },
     onRenew: renewed.add,
+    close: () => stop(),
     async signOut() {
       stop();
       const user = await manager.getUser();
@@ -194,6 +200,13 @@ export interface Auth {
   /** The session this tab already has, if any. */
   restore(): Promise<Session | null>;
   devSignIn(email: string): Promise<Session>;
+  /**
+   * Signs the same person in again with multi-factor authentication, for a decision the
+   * API refused with STEP_UP_REQUIRED: at the identity provider a fresh sign-in
+   * (prompt=login, max_age=0, which the provider's MFA policy then applies to; this
+   * navigates away and answers null), in development a dev token that says MFA.
+   */
+  stepUp(returnTo: string): Promise<Session | null>;
 }
 
 export function createAuth(config: SignInConfig, onSignedOut: () => void): Auth {
@@ -222,5 +235,14 @@ export function createAuth(config: SignInConfig, onSignedOut: () => void): Auth 
       return devSignIn(token.as, onSignedOut).catch(() => null);
     },
     devSignIn: (email) => devSignIn(email, onSignedOut),
+    async stepUp(returnTo) {
+      if (manager && (await manager.getUser())) {
+        await manager.signinRedirect({ state: { returnTo }, prompt: "login", max_age: 0 });
+        return null;
+      }
+      const stored = config.devSignIn ? sessionStorage.getItem(devSessionKey) : null;
+      if (!stored) throw new Error("not signed in");
+      return devSignIn((JSON.parse(stored) as DevToken).as, onSignedOut, true);
+    },
   };
 }

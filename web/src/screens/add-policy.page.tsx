@@ -1,4 +1,15 @@
-import { Button, Group, NumberInput, Paper, Select, Stack } from "@mantine/core";
+import {
+  Button,
+  Fieldset,
+  Group,
+  MultiSelect,
+  NumberInput,
+  Paper,
+  Select,
+  Stack,
+  Switch,
+  TextInput,
+} from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useState } from "react";
 import { useNavigate } from "react-router";
@@ -10,7 +21,7 @@ import { policyTypeLabels, scopeLabels } from "../app/format.tsx";
 import { LabelledSegments } from "../app/labelled-segments.tsx";
 import { Page } from "../app/page.tsx";
 import { ErrorAlert } from "../app/ui.tsx";
-import type { ApprovalType, PolicyScope, PolicyType } from "../gql/graphql.ts";
+import type { ApprovalType, PolicyScope, PolicyType, Weekday } from "../gql/graphql.ts";
 import { graphql } from "../gql/index.ts";
 import { outcome } from "../graphql/results.ts";
 
@@ -25,6 +36,16 @@ const CreatePolicy = graphql(`
     }
   }
 `);
+
+const weekdays: { value: Weekday; label: string }[] = [
+  { value: "MON", label: "Monday" },
+  { value: "TUE", label: "Tuesday" },
+  { value: "WED", label: "Wednesday" },
+  { value: "THU", label: "Thursday" },
+  { value: "FRI", label: "Friday" },
+  { value: "SAT", label: "Saturday" },
+  { value: "SUN", label: "Sunday" },
+];
 
 const types = Object.entries(policyTypeLabels).map(([value, label]) => ({ value, label }));
 const scopes = Object.entries(scopeLabels).map(([value, label]) => ({ value, label }));
@@ -44,6 +65,14 @@ export function AddPolicyPage() {
       approverGroup: null as string | null,
       requiredApprovals: 1 as number | string,
       maxDurationHours: "" as number | string,
+      requireMfa: false,
+      secondStageGroup: null as string | null,
+      secondStageApprovals: 1 as number | string,
+      autoApproveGroup: null as string | null,
+      autoApproveMaxHours: "" as number | string,
+      autoApproveDays: [] as string[],
+      autoApproveFrom: "09:00",
+      autoApproveUntil: "17:00",
     },
     validate: { target: (value) => (value ? null : "Choose the policy name from the catalog") },
   });
@@ -53,6 +82,27 @@ export function AddPolicyPage() {
 
   const submit = form.onSubmit(async (input) => {
     setFailure(null);
+    const firstStage = input.approverGroup ?? groups.defaultGroup;
+    // A second stage turns the group and approvals above into stage 1 of two.
+    const stages =
+      manual && input.secondStageGroup && firstStage
+        ? [
+            { approverGroup: firstStage, requiredApprovals: Number(input.requiredApprovals) },
+            { approverGroup: input.secondStageGroup, requiredApprovals: Number(input.secondStageApprovals) },
+          ]
+        : null;
+    const window =
+      input.autoApproveDays.length > 0
+        ? { days: input.autoApproveDays as Weekday[], start: input.autoApproveFrom, end: input.autoApproveUntil }
+        : null;
+    const conditions =
+      manual && (input.autoApproveGroup || input.autoApproveMaxHours !== "" || window)
+        ? {
+            requesterInGroup: input.autoApproveGroup,
+            maxDurationHours: input.autoApproveMaxHours === "" ? null : Number(input.autoApproveMaxHours),
+            window,
+          }
+        : null;
     const result = outcome(
       await createPolicy({
         input: {
@@ -60,9 +110,12 @@ export function AddPolicyPage() {
           scope: input.scope,
           target: input.target,
           approvalType: input.approvalType,
-          approverGroup: input.approverGroup,
-          requiredApprovals: manual ? Number(input.requiredApprovals) : 1,
+          approverGroup: stages ? null : input.approverGroup,
+          requiredApprovals: manual && !stages ? Number(input.requiredApprovals) : 1,
           maxDurationHours: input.maxDurationHours === "" ? null : Number(input.maxDurationHours),
+          requireMfa: manual && input.requireMfa,
+          stages,
+          autoApproveWhen: conditions,
         },
       }),
       "ApprovalPolicy",
@@ -130,6 +183,56 @@ export function AddPolicyPage() {
                 allowDecimal={false}
                 {...form.getInputProps("requiredApprovals")}
               />
+              <Switch
+                label="Approvers decide with multi-factor authentication"
+                description="Decisions count only from a sign-in with MFA; email buttons open this console to sign in"
+                {...form.getInputProps("requireMfa", { type: "checkbox" })}
+              />
+              <Fieldset legend="Second stage (optional)">
+                <Select
+                  label="Then approved by"
+                  description="Asked once the group above has approved"
+                  placeholder="No second stage"
+                  data={groups.options}
+                  clearable
+                  {...form.getInputProps("secondStageGroup")}
+                />
+                <NumberInput
+                  label="Second stage approvals"
+                  min={1}
+                  allowDecimal={false}
+                  {...form.getInputProps("secondStageApprovals")}
+                />
+              </Fieldset>
+              <Fieldset legend="Approve at once when (optional)">
+                <Select
+                  label="The requester is in"
+                  placeholder="Any requester"
+                  data={groups.options}
+                  clearable
+                  {...form.getInputProps("autoApproveGroup")}
+                />
+                <NumberInput
+                  label="And asks for at most (hours)"
+                  description="Other requests go to the approvers"
+                  min={1}
+                  allowDecimal={false}
+                  {...form.getInputProps("autoApproveMaxHours")}
+                />
+                <MultiSelect
+                  label="And files it on"
+                  description="In the organization's time zone (Privileged access settings)"
+                  placeholder="Any day"
+                  data={weekdays}
+                  {...form.getInputProps("autoApproveDays")}
+                />
+                {values.autoApproveDays.length > 0 && (
+                  <Group grow>
+                    <TextInput label="From (HH:MM)" {...form.getInputProps("autoApproveFrom")} />
+                    <TextInput label="Until (HH:MM)" {...form.getInputProps("autoApproveUntil")} />
+                  </Group>
+                )}
+              </Fieldset>
             </>
           )}
           <NumberInput

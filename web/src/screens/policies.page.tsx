@@ -24,6 +24,25 @@ const ApprovalPolicies = graphql(`
           approvalType
           requiredApprovals
           maxDurationHours
+          requireMfa
+          stages {
+            position
+            requiredApprovals
+            approverGroup {
+              name
+            }
+          }
+          autoApproveWhen {
+            requesterInGroup {
+              name
+            }
+            maxDurationHours
+            window {
+              days
+              start
+              end
+            }
+          }
           createdAt
           approverGroup {
             id
@@ -143,9 +162,15 @@ function PolicyTable() {
                 <Table.Td>{node.target}</Table.Td>
                 <Table.Td>{policyTypeLabels[node.type]}</Table.Td>
                 <Table.Td>{scopeLabels[node.scope]}</Table.Td>
-                <Table.Td>{node.approvalType === "AUTO" ? "Auto" : "Manual"}</Table.Td>
-                <Table.Td>{node.approverGroup.name}</Table.Td>
-                <Table.Td>{node.requiredApprovals}</Table.Td>
+                <Table.Td>
+                  {node.approvalType === "AUTO" ? "Auto" : "Manual"}
+                  {node.requireMfa && " · MFA at decision"}
+                  {node.autoApproveWhen && ` · auto when ${conditionsText(node.autoApproveWhen)}`}
+                </Table.Td>
+                <Table.Td>
+                  {node.stages.map((stage) => stage.approverGroup?.name ?? "(removed)").join(", then ")}
+                </Table.Td>
+                <Table.Td>{node.stages.map((stage) => stage.requiredApprovals).join(", then ")}</Table.Td>
                 <Table.Td>{node.maxDurationHours ? `${node.maxDurationHours} h` : "720 h"}</Table.Td>
                 <Table.Td>{formatDateTime(node.createdAt)}</Table.Td>
                 {isAdmin && (
@@ -219,4 +244,19 @@ export function PoliciesPage() {
       {readsApprovals ? <PolicyTable /> : <GovernedTable />}
     </Page>
   );
+}
+
+/** "requester in On call, at most 2 h, Mon–Fri 09:00–17:00" */
+function conditionsText(conditions: {
+  requesterInGroup?: { name: string } | null;
+  maxDurationHours?: number | null;
+  window?: { days: string[]; start: string; end: string } | null;
+}): string {
+  return [
+    conditions.requesterInGroup && `requester in ${conditions.requesterInGroup.name}`,
+    conditions.maxDurationHours != null && `at most ${conditions.maxDurationHours} h`,
+    conditions.window && `${conditions.window.days.join(",")} ${conditions.window.start}–${conditions.window.end}`,
+  ]
+    .filter(Boolean)
+    .join(", ");
 }

@@ -8,6 +8,7 @@ import { formatDateTime, policyTypeLabels, StatusBadge, scopeLabels, timeLeft, u
 import { Page } from "../app/page.tsx";
 import { ErrorAlert, ScrollTable } from "../app/ui.tsx";
 import { useViewer } from "../app/viewer.tsx";
+import { useAuth, useSession } from "../auth/auth-provider.tsx";
 import { graphql } from "../gql/index.ts";
 import { type Outcome, outcome } from "../graphql/results.ts";
 
@@ -27,6 +28,9 @@ const AccessRequestPage = graphql(`
       decidedAt
       approvalType
       requiredApprovals
+      stage
+      stageCount
+      requireMfa
       requester {
         id
         displayName
@@ -48,6 +52,8 @@ const AccessRequestPage = graphql(`
         approved
         comment
         channel
+        stage
+        authenticationMethods
         decidedAt
       }
       authorization {
@@ -137,23 +143,43 @@ function Detail({ label, children }: { label: string; children: ReactNode }) {
 function ActionForm({
   label,
   actions,
+  onStepUp,
 }: {
   label?: string;
   actions: { name: string; color?: string; variant?: string; run(comment: string): Promise<Outcome<unknown>> }[];
+  /** Offered when the API asks for a sign-in with multi-factor authentication (STEP_UP_REQUIRED). */
+  onStepUp?: () => Promise<void>;
 }) {
   const form = useForm({ initialValues: { comment: "" } });
   const [failure, setFailure] = useState<string | null>(null);
+  const [stepUp, setStepUp] = useState(false);
   const [busy, setBusy] = useState<string | null>(null);
   const act = async (action: (typeof actions)[number]) => {
     setFailure(null);
+    setStepUp(false);
     setBusy(action.name);
     const result = await action.run(form.getValues().comment.trim());
     setBusy(null);
     if (result.error) setFailure(applyApiError(form, result.error));
+    if (result.error?.code === "STEP_UP_REQUIRED") setStepUp(true);
   };
   return (
     <Stack gap="sm">
       {failure && <ErrorAlert>{failure}</ErrorAlert>}
+      {stepUp && onStepUp && (
+        <Group>
+          <Button
+            variant="default"
+            onClick={async () => {
+              await onStepUp();
+              setStepUp(false);
+              setFailure(null);
+            }}
+          >
+            Sign in again with multi-factor authentication
+          </Button>
+        </Group>
+      )}
       {label && <Textarea label={label} autosize minRows={2} {...form.getInputProps("comment")} />}
       <Group>
         {actions.map((action) => (
@@ -177,6 +203,8 @@ function ActionForm({
 export function RequestPage() {
   const { id = "" } = useParams();
   const { me, isAdmin, readsApprovals } = useViewer();
+  const { auth, setSession } = useAuth();
+  const session = useSession();
   const [{ data, error, fetching }] = useQuery({
     query: AccessRequestPage,
     variables: { id, withApprovers: readsApprovals },
@@ -229,7 +257,8 @@ export function RequestPage() {
           <Detail label="Approval">
             {request.approvalType === "AUTO"
               ? "Automatic"
-              : `${request.requiredApprovals} of ${request.approverGroup.name} (${request.approverGroup.email})`}
+              : `${request.stageCount > 1 ? `Stage ${request.stage} of ${request.stageCount}: ` : ""}${request.requiredApprovals} of ${request.approverGroup.name} (${request.approverGroup.email})`}
+            {request.requireMfa && " · approvers sign in with multi-factor authentication"}
           </Detail>
           <Detail label="Requested">{formatDateTime(request.createdAt)}</Detail>
           <Detail label={request.status === "PENDING" ? "Expires" : "Decided"}>
@@ -280,6 +309,8 @@ export function RequestPage() {
                     <Table.Td>
                       {decision.approved ? "Approved" : "Denied"}
                       {decision.channel !== "API" && ` (${decision.channel.toLowerCase()})`}
+                      {request.stageCount > 1 && `, stage ${decision.stage}`}
+                      {decision.authenticationMethods.includes("mfa") && ", with MFA"}
                     </Table.Td>
                     <Table.Td>{decision.comment}</Table.Td>
                     <Table.Td>{formatDateTime(decision.decidedAt)}</Table.Td>
@@ -295,6 +326,12 @@ export function RequestPage() {
         <Card withBorder component="section" aria-label="Decide">
           <ActionForm
             label="Comment"
+            onStepUp={async () => {
+              const stepped = await auth.stepUp(location.pathname);
+              if (!stepped) return;
+              session.close();
+              setSession(stepped);
+            }}
             actions={[
               {
                 name: "Approve",

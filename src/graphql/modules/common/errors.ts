@@ -12,6 +12,7 @@ import {
   RateLimitedError,
   RequestExpiredError,
   SelfApprovalError,
+  StepUpRequiredError,
   ValidationError,
 } from "../../../domain/errors.ts";
 import { builder } from "../../builder.ts";
@@ -56,6 +57,13 @@ errorObject("SelfApprovalError", SelfApprovalError);
 errorObject("NotAnApproverError", NotAnApproverError);
 errorObject("AlreadyDecidedError", AlreadyDecidedError);
 errorObject("RequestExpiredError", RequestExpiredError);
+builder.objectType(StepUpRequiredError, {
+  name: "StepUpRequiredError",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof StepUpRequiredError,
+  description: "The decision needs a sign-in with multi-factor authentication; nothing was recorded",
+  fields: (t) => ({ field: t.exposeString("field") }),
+});
 builder.objectType(RateLimitedError, {
   name: "RateLimitedError",
   interfaces: [ErrorInterface],

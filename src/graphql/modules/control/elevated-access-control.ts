@@ -29,6 +29,16 @@ const ElevatedAccessControl = builder.prismaObject("ElevatedAccessControl", {
       type: UnknownTaskActionEnum,
       description: "What authorizeTask answers for a task the catalog does not know while the control is on",
     }),
+    requireMfaForDecisions: t.exposeBoolean("requireMfaForDecisions", {
+      description:
+        "Every policy's approvers decide with multi-factor authentication, and email links send them to sign in first",
+    }),
+    mfaAcrValues: t.exposeStringList("mfaAcrValues", {
+      description: "Token acr values that count as multi-factor authentication, besides an amr of mfa",
+    }),
+    timeZone: t.exposeString("timeZone", {
+      description: "IANA time zone that auto-approval windows are read in (default UTC)",
+    }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
 });
@@ -76,6 +86,9 @@ const UpdateElevatedAccessControlInput = builder.inputType("UpdateElevatedAccess
     maxPolicies: t.int(),
     unknownTasks: t.field({ type: UnknownTaskActionEnum }),
     maxPendingRequestsPerUser: t.int({ description: "Requests one requester may have waiting at once (1 to 1000)" }),
+    requireMfaForDecisions: t.boolean({ description: "Step-up at decision for every policy" }),
+    mfaAcrValues: t.stringList({ description: "Replaces the acr values that count as multi-factor (at most 10)" }),
+    timeZone: t.string({ description: "IANA time zone, e.g. Europe/Paris" }),
   }),
 });
 

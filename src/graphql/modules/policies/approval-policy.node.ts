@@ -1,5 +1,6 @@
 import type { PolicyScope, PolicyType } from "../../../db/client.ts";
 import { LimitExceededError } from "../../../domain/errors.ts";
+import { readConditions } from "../../../domain/policies/auto-approval.ts";
 import {
   createApprovalPolicy,
   removeApprovalPolicy,
@@ -10,6 +11,8 @@ import { visiblePolicies } from "../../../domain/visibility.ts";
 import { builder } from "../../builder.ts";
 import { ApprovalTypeEnum, PolicyScopeEnum, PolicyTypeEnum } from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
+import { ApprovalStageInput, ApprovalStageRef, stagesOf } from "./approval-stage.ts";
+import { AutoApprovalConditionsInput, AutoApprovalConditionsRef } from "./auto-approval.ts";
 
 export const ApprovalPolicyNode = builder.prismaNode("ApprovalPolicy", {
   id: { field: "id" },
@@ -25,6 +28,21 @@ export const ApprovalPolicyNode = builder.prismaNode("ApprovalPolicy", {
     approverGroup: t.relation("approverGroup"),
     requiredApprovals: t.exposeInt("requiredApprovals"),
     maxDurationHours: t.exposeInt("maxDurationHours", { nullable: true }),
+    requireMfa: t.exposeBoolean("requireMfa", {
+      description:
+        "Approvers decide with multi-factor authentication (amr mfa, or an acr the organization names); email links send them to sign in",
+    }),
+    stages: t.field({
+      type: [ApprovalStageRef],
+      description: "Ordered approval stages; the first is approverGroup and requiredApprovals",
+      resolve: (policy) => stagesOf(policy, policy.laterStages),
+    }),
+    autoApproveWhen: t.field({
+      type: AutoApprovalConditionsRef,
+      nullable: true,
+      description: "Conditions under which this MANUAL policy approves at once; null: never",
+      resolve: (policy) => readConditions(policy.autoApproveWhen),
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });
@@ -90,6 +108,15 @@ const CreateApprovalPolicyInput = builder.inputType("CreateApprovalPolicyInput",
     approverGroup: t.string({ description: "Group email or ID; default: the default approver group" }),
     requiredApprovals: t.int({ defaultValue: 1 }),
     maxDurationHours: t.int(),
+    requireMfa: t.boolean({ description: "Approvers decide with multi-factor authentication (default false)" }),
+    autoApproveWhen: t.field({
+      type: AutoApprovalConditionsInput,
+      description: "MANUAL policies: approve at once when every condition holds",
+    }),
+    stages: t.field({
+      type: [ApprovalStageInput],
+      description: "MANUAL policies: ordered stages; the first replaces approverGroup and requiredApprovals",
+    }),
   }),
 });
 
@@ -121,6 +148,12 @@ const UpdateApprovalPolicyInput = builder.inputType("UpdateApprovalPolicyInput",
     approverGroup: t.string({ description: "Group email or ID" }),
     requiredApprovals: t.int(),
     maxDurationHours: t.int({ description: "null clears the maximum" }),
+    requireMfa: t.boolean({ description: "Approvers decide with multi-factor authentication" }),
+    autoApproveWhen: t.field({ type: AutoApprovalConditionsInput, description: "null clears the conditions" }),
+    stages: t.field({
+      type: [ApprovalStageInput],
+      description: "Replaces every stage; one stage makes a single-stage policy again",
+    }),
   }),
 });
 

@@ -9,7 +9,17 @@ import type { GraphQLContext } from "../../context.ts";
 import { atTokenExpiry } from "../../token-expiry.ts";
 
 export const AccessRequestEventTypeEnum = builder.enumType("AccessRequestEventType", {
-  values: ["CREATED", "DECISION_RECORDED", "APPROVED", "DENIED", "EXPIRED", "CANCELED", "REVOKED", "ENDED"] as const,
+  values: [
+    "CREATED",
+    "DECISION_RECORDED",
+    "APPROVED",
+    "DENIED",
+    "EXPIRED",
+    "CANCELED",
+    "REVOKED",
+    "ENDED",
+    "STAGE_COMPLETED",
+  ] as const,
 });
 
 /** An event as one subscriber receives it: read with what that subscriber may see now. */

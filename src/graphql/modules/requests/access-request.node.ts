@@ -7,7 +7,9 @@ import {
   RateLimitedError,
   RequestExpiredError,
   SelfApprovalError,
+  StepUpRequiredError,
 } from "../../../domain/errors.ts";
+import { readLaterStages } from "../../../domain/policies/stages.ts";
 import { requestFilter } from "../../../domain/requests/request-filter.ts";
 import {
   approveAccessRequest,
@@ -31,6 +33,7 @@ import {
   PolicyTypeEnum,
 } from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
+import { ApprovalStageRef } from "../policies/approval-stage.ts";
 
 builder.prismaObject("AccessDecision", {
   fields: (t) => ({
@@ -38,6 +41,14 @@ builder.prismaObject("AccessDecision", {
     approved: t.exposeBoolean("approved"),
     comment: t.exposeString("comment", { nullable: true }),
     channel: t.expose("channel", { type: DecisionChannelEnum }),
+    stage: t.exposeInt("stage", { description: "The approval stage it was made in (1: the first)" }),
+    authenticationMethods: t.exposeStringList("authMethods", {
+      description: "How the approver had signed in (the token's amr); empty for an email link",
+    }),
+    authenticationContext: t.exposeString("authContext", {
+      nullable: true,
+      description: "The token's acr, when it had one",
+    }),
     decidedAt: t.expose("decidedAt", { type: "DateTime" }),
   }),
 });
@@ -60,7 +71,28 @@ export const AccessRequestNode = builder.prismaNode("AccessRequest", {
     decidedAt: t.expose("decidedAt", { type: "DateTime", nullable: true }),
     approvalType: t.expose("approvalType", { type: ApprovalTypeEnum, description: "As filed" }),
     requiredApprovals: t.exposeInt("requiredApprovals"),
-    approverGroup: t.relation("approverGroup"),
+    requireMfa: t.boolean({
+      description:
+        "Approvers must decide with multi-factor authentication: the policy's flag as filed, or the organization's setting now",
+      select: { requireMfa: true, organization: { select: { control: { select: { requireMfaForDecisions: true } } } } },
+      resolve: (request) => request.requireMfa || (request.organization.control?.requireMfaForDecisions ?? false),
+    }),
+    approverGroup: t.relation("approverGroup", { description: "The current stage's group" }),
+    stage: t.exposeInt("stage", { description: "The approval stage waiting for decisions, or the last one reached" }),
+    stageCount: t.int({
+      description: "How many approval stages the request goes through (1: a single-stage policy)",
+      select: { laterStages: true },
+      resolve: (request) => 1 + readLaterStages(request.laterStages).length,
+    }),
+    nextStages: t.field({
+      type: [ApprovalStageRef],
+      description: "The stages after the current one, still to come",
+      select: { laterStages: true, stage: true },
+      resolve: (request) =>
+        readLaterStages(request.laterStages)
+          .map((stage, index) => ({ ...stage, position: index + 2 }))
+          .filter((stage) => stage.position > request.stage),
+    }),
     // Relations go through the same read rules as the root queries (domain/visibility.ts).
     policy: t.prismaField({
       type: "ApprovalPolicy",
@@ -150,7 +182,13 @@ const CancelAccessRequestInput = builder.inputType("CancelAccessRequestInput", {
   fields: (t) => ({ requestId: t.id({ required: true }) }),
 });
 
-const decisionErrors = [SelfApprovalError, NotAnApproverError, AlreadyDecidedError, RequestExpiredError];
+const decisionErrors = [
+  SelfApprovalError,
+  NotAnApproverError,
+  AlreadyDecidedError,
+  RequestExpiredError,
+  StepUpRequiredError,
+];
 
 builder.mutationFields((t) => ({
   createAccessRequest: t.field({

@@ -1,0 +1,37 @@
+/**
+ * Gathers concurrent calls into one database statement. While `inFlight` statements
+ * are on their way the next calls gather, so under load a batch holds what arrived
+ * during a round trip, and a lone call goes at once. Each caller gets its own result,
+ * or the batch's error; nothing is answered before the statement it rode in has finished.
+ */
+export function batched<I, O>(
+  run: (items: I[]) => Promise<O[]>,
+  { maxBatch, inFlight = 2 }: { maxBatch: number; inFlight?: number },
+): (item: I) => Promise<O> {
+  let waiting: { item: I; resolve: (value: O) => void; reject: (error: unknown) => void }[] = [];
+  let running = 0;
+  const next = (): void => {
+    if (waiting.length === 0 || running >= inFlight) return;
+    const batch = waiting.slice(0, maxBatch);
+    waiting = waiting.slice(batch.length);
+    running++;
+    run(batch.map((entry) => entry.item))
+      .then(
+        (results) => {
+          for (const [index, entry] of batch.entries()) entry.resolve(results[index]!);
+        },
+        (error: unknown) => {
+          for (const entry of batch) entry.reject(error);
+        },
+      )
+      .finally(() => {
+        running--;
+        next();
+      });
+  };
+  return (item) =>
+    new Promise<O>((resolve, reject) => {
+      waiting.push({ item, resolve, reject });
+      next();
+    });
+}

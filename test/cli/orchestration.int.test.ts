@@ -1,0 +1,121 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DevIssuerKey, loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
+import { createDb, type Db } from "../../src/db/client.ts";
+import { jobClient, uniquePrefix } from "../helpers/jobs.ts";
+import { type ApiProcess, spawnApi } from "../helpers/processes.ts";
+import { devTokenFor } from "../helpers/tokens.ts";
+import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
+import { bash, type Cli, elevate, installCli } from "./cli.ts";
+
+// Issue 17 at the command line: stages, step-up and conditions when creating a policy,
+// the organization's step-up and time zone settings, and a decision without MFA
+// refused with STEP_UP_REQUIRED's exit code (22), all typed into bash.
+
+const queuePrefix = uniquePrefix("cli-orchestration");
+const keyFile = path.join(tmpdir(), `elevate-test-issuer-${queuePrefix}.json`);
+
+let api: ApiProcess;
+let db: Db;
+let key: DevIssuerKey;
+let cli: Cli;
+let admin: Record<string, string>;
+let requester: Record<string, string>;
+let approver: Record<string, string>;
+
+const tokenFor = (email: string) => devTokenFor(db, key, email, { issuer: "elevate-dev", audience: "elevate" });
+const configDir = (name: string) => mkdtemp(path.join(tmpdir(), `elevate-${name}-`));
+const json = <T>(stdout: string) => JSON.parse(stdout) as T;
+
+beforeAll(async () => {
+  key = await loadOrCreateDevIssuerKey(keyFile);
+  db = createDb(workerDatabaseUrl());
+  api = await spawnApi({ redisUrl, queuePrefix, devIssuerKeyFile: keyFile });
+  cli = await installCli(api.url);
+  admin = cli.env(await configDir("admin"), { ELEVATE_TOKEN: await tokenFor("admin@fabrikam.com") });
+  requester = cli.env(await configDir("requester"), { ELEVATE_TOKEN: await tokenFor("requester@fabrikam.com") });
+  approver = cli.env(await configDir("approver"), { ELEVATE_TOKEN: await tokenFor("approver1@fabrikam.com") });
+  const enable = await elevate(admin, "Enable-ElevatedAccessControl", "-AdminGroup", "pamapprovers@fabrikam.com");
+  expect(enable.code, enable.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  await api?.stop();
+  await (await jobClient(redisUrl, queuePrefix)).close();
+  await db?.$disconnect();
+});
+
+describe("approval orchestration at the command line", () => {
+  it("creates a two-stage policy that requires MFA; a decision without it exits 22", async () => {
+    const created = await bash(
+      admin,
+      "elevate New-ElevatedAccessApprovalPolicy -Task 'Exchange\\New-MoveRequest' -ApprovalType Manual -Stages @('pamapprovers@fabrikam.com','pamapprovers@fabrikam.com:2') -RequireMfa -Json",
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect(json(created.stdout)).toMatchObject({
+      RequireMfa: true,
+      Stages: ["pamapprovers@fabrikam.com:1", "pamapprovers@fabrikam.com:2"],
+      ApproverGroup: "pamapprovers@fabrikam.com",
+      RequiredApprovals: 1,
+    });
+    const request = await bash(
+      requester,
+      "elevate New-ElevatedAccessRequest -Task 'Exchange\\New-MoveRequest' -Reason 'Stage one' -ExpandProperty Identity",
+    );
+    expect(request.code, request.stderr).toBe(0);
+    const refused = await elevate(approver, "Approve-ElevatedAccessRequest", "-Identity", request.stdout.trim());
+    expect(refused.code).toBe(22);
+    expect(refused.stderr).toContain("STEP_UP_REQUIRED");
+    // The dev issuer says MFA when asked (`npm run token -- --mfa`, POST /dev/token with mfa): the decision counts.
+    const minted = await fetch(`${api.url}/dev/token`, {
+      method: "POST",
+      body: JSON.stringify({ as: "approver1@fabrikam.com", mfa: true }),
+    });
+    const { access_token } = (await minted.json()) as { access_token: string };
+    const withMfa = cli.env(await configDir("approver-mfa"), { ELEVATE_TOKEN: access_token });
+    const approved = await elevate(
+      withMfa,
+      "Approve-ElevatedAccessRequest",
+      "-Identity",
+      request.stdout.trim(),
+      "-Json",
+    );
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(json(approved.stdout)).toMatchObject({ RequestStatus: "Pending" });
+    expect(await db.accessRequest.findUniqueOrThrow({ where: { id: request.stdout.trim() } })).toMatchObject({
+      stage: 2,
+    });
+  });
+
+  it("creates a policy with auto-approval conditions and sets the organization's time zone and step-up", async () => {
+    const created = await bash(
+      admin,
+      "elevate New-ElevatedAccessApprovalPolicy -Task 'Exchange\\Set-Mailbox' -ApprovalType Manual -AutoApproveWhen \"@{RequesterInGroup='pamapprovers@fabrikam.com'; MaxDurationHours=2; Days='Mon,Fri'; Start='09:00'; End='17:00'}\" -Json",
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect(json<{ AutoApproveWhen: string }>(created.stdout).AutoApproveWhen).toBe(
+      "RequesterInGroup=pamapprovers@fabrikam.com; MaxDurationHours=2; Window=Mon,Fri 09:00-17:00",
+    );
+    const badDay = await bash(
+      admin,
+      "elevate New-ElevatedAccessApprovalPolicy -Task 'Exchange\\New-Mailbox' -ApprovalType Manual -AutoApproveWhen @{Days='Someday'}",
+    );
+    expect(badDay.code).toBe(2);
+    expect(badDay.stderr).toContain("Days");
+
+    const set = await bash(
+      admin,
+      "elevate Set-ElevatedAccessControl -RequireMfaForDecisions true -MfaAcrValues @('c2') -TimeZone 'Europe/Paris' -Json",
+    );
+    expect(set.code, set.stderr).toBe(0);
+    expect(json(set.stdout)).toMatchObject({
+      RequireMfaForDecisions: true,
+      MfaAcrValues: ["c2"],
+      TimeZone: "Europe/Paris",
+    });
+    const badZone = await elevate(admin, "Set-ElevatedAccessControl", "-TimeZone", "Mars/Olympus");
+    expect(badZone.code).toBe(10);
+  });
+});

@@ -1,0 +1,345 @@
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { print } from "graphql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
+import { createDb, type Db } from "../../src/db/client.ts";
+import type { AutoApprovalConditionsInput, Weekday } from "../graphql/graphql.ts";
+import { graphql } from "../graphql/index.ts";
+import { CreateApproverGroup, EnableControl } from "../helpers/documents.ts";
+import { jobClient, uniquePrefix } from "../helpers/jobs.ts";
+import { type SmtpServer, startSmtpServer } from "../helpers/mail.ts";
+import { type ApiProcess, freePort, spawnApi } from "../helpers/processes.ts";
+import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
+import { expectType } from "../subscriptions/clients.ts";
+
+// Issue 17, conditional auto-approval: each condition met (the request is approved at
+// once, an AUTO grant) and not met (the policy's approvers are mailed), against an API
+// process with its jobs and a real SMTP server.
+
+const ConditionalPolicy = graphql(`
+  mutation ConditionalPolicy($input: CreateApprovalPolicyInput!) {
+    createApprovalPolicy(input: $input) {
+      __typename
+      ... on ApprovalPolicy {
+        id
+        identity
+        autoApproveWhen {
+          requesterInGroup {
+            email
+          }
+          maxDurationHours
+          window {
+            days
+            start
+            end
+          }
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+      ... on ValidationError {
+        field
+      }
+    }
+  }
+`);
+
+const ChangeConditions = graphql(`
+  mutation ChangeConditions($input: UpdateApprovalPolicyInput!) {
+    updateApprovalPolicy(input: $input) {
+      __typename
+      ... on ApprovalPolicy {
+        autoApproveWhen {
+          window {
+            start
+            end
+          }
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+const SetTimeZone = graphql(`
+  mutation SetTimeZone($input: UpdateElevatedAccessControlInput!) {
+    updateElevatedAccessControl(input: $input) {
+      __typename
+      ... on ElevatedAccessControl {
+        timeZone
+      }
+      ... on Error {
+        code
+        message
+      }
+      ... on ValidationError {
+        field
+      }
+    }
+  }
+`);
+
+const FileRequest = graphql(`
+  mutation ConditionalFile($input: CreateAccessRequestInput!) {
+    createAccessRequest(input: $input) {
+      __typename
+      ... on AccessRequest {
+        id
+        identity
+        status
+        approvalType
+        authorization {
+          status
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+const ConditionalAudit = graphql(`
+  query ConditionalAudit {
+    auditEvents(first: 100, order: NEWEST_FIRST) {
+      edges {
+        node {
+          action
+          subjectId
+          details
+        }
+      }
+    }
+    verifyAuditLog {
+      ok
+    }
+  }
+`);
+
+const queuePrefix = uniquePrefix("auto-approval");
+const keyFile = path.join(tmpdir(), `elevate-test-issuer-${queuePrefix}.json`);
+
+let smtp: SmtpServer;
+let api: ApiProcess;
+let db: Db;
+const tokens = new Map<string, string>();
+
+async function as<TResult, TVariables>(
+  email: string,
+  document: TypedDocumentNode<TResult, TVariables>,
+  variables?: TVariables,
+): Promise<TResult> {
+  if (!tokens.has(email)) {
+    const minted = await fetch(`${api.url}/dev/token`, { method: "POST", body: JSON.stringify({ as: email }) });
+    tokens.set(email, ((await minted.json()) as { access_token: string }).access_token);
+  }
+  const response = await fetch(`${api.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${tokens.get(email)}` },
+    body: JSON.stringify({ query: print(document), variables }),
+  });
+  const answer = (await response.json()) as { data?: TResult; errors?: unknown[] };
+  if (!answer.data || answer.errors?.length) throw new Error(`${response.status}: ${JSON.stringify(answer.errors)}`);
+  return answer.data;
+}
+
+const admin = "admin@fabrikam.com";
+
+async function policy(input: {
+  target: string;
+  approvalType?: "MANUAL" | "AUTO";
+  autoApproveWhen: AutoApprovalConditionsInput;
+}) {
+  return (await as(admin, ConditionalPolicy, { input: { approvalType: "MANUAL", ...input } })).createApprovalPolicy;
+}
+
+async function file(email: string, target: string, durationHours = 1) {
+  return expectType(
+    (await as(email, FileRequest, { input: { target, reason: "Conditional auto-approval test", durationHours } }))
+      .createAccessRequest,
+    "AccessRequest",
+  );
+}
+
+/** The approval mail of a request that fell back to its approvers. */
+const approvalMail = (requestId: string) =>
+  smtp.messages((mail) => mail.subject.startsWith("Approval needed") && mail.text.includes(`/requests/${requestId}`));
+
+async function auditOf(subjectId: string) {
+  const { auditEvents, verifyAuditLog } = await as(admin, ConditionalAudit);
+  expect(verifyAuditLog.ok).toBe(true);
+  return auditEvents.edges.map(({ node }) => node).filter((event) => event.subjectId === subjectId);
+}
+
+/**
+ * A fixed-offset zone (Etc/GMT-N is UTC+N) where it is now between 11:00 and 13:00, so
+ * windows around noon hold (or do not) however long the test takes.
+ */
+function zoneAroundNoon(): string {
+  const offset = 12 - new Date().getUTCHours();
+  return offset === 0 ? "Etc/UTC" : `Etc/GMT${offset > 0 ? "-" : "+"}${Math.abs(offset)}`;
+}
+
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+  db = createDb(workerDatabaseUrl());
+  await loadOrCreateDevIssuerKey(keyFile);
+  const port = await freePort();
+  api = await spawnApi({
+    redisUrl,
+    queuePrefix,
+    devIssuerKeyFile: keyFile,
+    worker: true,
+    port,
+    env: { SMTP_URL: smtp.url, PUBLIC_URL: `http://127.0.0.1:${port}` },
+  });
+  expectType(
+    (await as(admin, EnableControl, { input: { adminGroup: "pamapprovers@fabrikam.com" } }))
+      .enableElevatedAccessControl,
+    "ElevatedAccessControl",
+  );
+  expectType(
+    (
+      await as(admin, CreateApproverGroup, {
+        input: { name: "On call", email: "oncall@fabrikam.com", memberEmails: ["requester@fabrikam.com"] },
+      })
+    ).createApproverGroup,
+    "ApproverGroup",
+  );
+});
+
+afterAll(async () => {
+  await api?.stop();
+  await (await jobClient(redisUrl, queuePrefix)).close();
+  await smtp?.close();
+  await db?.$disconnect();
+});
+
+describe("conditional auto-approval", () => {
+  it("approves a member of the named group at once and sends anyone else to the approvers", async () => {
+    const created = expectType(
+      await policy({
+        target: "Exchange\\New-MoveRequest",
+        autoApproveWhen: { requesterInGroup: "oncall@fabrikam.com" },
+      }),
+      "ApprovalPolicy",
+    );
+    expect(created.autoApproveWhen).toEqual({
+      requesterInGroup: { email: "oncall@fabrikam.com" },
+      maxDurationHours: null,
+      window: null,
+    });
+    const member = await file("requester@fabrikam.com", "Exchange\\New-MoveRequest");
+    expect(member).toMatchObject({ status: "APPROVED", approvalType: "AUTO", authorization: { status: "ACTIVE" } });
+    await smtp.messages((mail) => mail.to === "requester@fabrikam.com" && mail.text.includes(member.identity));
+    expect((await auditOf(member.identity)).map((event) => [event.action, event.details])).toEqual(
+      expect.arrayContaining([
+        ["New-ElevatedAccessRequest", expect.objectContaining({ autoApproval: { met: true, unmet: [] } })],
+        ["Approve-ElevatedAccessRequest", expect.objectContaining({ channel: "AUTO", by: "conditions" })],
+      ]),
+    );
+
+    const outsider = await file("approver1@fabrikam.com", "Exchange\\New-MoveRequest");
+    expect(outsider).toMatchObject({ status: "PENDING", approvalType: "MANUAL", authorization: null });
+    const mails = await approvalMail(outsider.identity);
+    expect(mails.map((mail) => mail.to)).toContain("approver2@fabrikam.com");
+    const [filed] = await auditOf(outsider.identity);
+    expect(filed?.details).toMatchObject({ autoApproval: { met: false, unmet: ["requesterInGroup"] } });
+  });
+
+  it("approves at most N hours at once, and asks the approvers for more", async () => {
+    expectType(
+      await policy({ target: "Exchange\\Set-Mailbox", autoApproveWhen: { maxDurationHours: 2 } }),
+      "ApprovalPolicy",
+    );
+    expect(await file("requester@fabrikam.com", "Exchange\\Set-Mailbox", 2)).toMatchObject({ status: "APPROVED" });
+    const longer = await file("requester@fabrikam.com", "Exchange\\Set-Mailbox", 3);
+    expect(longer.status).toBe("PENDING");
+    await approvalMail(longer.identity);
+    const [filed] = await auditOf(longer.identity);
+    expect(filed?.details).toMatchObject({ autoApproval: { met: false, unmet: ["maxDurationHours"] } });
+  });
+
+  it("approves inside a weekly window in the organization's time zone, and not outside it", async () => {
+    const zone = zoneAroundNoon();
+    expect(
+      expectType(
+        (await as(admin, SetTimeZone, { input: { timeZone: zone } })).updateElevatedAccessControl,
+        "ElevatedAccessControl",
+      ).timeZone,
+    ).toBe(zone);
+    const everyDay: Weekday[] = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+    const created = expectType(
+      await policy({
+        target: "Exchange\\Search-Mailbox",
+        autoApproveWhen: { window: { days: everyDay, start: "10:00", end: "14:00" } },
+      }),
+      "ApprovalPolicy",
+    );
+    expect(await file("requester@fabrikam.com", "Exchange\\Search-Mailbox")).toMatchObject({ status: "APPROVED" });
+
+    const moved = expectType(
+      (
+        await as(admin, ChangeConditions, {
+          input: { id: created.id, autoApproveWhen: { window: { days: everyDay, start: "14:00", end: "16:00" } } },
+        })
+      ).updateApprovalPolicy,
+      "ApprovalPolicy",
+    );
+    expect(moved.autoApproveWhen?.window).toEqual({ start: "14:00", end: "16:00" });
+    const changes = (await auditOf(created.identity)).find(
+      (event) => event.action === "Set-ElevatedAccessApprovalPolicy",
+    );
+    expect(changes?.details).toMatchObject({
+      changes: {
+        autoApproveWhen: {
+          from: { window: { start: "10:00", end: "14:00" } },
+          to: { window: { start: "14:00", end: "16:00" } },
+        },
+      },
+    });
+    const outside = await file("approver1@fabrikam.com", "Exchange\\Search-Mailbox");
+    expect(outside.status).toBe("PENDING");
+    await approvalMail(outside.identity);
+    const [filed] = await auditOf(outside.identity);
+    expect(filed?.details).toMatchObject({ autoApproval: { met: false, unmet: ["window"] } });
+  });
+
+  it("refuses bad conditions and time zones naming the field, writing nothing", async () => {
+    const policies = await db.approvalPolicy.count();
+    const backwards = expectType(
+      await policy({
+        target: "Exchange\\New-Mailbox",
+        autoApproveWhen: { window: { days: ["MON"], start: "17:00", end: "09:00" } },
+      }),
+      "ValidationError",
+    );
+    expect(backwards).toMatchObject({ code: "VALIDATION", field: "autoApproveWhen.window.end" });
+    const onAuto = expectType(
+      await policy({ target: "Exchange\\New-Mailbox", approvalType: "AUTO", autoApproveWhen: { maxDurationHours: 1 } }),
+      "ValidationError",
+    );
+    expect(onAuto.field).toBe("autoApproveWhen");
+    const empty = expectType(await policy({ target: "Exchange\\New-Mailbox", autoApproveWhen: {} }), "ValidationError");
+    expect(empty.field).toBe("autoApproveWhen");
+    const unknownGroup = expectType(
+      await policy({ target: "Exchange\\New-Mailbox", autoApproveWhen: { requesterInGroup: "nobody@fabrikam.com" } }),
+      "NotFoundError",
+    );
+    expect(unknownGroup.message).toContain("autoApproveWhen.requesterInGroup");
+    expect(await db.approvalPolicy.count()).toBe(policies);
+    const zone = expectType(
+      (await as(admin, SetTimeZone, { input: { timeZone: "Mars/Olympus" } })).updateElevatedAccessControl,
+      "ValidationError",
+    );
+    expect(zone.field).toBe("timeZone");
+  });
+});
