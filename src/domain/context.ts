@@ -27,10 +27,21 @@ export interface Authentication {
 
 /** Work that follows a committed transition: waking jobs, publishing events. */
 export type Effect =
-  | { kind: "requestCreated"; requestId: string; organizationId: string; expiresAt: Date }
+  | {
+      kind: "requestCreated";
+      requestId: string;
+      organizationId: string;
+      expiresAt: Date;
+      /** The first reminder to undecided approvers, when the organization sets any before expiry. */
+      remindAt?: Date | null;
+    }
   | { kind: "requestSettled"; requestId: string }
   | { kind: "authorizationStarted"; authorizationId: string; organizationId: string; endsAt: Date }
   | { kind: "authorizationSettled"; authorizationId: string }
+  /** A grant approved for a later start: the worker makes it ACTIVE at startsAt. */
+  | { kind: "authorizationScheduled"; authorizationId: string; organizationId: string; startsAt: Date }
+  /** An ACTIVE grant's endsAt moved later (an approved extension): its end job moves with it. */
+  | { kind: "authorizationExtended"; authorizationId: string; organizationId: string; endsAt: Date }
   | { kind: "mailQueued"; messageIds: string[] }
   | { kind: "requestEvent"; requestId: string; organizationId: string; type: AccessRequestEventType; at: Date }
   | { kind: "coverageChanged"; organizationId: string }

@@ -60,7 +60,7 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
     );
   }
   if (!request) return "skipped";
-  const access = { target: request.target, type: request.type, scope: request.scope };
+  const access = { target: request.target, type: request.type, scope: request.scope, ticket: request.ticket };
   const common = {
     ...branding,
     ...access,
@@ -69,9 +69,13 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
   };
   let rendered: Awaited<ReturnType<typeof renderEmail>>;
   switch (template) {
-    case "approval-needed": {
+    case "approval-needed":
+    case "approval-reminder": {
       // The request was decided or expired before this message went out: its links would be stale.
       if (request.status !== "PENDING") return markSkipped(db, messageId);
+      // An approver who decided since the reminder was queued needs no reminding.
+      if (template === "approval-reminder" && request.decisions.some((d) => d.approver.id === recipient.id))
+        return markSkipped(db, messageId);
       // Step-up requests get no decision links at all: only a sign-in with MFA decides them.
       const stepUp = (await stepUpRule(db, request)).required;
       const tokens = stepUp ? null : await mintDecisionTokens(db, request, recipient.id);
@@ -84,6 +88,7 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
         reason: request.reason,
         durationHours: request.durationHours,
         expiresAt: request.expiresAt,
+        extendsAccessEndingAt: await extendedGrantEnd(db, request.extendsAuthorizationId),
         approveUrl: decideUrl("APPROVE"),
         denyUrl: decideUrl("DENY"),
         stepUp,
@@ -96,6 +101,8 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
         ...common,
         startsAt: authorization.startsAt,
         endsAt: authorization.endsAt,
+        requestedHours: request.durationHours,
+        grantedHours: grantedHours(request),
       });
       break;
     case "request-denied": {
@@ -119,13 +126,51 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
         comment: authorization.revocationComment ?? undefined,
       });
       break;
+    case "access-extended":
+      if (!authorization || request.status !== "APPROVED") return markSkipped(db, messageId);
+      rendered = await renderEmail(template, {
+        ...common,
+        durationHours: grantedHours(request),
+        endsAt: authorization.endsAt,
+      });
+      break;
+    case "access-expiring":
+      // Ended or revoked before it went out: nothing to tell (an extended grant shows its new end).
+      if (authorization?.status !== "ACTIVE" || authorization.endsAt <= new Date()) return markSkipped(db, messageId);
+      rendered = await renderEmail(template, { ...common, requestId: request.id, endsAt: authorization.endsAt });
+      break;
     case "access-ended":
       if (!authorization) return markSkipped(db, messageId);
-      rendered = await renderEmail(template, { ...common, endedAt: authorization.endedAt ?? authorization.endsAt });
+      rendered = await renderEmail(template, {
+        ...common,
+        endedAt: authorization.endedAt ?? authorization.endsAt,
+        endedEarly:
+          authorization.endedAt && authorization.endedAt < authorization.endsAt
+            ? { reason: authorization.endComment ?? undefined }
+            : undefined,
+      });
       break;
   }
 
   return send(rendered, { target: request.target, reason: request.reason, requestedAt: request.createdAt });
+}
+
+/** When the grant an extension request is for ends now; undefined for a request for new access. */
+async function extendedGrantEnd(db: Db, authorizationId: string | null): Promise<Date | undefined> {
+  if (!authorizationId) return undefined;
+  const grant = await db.accessAuthorization.findUnique({ where: { id: authorizationId }, select: { endsAt: true } });
+  return grant?.endsAt;
+}
+
+/** The hours an approved request was granted: the fewest any approver gave, else as asked. */
+function grantedHours(request: {
+  durationHours: number;
+  decisions: { approved: boolean; durationHours: number | null }[];
+}) {
+  return Math.min(
+    request.durationHours,
+    ...request.decisions.flatMap((decision) => (decision.approved && decision.durationHours) || []),
+  );
 }
 
 async function markSkipped(db: Db, messageId: string): Promise<"skipped"> {

@@ -21,12 +21,27 @@ const samples: { [N in TemplateName]: TemplateVars<N> } = {
     denyUrl: "https://elevate.example.com/decide/deny?token=def",
     requestUrl,
   },
+  "approval-reminder": {
+    ...branding,
+    ...access,
+    approverName: "Bob Approver",
+    requesterName: "Ada Lovelace",
+    requesterEmail: "ada@example.com",
+    reason: "Incident 42",
+    durationHours: 4,
+    expiresAt: new Date("2026-11-26T14:00:00Z"),
+    approveUrl: "https://elevate.example.com/decide/approve?token=abc",
+    denyUrl: "https://elevate.example.com/decide/deny?token=def",
+    requestUrl,
+  },
   "request-approved": {
     ...branding,
     ...access,
     requesterName: "Ada Lovelace",
     startsAt: new Date("2026-11-26T14:00:00Z"),
     endsAt: new Date("2026-11-26T18:30:00Z"),
+    requestedHours: 4,
+    grantedHours: 4,
     requestUrl,
   },
   "request-denied": {
@@ -58,6 +73,22 @@ const samples: { [N in TemplateName]: TemplateVars<N> } = {
     ...access,
     requesterName: "Ada Lovelace",
     endedAt: new Date("2026-11-26T18:00:00Z"),
+    requestUrl,
+  },
+  "access-extended": {
+    ...branding,
+    ...access,
+    requesterName: "Ada Lovelace",
+    durationHours: 2,
+    endsAt: new Date("2026-11-26T20:00:00Z"),
+    requestUrl,
+  },
+  "access-expiring": {
+    ...branding,
+    ...access,
+    requesterName: "Ada Lovelace",
+    requestId: "0192",
+    endsAt: new Date("2026-11-26T20:00:00Z"),
     requestUrl,
   },
   "webhook-disabled": {
@@ -200,6 +231,44 @@ describe("requester notifications", () => {
   it("tells when the request expired and the access ended", async () => {
     expect((await render("request-expired")).text).toContain("2026-11-27 02:05 UTC");
     expect((await render("access-ended")).text).toContain("2026-11-26 18:00 UTC");
+  });
+
+  it("tells a grantee who ended their access early when, and quotes their reason", async () => {
+    const { html, text } = await render("access-ended", { endedEarly: { reason: `Work done ${script}` } });
+    expect(text).toContain("You ended your access early, at 2026-11-26 18:00 UTC.");
+    expect(text).toContain(`Reason:    > Work done ${script}`);
+    expect(html).toContain("Your reason: Work done &lt;script&gt;");
+    expect((await render("access-ended")).text).toContain("Your access window ended at 2026-11-26 18:00 UTC.");
+  });
+
+  it("shows the ticket a request carries to its approvers and its requester, and None when it has none", async () => {
+    const asked = await render("approval-needed", { ticket: "INC<0042>" });
+    expect(asked.text).toContain("Ticket:    INC<0042>");
+    expect(asked.html).toContain("INC&lt;0042&gt;");
+    expect((await render("request-approved", { ticket: "INC0042" })).text).toContain("Ticket:    INC0042");
+    const none = await render("approval-needed");
+    expect(none.text).not.toContain("Ticket:");
+    expect(none.html).toMatch(/<th[^>]*>Ticket<\/th>\s*<td[^>]*>None<\/td>/);
+  });
+
+  it("tells approvers an extension from a new request, and the grantee the new end", async () => {
+    const asked = await render("approval-needed", { extendsAccessEndingAt: new Date("2026-11-26T18:00:00Z") });
+    expect(asked.subject).toBe("Approval needed: Ada Lovelace asks to extend Exchange <Admin>");
+    expect(asked.text).toContain("Request:   Extension by 4 hours of access that now ends at 2026-11-26 18:00 UTC");
+    expect((await render("approval-needed")).text).toContain("Request:   New access");
+    const extended = await render("access-extended");
+    expect(extended.subject).toBe("Extended: your access to Exchange <Admin> until 2026-11-26 20:00 UTC");
+    expect(extended.text).toContain("Your access was extended by 2 hours. It now ends at 2026-11-26 20:00 UTC.");
+  });
+
+  it("tells the requester when an approver shortened the access, in the subject and the body", async () => {
+    const shorter = await render("request-approved", { grantedHours: 1 });
+    expect(shorter.subject).toBe("Approved for 1 hour: your access to Exchange <Admin>");
+    expect(shorter.text).toContain("You asked for 4 hours; the approver shortened it to 1 hour.");
+    expect(shorter.html).toContain("You asked for 4 hours; the approver shortened it to 1 hour.");
+    const asAsked = await render("request-approved");
+    expect(asAsked.subject).toBe("Approved: your access to Exchange <Admin>");
+    expect(asAsked.text).toContain("Approved for the 4 hours you asked for.");
   });
 
   it("folds line breaks out of the subject", async () => {

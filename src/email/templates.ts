@@ -19,9 +19,13 @@ export interface RequestedAccessVars {
   target: string;
   type: RequestType;
   scope: RequestScope;
+  /** The ticket the request refers to, when it carries one. */
+  ticket?: string | null | undefined;
 }
 
 export interface ApprovalNeededVars extends BrandingVars, RequestedAccessVars {
+  /** Set for a request to extend a grant: when that grant ends now. */
+  extendsAccessEndingAt?: Date | undefined;
   approverName: string;
   requesterName: string;
   requesterEmail: string;
@@ -39,6 +43,10 @@ export interface RequestApprovedVars extends BrandingVars, RequestedAccessVars {
   requesterName: string;
   startsAt: Date;
   endsAt: Date;
+  /** The hours the request asked for. */
+  requestedHours: number;
+  /** The hours granted: fewer than asked when an approver shortened it. */
+  grantedHours: number;
   requestUrl: string;
 }
 
@@ -66,6 +74,24 @@ export interface AccessRevokedVars extends BrandingVars, RequestedAccessVars {
 export interface AccessEndedVars extends BrandingVars, RequestedAccessVars {
   requesterName: string;
   endedAt: Date;
+  /** Set when the grantee ended it before its end (endAccessAuthorization), with their reason if they gave one. */
+  endedEarly?: { reason?: string | undefined } | undefined;
+  requestUrl: string;
+}
+
+export interface AccessExtendedVars extends BrandingVars, RequestedAccessVars {
+  requesterName: string;
+  /** The hours added. */
+  durationHours: number;
+  endsAt: Date;
+  requestUrl: string;
+}
+
+export interface AccessExpiringVars extends BrandingVars, RequestedAccessVars {
+  requesterName: string;
+  /** The request identity GUID, for the extension command. */
+  requestId: string;
+  endsAt: Date;
   requestUrl: string;
 }
 
@@ -80,11 +106,14 @@ export interface WebhookDisabledVars extends BrandingVars {
 /** One set of values per notification of the domain's list: a missing or extra one does not compile. */
 interface TemplateVarsByName extends Record<MailTemplate, BrandingVars> {
   "approval-needed": ApprovalNeededVars;
+  "approval-reminder": ApprovalNeededVars;
   "request-approved": RequestApprovedVars;
   "request-denied": RequestDeniedVars;
   "request-expired": RequestExpiredVars;
   "access-revoked": AccessRevokedVars;
   "access-ended": AccessEndedVars;
+  "access-extended": AccessExtendedVars;
+  "access-expiring": AccessExpiringVars;
   "webhook-disabled": WebhookDisabledVars;
 }
 
@@ -158,13 +187,24 @@ function accessFields(vars: RequestedAccessVars): string[] {
     field("Target", vars.target),
     field("Type", requestTypeLabel(vars.type)),
     field("Scope", requestScopeLabel(vars.scope)),
+    ...(vars.ticket ? [field("Ticket", vars.ticket)] : []),
   ];
+}
+
+function ticketValue(vars: RequestedAccessVars): string {
+  return vars.ticket || "None";
 }
 
 /** The plain-text counterpart of the HTML layout. */
 function textLayout(vars: BrandingVars, blocks: readonly string[]): string {
   const footer = `--\nElevate privileged access for ${vars.orgName}\n${vars.publicUrl}`;
   return `${[...blocks, footer].join("\n\n")}\n`;
+}
+
+function requestKind(vars: ApprovalNeededVars): string {
+  return vars.extendsAccessEndingAt
+    ? `Extension by ${formatDuration(vars.durationHours)} of access that now ends at ${formatUtc(vars.extendsAccessEndingAt)}`
+    : "New access";
 }
 
 function decisionNote(vars: ApprovalNeededVars): string {
@@ -176,6 +216,7 @@ function decisionNote(vars: ApprovalNeededVars): string {
 const approvalNeeded = defineTemplate({
   mjml: "approval-needed.mjml",
   placeholders: [
+    "requestKind",
     "approverName",
     "requesterName",
     "requesterEmail",
@@ -184,20 +225,26 @@ const approvalNeeded = defineTemplate({
     "scope",
     "reason",
     "duration",
+    "ticket",
     "expiresAt",
     "approveUrl",
     "denyUrl",
     "requestUrl",
     "decisionNote",
   ],
-  subject: (vars: ApprovalNeededVars) => `Approval needed: ${vars.requesterName} requests ${vars.target}`,
+  subject: (vars: ApprovalNeededVars) =>
+    vars.extendsAccessEndingAt
+      ? `Approval needed: ${vars.requesterName} asks to extend ${vars.target}`
+      : `Approval needed: ${vars.requesterName} requests ${vars.target}`,
   values: (vars) => ({
+    requestKind: requestKind(vars),
     approverName: vars.approverName,
     requesterName: vars.requesterName,
     requesterEmail: vars.requesterEmail,
     ...accessValues(vars),
     reason: vars.reason,
     duration: formatDuration(vars.durationHours),
+    ticket: ticketValue(vars),
     expiresAt: formatUtc(vars.expiresAt),
     approveUrl: vars.approveUrl,
     denyUrl: vars.denyUrl,
@@ -209,6 +256,7 @@ const approvalNeeded = defineTemplate({
       `Hi ${vars.approverName},`,
       `${vars.requesterName} (${vars.requesterEmail}) asks for privileged access in ${vars.orgName}.`,
       [
+        field("Request", requestKind(vars)),
         field("Requester", `${vars.requesterName} <${vars.requesterEmail}>`),
         ...accessFields(vars),
         field("Duration", formatDuration(vars.durationHours)),
@@ -221,15 +269,43 @@ const approvalNeeded = defineTemplate({
     ]),
 });
 
+function durationNote(vars: RequestApprovedVars): string {
+  return vars.grantedHours < vars.requestedHours
+    ? `You asked for ${formatDuration(vars.requestedHours)}; the approver shortened it to ${formatDuration(vars.grantedHours)}.`
+    : `Approved for the ${formatDuration(vars.grantedHours)} you asked for.`;
+}
+
+/** The same message with fresh links, to approvers who have not decided at a reminder point. */
+const approvalReminder: TemplateDefinition<ApprovalNeededVars> = {
+  ...approvalNeeded,
+  subject: (vars) => `Reminder: ${approvalNeeded.subject(vars)}`,
+  text: (vars) => `Reminder: this request still waits for your decision.\n\n${approvalNeeded.text(vars)}`,
+};
+
 const requestApproved = defineTemplate({
   mjml: "request-approved.mjml",
-  placeholders: ["requesterName", "target", "type", "scope", "startsAt", "endsAt", "requestUrl"],
-  subject: (vars: RequestApprovedVars) => `Approved: your access to ${vars.target}`,
+  placeholders: [
+    "requesterName",
+    "target",
+    "type",
+    "scope",
+    "ticket",
+    "startsAt",
+    "endsAt",
+    "durationNote",
+    "requestUrl",
+  ],
+  subject: (vars: RequestApprovedVars) =>
+    vars.grantedHours < vars.requestedHours
+      ? `Approved for ${formatDuration(vars.grantedHours)}: your access to ${vars.target}`
+      : `Approved: your access to ${vars.target}`,
   values: (vars) => ({
     requesterName: vars.requesterName,
     ...accessValues(vars),
+    ticket: ticketValue(vars),
     startsAt: formatUtc(vars.startsAt),
     endsAt: formatUtc(vars.endsAt),
+    durationNote: durationNote(vars),
     requestUrl: vars.requestUrl,
   }),
   text: (vars) =>
@@ -239,6 +315,7 @@ const requestApproved = defineTemplate({
       [...accessFields(vars), field("From", formatUtc(vars.startsAt)), field("Until", formatUtc(vars.endsAt))].join(
         "\n",
       ),
+      durationNote(vars),
       "The access ends on its own at the end of this window.",
       `View the request: ${vars.requestUrl}`,
     ]),
@@ -305,22 +382,83 @@ const accessRevoked = defineTemplate({
     ]),
 });
 
+function endedHow(vars: AccessEndedVars): string {
+  return vars.endedEarly ? "You ended your access early, at" : "Your access window ended at";
+}
+
+function endNote(vars: AccessEndedVars): string {
+  if (!vars.endedEarly) return "The window closed on its own.";
+  return vars.endedEarly.reason?.trim() ? `Your reason: ${vars.endedEarly.reason.trim()}` : "You gave no reason.";
+}
+
 const accessEnded = defineTemplate({
   mjml: "access-ended.mjml",
-  placeholders: ["requesterName", "target", "type", "scope", "endedAt", "requestUrl"],
+  placeholders: ["requesterName", "target", "type", "scope", "endedHow", "endedAt", "endNote", "requestUrl"],
   subject: (vars: AccessEndedVars) => `Ended: your access to ${vars.target}`,
   values: (vars) => ({
     requesterName: vars.requesterName,
     ...accessValues(vars),
+    endedHow: endedHow(vars),
     endedAt: formatUtc(vars.endedAt),
+    endNote: endNote(vars),
     requestUrl: vars.requestUrl,
   }),
   text: (vars) =>
     textLayout(vars, [
       `Hi ${vars.requesterName},`,
-      `Your access window ended at ${formatUtc(vars.endedAt)}.`,
-      accessFields(vars).join("\n"),
+      `${endedHow(vars)} ${formatUtc(vars.endedAt)}.`,
+      [...accessFields(vars), ...(vars.endedEarly ? [field("Reason", commentText(vars.endedEarly.reason))] : [])].join(
+        "\n",
+      ),
       "If you need this access again, submit a new request.",
+      `View the request: ${vars.requestUrl}`,
+    ]),
+});
+
+const accessExtended = defineTemplate({
+  mjml: "access-extended.mjml",
+  placeholders: ["requesterName", "duration", "endsAt", "target", "type", "scope", "ticket", "requestUrl"],
+  subject: (vars: AccessExtendedVars) => `Extended: your access to ${vars.target} until ${formatUtc(vars.endsAt)}`,
+  values: (vars) => ({
+    requesterName: vars.requesterName,
+    duration: formatDuration(vars.durationHours),
+    endsAt: formatUtc(vars.endsAt),
+    ...accessValues(vars),
+    ticket: ticketValue(vars),
+    requestUrl: vars.requestUrl,
+  }),
+  text: (vars) =>
+    textLayout(vars, [
+      `Hi ${vars.requesterName},`,
+      `Your access was extended by ${formatDuration(vars.durationHours)}. It now ends at ${formatUtc(vars.endsAt)}.`,
+      accessFields(vars).join("\n"),
+      "The access ends on its own at the new end time.",
+      `View the extension request: ${vars.requestUrl}`,
+    ]),
+});
+
+function extendCommand(vars: AccessExpiringVars): string {
+  return `elevate Request-ElevatedAccessExtension -RequestId ${vars.requestId} -Hours 1 -Reason '...'`;
+}
+
+const accessExpiring = defineTemplate({
+  mjml: "access-expiring.mjml",
+  placeholders: ["requesterName", "endsAt", "target", "type", "scope", "ticket", "extendCommand", "requestUrl"],
+  subject: (vars: AccessExpiringVars) => `Ends soon: your access to ${vars.target} ends at ${formatUtc(vars.endsAt)}`,
+  values: (vars) => ({
+    requesterName: vars.requesterName,
+    endsAt: formatUtc(vars.endsAt),
+    ...accessValues(vars),
+    ticket: ticketValue(vars),
+    extendCommand: extendCommand(vars),
+    requestUrl: vars.requestUrl,
+  }),
+  text: (vars) =>
+    textLayout(vars, [
+      `Hi ${vars.requesterName},`,
+      `Your access ends at ${formatUtc(vars.endsAt)}.`,
+      accessFields(vars).join("\n"),
+      `Need longer? Ask to extend it from the request page, or run:\n  ${extendCommand(vars)}`,
       `View the request: ${vars.requestUrl}`,
     ]),
 });
@@ -351,11 +489,14 @@ const webhookDisabled = defineTemplate({
 
 export const templates: { readonly [N in TemplateName]: TemplateDefinition<TemplateVars<N>> } = {
   "approval-needed": approvalNeeded,
+  "approval-reminder": approvalReminder,
   "request-approved": requestApproved,
   "request-denied": requestDenied,
   "request-expired": requestExpired,
   "access-revoked": accessRevoked,
   "access-ended": accessEnded,
+  "access-extended": accessExtended,
+  "access-expiring": accessExpiring,
   "webhook-disabled": webhookDisabled,
 };
 

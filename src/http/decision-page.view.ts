@@ -144,7 +144,13 @@ ${detailList([
 <input type="hidden" name="csrf" value="${escapeHtml(input.csrfToken)}">
 <label for="comment">Comment (optional)</label>
 <textarea id="comment" name="comment" maxlength="2000"></textarea>
-<button type="submit" class="${words.className}">${words.button}</button>
+${
+  input.decision === "APPROVE" && request.durationHours > 1
+    ? `<label for="hours">Hours to grant (optional: fewer than the ${request.durationHours} asked)</label>
+<input id="hours" name="hours" type="number" min="1" max="${request.durationHours}" step="1">
+`
+    : ""
+}<button type="submit" class="${words.className}">${words.button}</button>
 </form>`;
   return page(input.orgName, `${words.verb} this request?`, body);
 }

@@ -216,7 +216,14 @@ export function createDecisionPages(deps: DecisionPageDeps) {
         outcome(orgName, "Please try again", "Open the link from your email and use its button."),
       );
     }
-    const decision = await decideByLink(deps, value, form.get("comment"), currentRequestId());
+    const hours = form.get("hours")?.trim();
+    const decision = await decideByLink(
+      deps,
+      value,
+      form.get("comment"),
+      currentRequestId(),
+      hours ? Number(hours) : null,
+    );
     if (decision.kind === "unknown") return send(req, res, 404, invalidLink());
     if (isSpent(decision)) return send(req, res, 409, spentPage(decision));
     if (decision.kind === "signInRequired") return send(req, res, 403, signInPage(decision.link));

@@ -62,6 +62,31 @@ export const jobTable = {
     concurrency: 5,
     options: transitionJobOptions,
   }),
+  activateAuthorization: defineJob({
+    queue: "authorization-start",
+    payload: z.object({ authorizationId: z.uuid(), organizationId: z.uuid(), ...origin }),
+    subjectId: (payload) => payload.authorizationId,
+    jobId: (authorizationId) => `start-${authorizationId}`,
+    concurrency: 5,
+    options: transitionJobOptions,
+  }),
+  noticeExpiring: defineJob({
+    queue: "authorization-expiring",
+    payload: z.object({ authorizationId: z.uuid(), organizationId: z.uuid(), ...origin }),
+    subjectId: (payload) => payload.authorizationId,
+    jobId: (authorizationId) => `expiring-${authorizationId}`,
+    concurrency: 5,
+    options: transitionJobOptions,
+  }),
+  remindApprovers: defineJob({
+    queue: "request-reminder",
+    // One job per request: it reminds at each point and sleeps until the next one.
+    payload: z.object({ requestId: z.uuid(), organizationId: z.uuid(), ...origin }),
+    subjectId: (payload) => payload.requestId,
+    jobId: (requestId) => `remind-${requestId}`,
+    concurrency: 5,
+    options: transitionJobOptions,
+  }),
   sendMail: defineJob({
     queue: "mail",
     payload: z.object({ messageId: z.uuid(), ...origin }),

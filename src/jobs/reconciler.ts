@@ -3,11 +3,13 @@ import { exclusively } from "../db/advisory-lock.ts";
 import type { ServiceDeps } from "../domain/context.ts";
 import { queuedMail } from "../domain/notifications/notifications.service.ts";
 import {
+  activateDueAuthorizations,
   endOverdueAuthorizations,
   expireOverdueRequests,
   type SweepOptions,
   upcomingDeadlines,
 } from "../domain/requests/overdue.service.ts";
+import { nextReminder } from "../domain/requests/reminders.service.ts";
 import { pendingWebhookDeliveries } from "../domain/webhooks/webhooks.service.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { Periodic } from "./periodic.ts";
@@ -29,9 +31,18 @@ export interface ReconcilerOptions {
 
 export interface ReconcileReport {
   expiredRequests: number;
+  /** SCHEDULED grants made ACTIVE because their start job had not run. */
+  startedAuthorizations: number;
   endedAuthorizations: number;
   /** Jobs added because Redis had none; null when Redis could not be reached. */
-  requeued: { requestExpiry: number; authorizationEnd: number; mail: number; webhooks: number } | null;
+  requeued: {
+    requestExpiry: number;
+    reminders: number;
+    authorizationStart: number;
+    authorizationEnd: number;
+    mail: number;
+    webhooks: number;
+  } | null;
 }
 
 /** Longest a run may hold the reconciler lock: Prisma then ends the lock's transaction (the run goes on unlocked). */
@@ -80,12 +91,14 @@ export class Reconciler {
     const { deps, logger } = this.options;
     const outcome = await exclusively(deps.db, "reconciler", maxRunMillis, async () => {
       const expired = await expireOverdueRequests(deps, this.sweep);
+      const started = await activateDueAuthorizations(deps, this.sweep);
       const ended = await endOverdueAuthorizations(deps, this.sweep);
-      for (const error of [...expired.failures, ...ended.failures]) {
+      for (const error of [...expired.failures, ...started.failures, ...ended.failures]) {
         logger.error({ err: error }, "reconciler could not move an overdue row; the next run retries");
       }
       const report: ReconcileReport = {
         expiredRequests: expired.done,
+        startedAuthorizations: started.done,
         endedAuthorizations: ended.done,
         requeued: await this.requeueMissing(),
       };
@@ -98,9 +111,12 @@ export class Reconciler {
     const report = outcome.value;
     const busy =
       report.expiredRequests > 0 ||
+      report.startedAuthorizations > 0 ||
       report.endedAuthorizations > 0 ||
       (report.requeued !== null &&
         report.requeued.requestExpiry +
+          report.requeued.reminders +
+          report.requeued.authorizationStart +
           report.requeued.authorizationEnd +
           report.requeued.mail +
           report.requeued.webhooks >
@@ -122,9 +138,43 @@ export class Reconciler {
     repairs.inc({ kind: "requeued_webhook" }, report.requeued.webhooks);
   }
 
+  /**
+   * Re-adds lost reminder jobs of PENDING requests at their next reminder point; a point
+   * that passed while Redis had lost the job is not sent late.
+   */
+  private async requeueReminders(requestIds: string[]): Promise<number> {
+    const { deps, queues } = this.options;
+    const missing = await queues.missing("remindApprovers", requestIds);
+    if (missing.length === 0) return 0;
+    const requests = await deps.db.accessRequest.findMany({
+      where: { id: { in: missing }, status: "PENDING" },
+      select: {
+        id: true,
+        organizationId: true,
+        createdAt: true,
+        expiresAt: true,
+        organization: { select: { control: { select: { reminderHours: true } } } },
+      },
+    });
+    const now = new Date();
+    const wakeups = requests.flatMap((request) => {
+      const at = nextReminder(request.organization.control?.reminderHours ?? [], request, now);
+      return at ? [{ payload: { requestId: request.id, organizationId: request.organizationId }, at }] : [];
+    });
+    await queues.schedule("remindApprovers", wakeups);
+    return wakeups.length;
+  }
+
   private async requeueMissing(): Promise<ReconcileReport["requeued"]> {
     const { deps, queues, logger } = this.options;
-    const requeued = { requestExpiry: 0, authorizationEnd: 0, mail: 0, webhooks: 0 };
+    const requeued = {
+      requestExpiry: 0,
+      reminders: 0,
+      authorizationStart: 0,
+      authorizationEnd: 0,
+      mail: 0,
+      webhooks: 0,
+    };
     try {
       for await (const rows of upcomingDeadlines(deps.db, "requestExpiry", this.batchSize)) {
         if (this.stopping) break;
@@ -139,6 +189,21 @@ export class Reconciler {
           .map((row) => ({ payload: { requestId: row.id, organizationId: row.organizationId }, at: row.at }));
         await queues.schedule("expireRequest", wakeups);
         requeued.requestExpiry += wakeups.length;
+        requeued.reminders += await this.requeueReminders(rows.map((row) => row.id));
+      }
+      for await (const rows of upcomingDeadlines(deps.db, "authorizationStart", this.batchSize)) {
+        if (this.stopping) break;
+        const missing = new Set(
+          await queues.missing(
+            "activateAuthorization",
+            rows.map((row) => row.id),
+          ),
+        );
+        const wakeups = rows
+          .filter((row) => missing.has(row.id))
+          .map((row) => ({ payload: { authorizationId: row.id, organizationId: row.organizationId }, at: row.at }));
+        await queues.schedule("activateAuthorization", wakeups);
+        requeued.authorizationStart += wakeups.length;
       }
       for await (const rows of upcomingDeadlines(deps.db, "authorizationEnd", this.batchSize)) {
         if (this.stopping) break;

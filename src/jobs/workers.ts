@@ -3,18 +3,24 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Metrics } from "../observability/metrics.ts";
 import { isRequestId, withRequestId } from "../observability/request-context.ts";
+import { activateAuthorizationProcessor } from "./activate-authorization.processor.ts";
 import { deliverWebhookProcessor } from "./deliver-webhook.processor.ts";
 import { endAuthorizationProcessor } from "./end-authorization.processor.ts";
 import { expireRequestProcessor } from "./expire-request.processor.ts";
+import { noticeExpiringProcessor } from "./notice-expiring.processor.ts";
 import type { JobProcessor, ProcessorDeps } from "./processing.ts";
 import { type JobKind, jobKinds, jobTable } from "./queues.ts";
 import { queuePrefix } from "./redis.ts";
+import { remindApproversProcessor } from "./remind-approvers.processor.ts";
 import { sendMailProcessor } from "./send-mail.processor.ts";
 
 /** One processor per kind of job; the type makes a new kind without a processor a compile error. */
 const processors: { [K in JobKind]: (deps: ProcessorDeps) => JobProcessor } = {
   expireRequest: expireRequestProcessor,
   endAuthorization: endAuthorizationProcessor,
+  activateAuthorization: activateAuthorizationProcessor,
+  noticeExpiring: noticeExpiringProcessor,
+  remindApprovers: remindApproversProcessor,
   sendMail: sendMailProcessor,
   deliverWebhook: deliverWebhookProcessor,
 };

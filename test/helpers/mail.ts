@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { smtpMailer } from "../../src/email/mailer.ts";
+import { eventEffectHandlers } from "../../src/events/event-bus.ts";
 import { jobKinds } from "../../src/jobs/queues.ts";
 import { startJobRuntime } from "../../src/jobs/runtime.ts";
 import { redisUrl } from "../setup/test-env.ts";
@@ -109,7 +110,7 @@ export type SmtpServer = Awaited<ReturnType<typeof startSmtpServer>>;
  */
 export async function startMailingApp(
   options: Partial<Pick<Parameters<typeof startJobRuntime>[0], "webhooks" | "jobOptions">> &
-    Pick<NonNullable<Parameters<typeof startTestApp>[0]>, "verifyToken"> = {},
+    Pick<NonNullable<Parameters<typeof startTestApp>[0]>, "verifyToken" | "events"> = {},
 ) {
   const smtp = await startSmtpServer();
   // The links in the mail need the address before the app exists: a front server binds
@@ -126,6 +127,7 @@ export async function startMailingApp(
     effects: { dispatch: (effects, origin) => dispatch(effects, origin) },
     webhookSettings: webhooks.settings,
     verifyToken: options.verifyToken,
+    events: options.events,
   });
   const runtime = await startJobRuntime({
     db: t.db,
@@ -139,6 +141,8 @@ export async function startMailingApp(
     delivery: { mailer: smtpMailer(smtp.url, "Elevate <elevate@test.example>"), publicUrl },
     webhooks,
     jobOptions: options.jobOptions,
+    // Transitions publish to subscribers when the test gives a bus.
+    effectHandlers: options.events ? [eventEffectHandlers(options.events)] : [],
   });
   dispatch = (effects, origin) => runtime.effects.dispatch(effects, origin);
   front.on("request", (req, res) => t.app.server.emit("request", req, res));

@@ -1,9 +1,10 @@
 import { collect, expectType } from "../client.ts";
-import { choices, cmdlet, resultSize, table, text } from "../cmdlet.ts";
-import { exitCodes } from "../errors.ts";
+import { choices, cmdlet, int, resultSize, table, text } from "../cmdlet.ts";
+import { ApiError, exitCodes } from "../errors.ts";
 import { graphql } from "../graphql/gql.ts";
 import type { AuthorizationFieldsFragment } from "../graphql/graphql.ts";
 import { many, one, pascal, type Row, type View } from "../output.ts";
+import { requestRow, requestView } from "./requests.cmdlets.ts";
 
 graphql(`
   fragment AuthorizationFields on AccessAuthorization {
@@ -16,6 +17,8 @@ graphql(`
     revokedAt
     revokedBy { email }
     revocationComment
+    endedAt
+    endComment
   }
 `);
 
@@ -30,6 +33,8 @@ const authorizationView: View = {
     "RevokedBy",
     "RevocationTime",
     "RevocationComment",
+    "EndedTime",
+    "EndComment",
   ],
   table: ["RequestId", "UserUPN", "AuthorizedAccess", "Status", "EndTime"],
 };
@@ -45,6 +50,8 @@ function authorizationRow(authorization: AuthorizationFieldsFragment): Row {
     RevokedBy: authorization.revokedBy?.email ?? null,
     RevocationTime: authorization.revokedAt ?? null,
     RevocationComment: authorization.revocationComment ?? null,
+    EndedTime: authorization.endedAt ?? null,
+    EndComment: authorization.endComment ?? null,
   };
 }
 
@@ -62,7 +69,10 @@ export const getAuthorization = cmdlet({
   synopsis: "Shows granted access: yours, or everyone's you may see",
   examples: ["Get-ElevatedAccessAuthorization -Status Active"],
   parameters: {
-    Status: choices({ Active: "ACTIVE", Ended: "ENDED", Revoked: "REVOKED" }, "Only authorizations in these states"),
+    Status: choices(
+      { Scheduled: "SCHEDULED", Active: "ACTIVE", Ended: "ENDED", Revoked: "REVOKED" },
+      "Only authorizations in these states",
+    ),
     ResultSize: resultSize("At most this many (default 1000), or Unlimited"),
   },
   view: authorizationView,
@@ -101,6 +111,83 @@ export const revokeAuthorization = cmdlet({
       input: { requestId: values.RequestId, comment: values.Comment ?? null },
     });
     return one(authorizationRow(expectType(data.revokeAccessAuthorization, "AccessAuthorization")));
+  },
+});
+
+const GrantOfRequest = graphql(`
+  query CliGrantOfRequest($id: ID!) {
+    accessRequest(id: $id) { authorization { id } }
+  }
+`);
+
+const EndAuthorization = graphql(`
+  mutation CliEndAuthorization($input: EndAccessAuthorizationInput!) {
+    endAccessAuthorization(input: $input) {
+      __typename
+      ... on AccessAuthorization { ...AuthorizationFields }
+      ... on Error { code message }
+      ... on ValidationError { field }
+      ... on NotFoundError { field }
+    }
+  }
+`);
+
+export const stopAuthorization = cmdlet({
+  name: "Stop-ElevatedAccessAuthorization",
+  synopsis: "Ends your own access before its end time, once the work is done (approvers and admins revoke)",
+  examples: ["Stop-ElevatedAccessAuthorization -RequestId a4bc1bdf-00a1-42b4-be65-b6c63d6be279 -Reason 'done'"],
+  parameters: {
+    RequestId: text("The approved request's GUID (or ID)", { mandatory: true, aliases: ["Identity"] }),
+    Reason: text("Why it is no longer needed (kept in the audit log)"),
+  },
+  view: authorizationView,
+  async run(values, { api }) {
+    const grant = await api.request(GrantOfRequest, { id: values.RequestId });
+    const authorizationId = grant.accessRequest?.authorization?.id;
+    if (!authorizationId) {
+      throw new ApiError("NOT_FOUND", `no access granted by request ${values.RequestId} that you may see`, "RequestId");
+    }
+    const data = await api.request(EndAuthorization, {
+      input: { authorizationId, reason: values.Reason ?? null },
+    });
+    return one(authorizationRow(expectType(data.endAccessAuthorization, "AccessAuthorization")));
+  },
+});
+
+const ExtendAuthorization = graphql(`
+  mutation CliExtendAuthorization($input: RequestAccessExtensionInput!) {
+    requestAccessExtension(input: $input) {
+      __typename
+      ... on AccessRequest { ...RequestFields }
+      ... on Error { code message }
+      ... on ValidationError { field }
+      ... on NotFoundError { field }
+    }
+  }
+`);
+
+export const requestExtension = cmdlet({
+  name: "Request-ElevatedAccessExtension",
+  synopsis: "Asks to extend your own active access by some hours; decided under its policy like a request",
+  examples: [
+    "Request-ElevatedAccessExtension -RequestId a4bc1bdf-00a1-42b4-be65-b6c63d6be279 -Hours 2 -Reason 'The move takes longer'",
+  ],
+  parameters: {
+    RequestId: text("The approved request's GUID (or ID)", { mandatory: true, aliases: ["Identity"] }),
+    Hours: int("Hours to add; the policy's maximum applies to the whole access", { mandatory: true }),
+    Reason: text("Why you need longer (shown to approvers)", { mandatory: true }),
+  },
+  view: requestView,
+  async run(values, { api }) {
+    const grant = await api.request(GrantOfRequest, { id: values.RequestId });
+    const authorizationId = grant.accessRequest?.authorization?.id;
+    if (!authorizationId) {
+      throw new ApiError("NOT_FOUND", `no access granted by request ${values.RequestId} that you may see`, "RequestId");
+    }
+    const data = await api.request(ExtendAuthorization, {
+      input: { authorizationId, hours: values.Hours, reason: values.Reason },
+    });
+    return one(requestRow(expectType(data.requestAccessExtension, "AccessRequest")));
   },
 });
 

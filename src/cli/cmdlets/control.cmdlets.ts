@@ -14,6 +14,7 @@ graphql(`
     requestLifetimeHours
     defaultDurationHours
     unknownTasks
+    reminderHours
     requireMfaForDecisions
     mfaAcrValues
     timeZone
@@ -30,6 +31,7 @@ const controlView: View = {
     "RequestLifetimeHours",
     "MaxPolicies",
     "UnknownTasks",
+    "ReminderHours",
     "RequireMfaForDecisions",
     "MfaAcrValues",
     "TimeZone",
@@ -47,6 +49,7 @@ function controlRow(control: ControlFieldsFragment): Row {
     RequestLifetimeHours: control.requestLifetimeHours,
     MaxPolicies: control.maxPolicies,
     UnknownTasks: pascal(control.unknownTasks),
+    ReminderHours: control.reminderHours,
     RequireMfaForDecisions: control.requireMfaForDecisions,
     MfaAcrValues: control.mfaAcrValues,
     TimeZone: control.timeZone,
@@ -150,6 +153,7 @@ export const setControl = cmdlet({
   examples: [
     "Set-ElevatedAccessControl -SystemAccounts @('sys1@fabrikam.com') -DefaultDurationHours 2",
     "Set-ElevatedAccessControl -SystemAccounts @() -UnknownTasks Deny",
+    "Set-ElevatedAccessControl -ReminderHours @(2,12)",
     "Set-ElevatedAccessControl -RequireMfaForDecisions True -MfaAcrValues @('c2') -TimeZone 'Europe/Paris'",
   ],
   parameters: {
@@ -159,6 +163,7 @@ export const setControl = cmdlet({
     RequestLifetimeHours: int("How long a request waits for a decision (1 to 168)"),
     MaxPolicies: int("The most policies the organization may have"),
     UnknownTasks: choice({ Deny: "DENY", Allow: "ALLOW" }, "Test-ElevatedAccess's answer for tasks the catalog lacks"),
+    ReminderHours: list("Hours after creation to remind undecided approvers, e.g. @(4,20); @() for none"),
     RequireMfaForDecisions: choice(
       { True: "true", False: "false" },
       "Approvers of every policy decide with multi-factor authentication",
@@ -175,6 +180,7 @@ export const setControl = cmdlet({
       ...(values.RequestLifetimeHours !== undefined ? { requestLifetimeHours: values.RequestLifetimeHours } : {}),
       ...(values.MaxPolicies !== undefined ? { maxPolicies: values.MaxPolicies } : {}),
       ...(values.UnknownTasks !== undefined ? { unknownTasks: values.UnknownTasks } : {}),
+      ...(values.ReminderHours !== undefined ? { reminderHours: values.ReminderHours.map(Number) } : {}),
       ...(values.RequireMfaForDecisions !== undefined
         ? { requireMfaForDecisions: values.RequireMfaForDecisions === "true" }
         : {}),

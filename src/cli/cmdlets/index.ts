@@ -1,7 +1,13 @@
 import type { Cmdlet } from "../cmdlet.ts";
 import { addGroupMember, getGroup, newGroup, removeGroupMember } from "./approver-groups.cmdlets.ts";
 import { getAuditLog, testAuditLog } from "./audit.cmdlets.ts";
-import { getAuthorization, revokeAuthorization, testAccess } from "./authorizations.cmdlets.ts";
+import {
+  getAuthorization,
+  requestExtension,
+  revokeAuthorization,
+  stopAuthorization,
+  testAccess,
+} from "./authorizations.cmdlets.ts";
 import { disableControl, enableControl, getControl, setControl } from "./control.cmdlets.ts";
 import { getPolicy, newPolicy, removePolicy } from "./policies.cmdlets.ts";
 import { approveRequest, cancelRequest, denyRequest, getRequest, newRequest } from "./requests.cmdlets.ts";
@@ -27,6 +33,8 @@ export const cmdlets: Cmdlet[] = [
   cancelRequest,
   getAuthorization,
   revokeAuthorization,
+  stopAuthorization,
+  requestExtension,
   testAccess,
   getAuditLog,
   testAuditLog,

@@ -16,6 +16,8 @@ graphql(`
     approverGroup { email }
     requiredApprovals
     maxDurationHours
+    ticketRequired
+    ticketPattern
     requireMfa
     stages { position approverGroup { email } requiredApprovals }
     autoApproveWhen {
@@ -37,6 +39,8 @@ const policyView: View = {
     "ApproverGroup",
     "RequiredApprovals",
     "MaxDurationHours",
+    "TicketRequired",
+    "TicketPattern",
     "RequireMfa",
     "Stages",
     "AutoApproveWhen",
@@ -55,6 +59,8 @@ function policyRow(policy: PolicyFieldsFragment): Row {
     ApproverGroup: policy.approverGroup.email,
     RequiredApprovals: policy.requiredApprovals,
     MaxDurationHours: policy.maxDurationHours ?? null,
+    TicketRequired: policy.ticketRequired,
+    TicketPattern: policy.ticketPattern ?? null,
     RequireMfa: policy.requireMfa,
     Stages: policy.stages.map(
       (stage) => `${stage.approverGroup?.email ?? "(removed group)"}:${stage.requiredApprovals}`,
@@ -142,6 +148,7 @@ export const newPolicy = cmdlet({
     "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\New-MoveRequest' -ApprovalType Manual -ApproverGroup 'mbmanagers@fabrikam.com'",
     "New-ElevatedAccessApprovalPolicy -Role 'Move Mailboxes' -ApprovalType Auto",
     "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\Search-Mailbox' -ApprovalType Manual -RequiredApprovals 2 -MaxDurationHours 8",
+    "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\Set-Mailbox' -ApprovalType Manual -TicketRequired -TicketPattern 'INC[0-9]{7}'",
     "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\New-MoveRequest' -ApprovalType Manual -Stages @('leads@fabrikam.com', 'security@fabrikam.com:2') -RequireMfa",
     "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\Set-Mailbox' -ApprovalType Manual -AutoApproveWhen \"@{RequesterInGroup='oncall@fabrikam.com'; MaxDurationHours=2; Days='Mon,Tue,Wed,Thu,Fri'; Start='09:00'; End='17:00'}\"",
   ],
@@ -153,6 +160,8 @@ export const newPolicy = cmdlet({
     ApproverGroup: text("The approver group's address (default: the control's admin group)"),
     RequiredApprovals: int("Distinct approvals needed (default 1)"),
     MaxDurationHours: int("The longest access a request may ask for"),
+    TicketRequired: switchParam("Requests must carry a ticket reference (-Ticket)"),
+    TicketPattern: text("An RE2 regular expression a ticket must match in full, e.g. 'INC[0-9]{7}'"),
     RequireMfa: switchParam("Approvers decide with multi-factor authentication (email links send them to sign in)"),
     Stages: list("Ordered approval stages as <group address>[:<approvals>], instead of -ApproverGroup", {
       conflicts: ["ApproverGroup", "RequiredApprovals"],
@@ -171,6 +180,8 @@ export const newPolicy = cmdlet({
         approverGroup: values.ApproverGroup ?? null,
         requiredApprovals: values.RequiredApprovals ?? 1,
         maxDurationHours: values.MaxDurationHours ?? null,
+        ticketRequired: values.TicketRequired ?? null,
+        ticketPattern: values.TicketPattern ?? null,
         requireMfa: values.RequireMfa ?? false,
         stages: values.Stages ? stagesOf(values.Stages) : null,
         autoApproveWhen: values.AutoApproveWhen ? conditionsOf(values.AutoApproveWhen) : null,

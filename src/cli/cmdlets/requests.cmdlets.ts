@@ -15,6 +15,7 @@ graphql(`
     target
     reason
     durationHours
+    ticket
     status
     createdAt
     expiresAt
@@ -22,7 +23,7 @@ graphql(`
     approvalType
     requiredApprovals
     approverGroup { email }
-    decisions { approver { email } approved comment channel decidedAt }
+    decisions { approver { email } approved comment channel decidedAt durationHours }
     authorization { status startsAt endsAt }
   }
 `);
@@ -36,6 +37,7 @@ export const requestView: View = {
     "RequestedAccess",
     "Reason",
     "DurationHours",
+    "Ticket",
     "RequestStatus",
     "ApprovalType",
     "ApproverGroup",
@@ -60,6 +62,7 @@ export function requestRow(request: RequestFieldsFragment): Row {
     RequestedAccess: request.target,
     Reason: request.reason,
     DurationHours: request.durationHours,
+    Ticket: request.ticket ?? null,
     RequestStatus: pascal(request.status),
     ApprovalType: pascal(request.approvalType),
     ApproverGroup: request.approverGroup.email,
@@ -70,6 +73,7 @@ export function requestRow(request: RequestFieldsFragment): Row {
       Comment: decision.comment ?? null,
       Channel: pascal(decision.channel),
       DecisionTime: decision.decidedAt,
+      DurationHours: decision.durationHours ?? null,
     })),
     WhenCreated: request.createdAt,
     ExpirationTime: request.expiresAt,
@@ -102,12 +106,20 @@ export const newRequest = cmdlet({
     ...targetParameters("The task to run, e.g. 'Exchange\\New-MoveRequest'"),
     Reason: text("Why you need it (shown to approvers)", { mandatory: true }),
     DurationHours: int("How long the access lasts once approved (default: the organization's, 4)"),
+    Ticket: text("The change or incident ticket it refers to (required when its policy says so)"),
+    StartTime: text("Start the access later, e.g. 2026-12-01T08:00:00Z (at most 14 days ahead)"),
   },
   oneOf: ["Task", "Role", "RoleGroup"],
   view: requestView,
   async run(values, { api }) {
     const data = await api.request(CreateRequest, {
-      input: { ...targetOf(values), reason: values.Reason, durationHours: values.DurationHours ?? null },
+      input: {
+        ...targetOf(values),
+        reason: values.Reason,
+        durationHours: values.DurationHours ?? null,
+        ticket: values.Ticket ?? null,
+        startsAt: values.StartTime ?? null,
+      },
     });
     return one(requestRow(expectType(data.createAccessRequest, "AccessRequest")));
   },
@@ -209,12 +221,22 @@ const decisionParameters = {
 export const approveRequest = cmdlet({
   name: "Approve-ElevatedAccessRequest",
   synopsis: "Approves a pending request (eligible approvers of its group; never your own)",
-  examples: ["Approve-ElevatedAccessRequest -RequestId a4bc1bdf-00a1-42b4-be65-b6c63d6be279 -Comment 'ok'"],
-  parameters: decisionParameters,
+  examples: [
+    "Approve-ElevatedAccessRequest -RequestId a4bc1bdf-00a1-42b4-be65-b6c63d6be279 -Comment 'ok'",
+    "Approve-ElevatedAccessRequest -RequestId a4bc1bdf-00a1-42b4-be65-b6c63d6be279 -DurationHours 2",
+  ],
+  parameters: {
+    ...decisionParameters,
+    DurationHours: int("Grant fewer hours than asked (1 up to the request's DurationHours); the requester is told"),
+  },
   view: requestView,
   async run(values, { api }) {
     const data = await api.request(ApproveRequest, {
-      input: { requestId: values.RequestId, comment: values.Comment ?? null },
+      input: {
+        requestId: values.RequestId,
+        comment: values.Comment ?? null,
+        durationHours: values.DurationHours ?? null,
+      },
     });
     return one(requestRow(expectType(data.approveAccessRequest, "AccessRequest")));
   },

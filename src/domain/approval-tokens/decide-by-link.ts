@@ -78,6 +78,8 @@ export async function decideByLink(
   comment: string | null,
   /** The request id of the HTTP request that follows the link: its mail and webhooks carry it. */
   correlationId: string | null = null,
+  /** An approval for fewer hours than asked, as the page's form gave it (validated by the decision). */
+  durationHours: number | null = null,
 ): Promise<LinkDecision> {
   const clock = clockOf(deps);
   const found = await lookUpLink(deps.db, value, clock());
@@ -89,7 +91,7 @@ export async function decideByLink(
   try {
     const request = await recordDecision(
       serviceContext(deps, link.organizationId, actor, correlationId),
-      { requestId: link.requestId, comment },
+      { requestId: link.requestId, comment, durationHours },
       {
         approved,
         channel: "EMAIL",

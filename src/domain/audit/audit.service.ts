@@ -33,6 +33,12 @@ export type AuditAction =
   | "Complete-ElevatedAccessRequestStage"
   | "Revoke-ElevatedAccessAuthorization"
   | "End-ElevatedAccessAuthorization"
+  /** The grantee ended their own grant before its end (Entra PIM's deactivation). */
+  | "Stop-ElevatedAccessAuthorization"
+  /** A SCHEDULED grant became ACTIVE at its startsAt. */
+  | "Start-ElevatedAccessAuthorization"
+  /** An approved extension moved a grant's end. */
+  | "Set-ElevatedAccessAuthorization"
   | "New-Organization"
   | "Set-Organization"
   | "New-User"

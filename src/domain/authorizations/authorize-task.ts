@@ -59,7 +59,7 @@ async function lookUpGrants(db: Db, lookups: GrantLookup[]): Promise<GrantRow[][
            r."approvalType", r."approverGroupId"::text, r."requiredApprovals",
            COALESCE(jsonb_array_length(r."laterStages"), 0) + 1 AS "stageCount"
     FROM (VALUES ${Prisma.join(keys)}) AS k(lookup, "userId", "entryId", now)
-    JOIN "AccessAuthorization" a ON a."userId" = k."userId" AND a.status = 'ACTIVE' AND a."catalogEntryId" = k."entryId"
+    JOIN "AccessAuthorization" a ON a."userId" = k."userId" AND a.status IN ('ACTIVE', 'SCHEDULED') AND a."catalogEntryId" = k."entryId"
       AND a."startsAt" <= k.now AND a."endsAt" > k.now
     JOIN "AccessRequest" r ON r.id = a."requestId"
     ORDER BY k.lookup, a."endsAt" DESC, a.id`;

@@ -59,6 +59,12 @@ const updateInput = z.object({
     .min(1, "must be at least 1")
     .max(1000, "must be at most 1000")
     .nullish(),
+  /** Empty: no reminders. */
+  reminderHours: z
+    .array(wholeHours(maxRequestLifetimeHours))
+    .max(5, "must list at most 5 points")
+    .transform((hours) => [...new Set(hours)].sort((a, b) => a - b))
+    .nullish(),
   requireMfaForDecisions: z.boolean("must be true or false").nullish(),
   mfaAcrValues: z.array(nonEmptyText(128)).max(10, "must list at most 10 values").nullish(),
   timeZone: timeZoneName.nullish(),
@@ -119,6 +125,7 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
         ...(acrValues ? { mfaAcrValues: acrValues } : {}),
         ...(input.timeZone ? { timeZone: input.timeZone } : {}),
         ...(accounts ? { systemAccounts: { create: accounts.map((user) => ({ userId: user.id })) } } : {}),
+        ...(input.reminderHours ? { reminderHours: input.reminderHours } : {}),
       },
     });
     audit({
@@ -126,6 +133,7 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
       details: {
         ...(group ? { defaultApproverGroup: group.email } : {}),
         ...(accounts ? { systemAccounts: accounts.map((user) => user.email).sort() } : {}),
+        ...(input.reminderHours ? { reminderHours: input.reminderHours } : {}),
         ...(acrValues && acrValues.join() !== before.mfaAcrValues.join()
           ? { mfaAcrValues: { from: before.mfaAcrValues, to: acrValues } }
           : {}),

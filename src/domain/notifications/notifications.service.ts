@@ -4,11 +4,14 @@ import type { TransitionScope } from "../transition.ts";
 /** Every notification the domain sends: the one list, which src/email must render each of. */
 export const mailTemplates = [
   "approval-needed",
+  "approval-reminder",
   "request-approved",
   "request-denied",
   "request-expired",
   "access-revoked",
   "access-ended",
+  "access-extended",
+  "access-expiring",
   "webhook-disabled",
 ] as const;
 
@@ -27,6 +30,8 @@ export type OutgoingMail =
       recipientId: string;
       requestId: string;
       authorizationId?: string;
+      /** Tells one mail of a template about a request from a later one (a notice per end time). */
+      occasion?: string;
       /** The request id behind this mail when it differs from the transition's (batched deadlines). */
       correlationId?: string | null;
     }
@@ -51,7 +56,7 @@ function rowOf(organizationId: string, correlationId: string | null, mail: Outgo
     ...common,
     requestId: mail.requestId,
     authorizationId: mail.authorizationId ?? null,
-    dedupeKey: `${mail.template}:${mail.requestId}:${mail.recipientId}`,
+    dedupeKey: `${mail.template}:${mail.requestId}:${mail.recipientId}${mail.occasion ? `:${mail.occasion}` : ""}`,
   };
 }
 

@@ -16,6 +16,7 @@ import {
   storedConditions,
 } from "./auto-approval.ts";
 import { assertStagesFit, describeStages, resolveStages, stagesInput } from "./stages.ts";
+import { ticketPattern } from "./tickets.ts";
 
 const createInput = z.object({
   ...targetKindFields,
@@ -30,6 +31,8 @@ const createInput = z.object({
     .nullish()
     .transform((value) => value ?? 1),
   maxDurationHours: wholeHours(maxGrantHours).nullish(),
+  ticketRequired: z.boolean("must be true or false").nullish(),
+  ticketPattern: ticketPattern.nullish(),
   requireMfa: z.boolean("must be true or false").nullish(),
   autoApproveWhen: autoApprovalInput.nullish(),
   /** Ordered approval stages; the first replaces approverGroup and requiredApprovals. */
@@ -86,6 +89,8 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
         requiredApprovals: stages?.first.requiredApprovals ?? input.requiredApprovals,
         laterStages: stages?.later ?? Prisma.DbNull,
         maxDurationHours: input.maxDurationHours ?? null,
+        ticketRequired: input.ticketRequired ?? false,
+        ticketPattern: input.ticketPattern ?? null,
         requireMfa: input.requireMfa ?? false,
         autoApproveWhen: conditions ?? Prisma.DbNull,
       },
@@ -101,6 +106,8 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
         approverGroup: group.email,
         requiredApprovals: policy.requiredApprovals,
         maxDurationHours: policy.maxDurationHours,
+        ...(policy.ticketRequired ? { ticketRequired: true } : {}),
+        ...(policy.ticketPattern ? { ticketPattern: policy.ticketPattern } : {}),
         requireMfa: policy.requireMfa,
         autoApproveWhen: await describeConditions(tx, conditions),
         ...(stages ? { stages: stages.shown } : {}),
@@ -163,6 +170,9 @@ const updateInput = z.object({
     .nullish(),
   /** null clears the maximum; absent keeps it. */
   maxDurationHours: wholeHours(maxGrantHours).nullable().optional(),
+  ticketRequired: z.boolean("must be true or false").nullish(),
+  /** null clears the pattern; absent keeps it. */
+  ticketPattern: ticketPattern.nullable().optional(),
   requireMfa: z.boolean("must be true or false").nullish(),
   /** null clears the conditions; absent keeps them. */
   autoApproveWhen: autoApprovalInput.nullable().optional(),
@@ -196,6 +206,8 @@ export async function updateApprovalPolicy(ctx: ServiceContext, rawInput: unknow
       approverGroupId: group?.id ?? policy.approverGroupId,
       requiredApprovals: stages?.first.requiredApprovals ?? input.requiredApprovals ?? policy.requiredApprovals,
       maxDurationHours: input.maxDurationHours === undefined ? policy.maxDurationHours : input.maxDurationHours,
+      ticketRequired: input.ticketRequired ?? policy.ticketRequired,
+      ticketPattern: input.ticketPattern === undefined ? policy.ticketPattern : input.ticketPattern,
       requireMfa: input.requireMfa ?? policy.requireMfa,
     };
     if (next.approvalType === "AUTO" && next.requiredApprovals !== 1) {

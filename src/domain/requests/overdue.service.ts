@@ -1,5 +1,5 @@
 import type { Db } from "../../db/client.ts";
-import { endAccessAuthorization } from "../authorizations/authorizations.service.ts";
+import { activateAccessAuthorization, endAccessAuthorization } from "../authorizations/authorizations.service.ts";
 import { type ServiceDeps, serviceContext } from "../context.ts";
 import { organizationIds } from "../organizations.service.ts";
 import { expireAccessRequest } from "./requests.service.ts";
@@ -95,10 +95,24 @@ export function endOverdueAuthorizations(deps: ServiceDeps, options: SweepOption
     options,
     (organizationId, limit) => deps.db.$queryRaw<Deadline[]>`
       SELECT id::text, "organizationId"::text, "endsAt" AS at FROM "AccessAuthorization"
-      WHERE "organizationId" = ${organizationId}::uuid AND status = 'ACTIVE' AND "endsAt" <= now()
+      WHERE "organizationId" = ${organizationId}::uuid AND status IN ('ACTIVE', 'SCHEDULED') AND "endsAt" <= now()
       ORDER BY "endsAt", id LIMIT ${limit}`,
     async (row) =>
       (await endAccessAuthorization(serviceContext(deps, row.organizationId, null), row.id)).kind === "done",
+  );
+}
+
+/** Makes SCHEDULED authorizations whose startsAt has passed ACTIVE, each through `activateAccessAuthorization`. */
+export function activateDueAuthorizations(deps: ServiceDeps, options: SweepOptions): Promise<SweepResult> {
+  return sweep(
+    deps.db,
+    options,
+    (organizationId, limit) => deps.db.$queryRaw<Deadline[]>`
+      SELECT id::text, "organizationId"::text, "startsAt" AS at FROM "AccessAuthorization"
+      WHERE "organizationId" = ${organizationId}::uuid AND status = 'SCHEDULED' AND "startsAt" <= now()
+      ORDER BY "startsAt", id LIMIT ${limit}`,
+    async (row) =>
+      (await activateAccessAuthorization(serviceContext(deps, row.organizationId, null), row.id)).kind === "done",
   );
 }
 
@@ -108,7 +122,7 @@ export function endOverdueAuthorizations(deps: ServiceDeps, options: SweepOption
  */
 export async function* upcomingDeadlines(
   db: Db,
-  kind: "requestExpiry" | "authorizationEnd",
+  kind: "requestExpiry" | "authorizationEnd" | "authorizationStart",
   batchSize: number,
 ): AsyncGenerator<Deadline[]> {
   for (const organizationId of await organizationIds(db)) {
@@ -117,15 +131,21 @@ export async function* upcomingDeadlines(
       const afterAt: Date = after?.at ?? new Date(0);
       const afterId: string = after?.id ?? "00000000-0000-0000-0000-000000000000";
       const rows: Deadline[] =
-        kind === "requestExpiry"
+        kind === "authorizationStart"
           ? await db.$queryRaw<Deadline[]>`
+              SELECT id::text, "organizationId"::text, "startsAt" AS at FROM "AccessAuthorization"
+              WHERE "organizationId" = ${organizationId}::uuid AND status = 'SCHEDULED' AND "startsAt" > now()
+                AND ("startsAt", id) > (${afterAt}, ${afterId}::uuid)
+              ORDER BY "startsAt", id LIMIT ${batchSize}`
+          : kind === "requestExpiry"
+            ? await db.$queryRaw<Deadline[]>`
               SELECT id::text, "organizationId"::text, "expiresAt" AS at FROM "AccessRequest"
               WHERE "organizationId" = ${organizationId}::uuid AND status = 'PENDING' AND "expiresAt" > now()
                 AND ("expiresAt", id) > (${afterAt}, ${afterId}::uuid)
               ORDER BY "expiresAt", id LIMIT ${batchSize}`
-          : await db.$queryRaw<Deadline[]>`
+            : await db.$queryRaw<Deadline[]>`
               SELECT id::text, "organizationId"::text, "endsAt" AS at FROM "AccessAuthorization"
-              WHERE "organizationId" = ${organizationId}::uuid AND status = 'ACTIVE' AND "endsAt" > now()
+              WHERE "organizationId" = ${organizationId}::uuid AND status IN ('ACTIVE', 'SCHEDULED') AND "endsAt" > now()
                 AND ("endsAt", id) > (${afterAt}, ${afterId}::uuid)
               ORDER BY "endsAt", id LIMIT ${batchSize}`;
       if (rows.length > 0) yield rows;

@@ -9,6 +9,7 @@ import {
 } from "../../db/client.ts";
 import { requireActor } from "../access.ts";
 import { eligibleApproverIds, isEligibleApprover } from "../approver-groups/eligibility.ts";
+import { extendGrant } from "../authorizations/extensions.service.ts";
 import { findCatalogEntry, maxGrantHours, targetKindFields } from "../catalog/catalog.service.ts";
 import type { DeadlineOutcome, ServiceContext } from "../context.ts";
 import {
@@ -34,8 +35,10 @@ import {
   strictestOf,
   termsOf,
 } from "../policies/strictness.ts";
+import { checkTicket, ticketReference } from "../policies/tickets.ts";
 import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, nonEmptyText, optionalText, parseInput, wholeHours } from "../validation.ts";
+import { nextReminder } from "./reminders.service.ts";
 import { assertTransition, requestTransitions } from "./request-states.ts";
 import { advanceStage, nextStageOf } from "./stages.ts";
 import { assertStepUp, stepUpRule } from "./step-up.ts";
@@ -47,7 +50,22 @@ const createInput = z.object({
   target: nonEmptyText(256),
   reason: nonEmptyText(2000),
   durationHours: wholeHours(maxGrantHours).nullish(),
+  ticket: ticketReference.nullish(),
+  startsAt: z.date("must be a date-time").nullish(),
 });
+
+/** How far ahead a request may ask its access to start. */
+export const maxScheduleAheadDays = 14;
+
+/** A requested start: null for "at approval"; otherwise in the future and at most 14 days ahead. */
+function scheduledStart(startsAt: Date | null | undefined, now: Date): Date | null {
+  if (startsAt == null) return null;
+  if (startsAt.getTime() <= now.getTime()) throw new ValidationError("startsAt", "must be in the future");
+  if (startsAt.getTime() > now.getTime() + maxScheduleAheadDays * 24 * hour) {
+    throw new ValidationError("startsAt", `must be at most ${maxScheduleAheadDays} days ahead`);
+  }
+  return startsAt;
+}
 
 /**
  * Moves a request out of `from` with one conditional UPDATE; false when another
@@ -152,8 +170,16 @@ async function policyForRequest(tx: Tx, organizationId: string, entry: CatalogEn
   return policy;
 }
 
-/** Creates the grant of an approved request and records what follows from it. */
-async function grantAccess(scope: TransitionScope, request: AccessRequest) {
+/**
+ * Creates the grant of an approved request and records what follows from it; for
+ * `hours` (fewer than asked when an approver shortened it), by default as asked.
+ */
+async function grantAccess(scope: TransitionScope, request: AccessRequest, hours = request.durationHours) {
+  // An extension request moves the end of the grant it is for instead of creating one.
+  if (request.extendsAuthorizationId) return extendGrant(scope, request, hours);
+  // Approved before its requested start: SCHEDULED until then. Approved after it: from now.
+  const scheduled = request.startsAt !== null && request.startsAt > scope.now;
+  const startsAt = scheduled && request.startsAt ? request.startsAt : scope.now;
   const authorization = await scope.tx.accessAuthorization.create({
     data: {
       organizationId: request.organizationId,
@@ -162,10 +188,19 @@ async function grantAccess(scope: TransitionScope, request: AccessRequest) {
       catalogEntryId: request.catalogEntryId,
       type: request.type,
       target: request.target,
-      startsAt: scope.now,
-      endsAt: new Date(scope.now.getTime() + request.durationHours * hour),
+      status: scheduled ? "SCHEDULED" : "ACTIVE",
+      startsAt,
+      endsAt: new Date(startsAt.getTime() + hours * hour),
     },
   });
+  if (scheduled) {
+    scope.effect({
+      kind: "authorizationScheduled",
+      authorizationId: authorization.id,
+      organizationId: authorization.organizationId,
+      startsAt,
+    });
+  }
   scope.effect({ kind: "requestSettled", requestId: request.id });
   scope.effect({
     kind: "authorizationStarted",
@@ -197,7 +232,7 @@ async function grantAccess(scope: TransitionScope, request: AccessRequest) {
  * waiting at once. Runs under a lock on the requester, so parallel requests count
  * each other.
  */
-async function assertRequesterMayFile(
+export async function assertRequesterMayFile(
   tx: Tx,
   requesterId: string,
   catalogEntryId: string,
@@ -236,7 +271,15 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
     if (!control.enabled) throw new ControlDisabledError("privileged access control is off: nothing needs approval");
     const entry = await findCatalogEntry(tx, ctx.organizationId, input.type, input.scope, input.target);
     const durationHours = input.durationHours ?? control.defaultDurationHours;
+    const startsAt = scheduledStart(input.startsAt, now);
     const policy = await policyForRequest(tx, ctx.organizationId, entry, durationHours);
+    checkTicket(
+      await tx.approvalPolicy.findUniqueOrThrow({
+        where: { id: policy.id },
+        select: { ticketRequired: true, ticketPattern: true },
+      }),
+      input.ticket,
+    );
     await assertRequesterMayFile(tx, actor.id, entry.id, control.maxPendingRequestsPerUser, now);
     const unmet = await unmetConditionsFor(tx, policy, {
       organizationId: ctx.organizationId,
@@ -262,6 +305,8 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         catalogEntryId: entry.id,
         reason: input.reason,
         durationHours,
+        ticket: input.ticket ?? null,
+        startsAt,
         status: auto ? "APPROVED" : "PENDING",
         createdAt: now,
         expiresAt: new Date(now.getTime() + control.requestLifetimeHours * hour),
@@ -277,6 +322,8 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         durationHours,
         reason: request.reason,
         policyId: policy.id,
+        ...(request.ticket ? { ticket: request.ticket } : {}),
+        ...(startsAt ? { startsAt } : {}),
         ...(unmet ? { autoApproval: { met: unmet.length === 0, unmet } } : {}),
       },
     });
@@ -305,6 +352,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         requestId: request.id,
         organizationId: request.organizationId,
         expiresAt: request.expiresAt,
+        remindAt: nextReminder(control.reminderHours, request, now),
       });
       const approvers = await eligibleApproverIds(scope.tx, request.approverGroupId, request.requesterId);
       await queueMail(
@@ -320,7 +368,26 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
 const decideInput = z.object({
   requestId: entityId("AccessRequest"),
   comment: optionalText(2000),
+  /** An approval for fewer hours than asked (1 up to the request's durationHours). */
+  durationHours: wholeHours(maxGrantHours).nullish(),
 });
+
+/**
+ * The hours an approval grants: as asked, or fewer when the approver says so; a
+ * denial grants nothing, so it takes no hours.
+ */
+function hoursOfDecision(request: AccessRequest, approved: boolean, durationHours: number | null | undefined) {
+  if (durationHours == null) return null;
+  if (!approved)
+    throw new ValidationError("durationHours", "only an approval can give fewer hours; leave it out to deny");
+  if (durationHours > request.durationHours) {
+    throw new ValidationError(
+      "durationHours",
+      `must be at most the ${request.durationHours} hours asked for; an approver may shorten access, not lengthen it`,
+    );
+  }
+  return durationHours;
+}
 
 /** Locks the request row for the rest of the transaction, so decisions on it are serialized. */
 async function lockRequest(tx: Tx, organizationId: string, id: string) {
@@ -373,6 +440,7 @@ export async function recordDecision(
     if (request.decisions.some((decision) => decision.approverId === actor.id)) {
       throw new ConflictError("you have already decided this request");
     }
+    const durationHours = hoursOfDecision(request, approved, input.durationHours);
     assertStepUp(await stepUpRule(tx, request), actor.authentication);
     const how = { amr: actor.authentication?.methods ?? [], acr: actor.authentication?.context ?? null };
     await spendLink?.(tx, now);
@@ -388,6 +456,7 @@ export async function recordDecision(
         authContext: how.acr,
         stage: request.stage,
         decidedAt: now,
+        durationHours,
       },
     });
     const event = (type: "DENIED" | "DECISION_RECORDED") =>
@@ -414,7 +483,14 @@ export async function recordDecision(
       audit({
         action: "Approve-ElevatedAccessRequest",
         subjectId: request.id,
-        details: { channel, comment: input.comment, stage: request.stage, approvals, ...how },
+        details: {
+          channel,
+          comment: input.comment,
+          stage: request.stage,
+          approvals,
+          ...(durationHours === null ? {} : { durationHours }),
+          ...how,
+        },
       });
       return advanceStage(scope, request, nextStage, approvals, actor.id);
     }
@@ -423,12 +499,25 @@ export async function recordDecision(
       audit({
         action: "Approve-ElevatedAccessRequest",
         subjectId: request.id,
-        details: { channel, comment: input.comment, approvals, requiredApprovals: request.requiredApprovals, ...how },
+        details: {
+          channel,
+          comment: input.comment,
+          approvals,
+          requiredApprovals: request.requiredApprovals,
+          ...(durationHours === null ? {} : { durationHours }),
+          ...how,
+        },
       });
       return request;
     }
     await settle(decided, "APPROVED");
-    const authorization = await grantAccess(scope, request);
+    // The grant takes the fewest hours any approver gave (quorum: each may have shortened it).
+    const grantedHours = Math.min(
+      request.durationHours,
+      ...request.decisions.flatMap((decision) => (decision.approved && decision.durationHours) || []),
+      durationHours ?? request.durationHours,
+    );
+    const authorization = await grantAccess(scope, request, grantedHours);
     audit({
       action: "Approve-ElevatedAccessRequest",
       subjectId: request.id,
@@ -438,6 +527,8 @@ export async function recordDecision(
         approvals,
         authorizationId: authorization.id,
         endsAt: authorization.endsAt,
+        ...(durationHours === null ? {} : { durationHours }),
+        ...(grantedHours === request.durationHours ? {} : { grantedHours }),
         ...how,
       },
     });

@@ -165,7 +165,7 @@ export async function setActive(
   }
   const canceledRequests = await cancelPendingRequests(ctx, scope, { requesterId: userId }, { by: "deactivation" });
   const grants = await scope.tx.accessAuthorization.findMany({
-    where: { userId, organizationId: ctx.organizationId, status: "ACTIVE" },
+    where: { userId, organizationId: ctx.organizationId, status: { in: ["ACTIVE", "SCHEDULED"] } },
     select: { id: true, requestId: true, userId: true },
   });
   const revokedAuthorizations: string[] = [];

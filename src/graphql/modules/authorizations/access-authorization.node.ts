@@ -1,12 +1,23 @@
 import { type AuthorizationFilter, authorizationFilter } from "../../../domain/authorizations/authorization-filter.ts";
-import { revokeAccessAuthorization } from "../../../domain/authorizations/authorizations.service.ts";
+import {
+  endAccessAuthorizationEarly,
+  revokeAccessAuthorization,
+} from "../../../domain/authorizations/authorizations.service.ts";
 import { authorizeTask, type TaskAuthorizationResult } from "../../../domain/authorizations/authorize-task.ts";
-import { DomainError, RateLimitedError } from "../../../domain/errors.ts";
+import { requestAccessExtension } from "../../../domain/authorizations/extensions.service.ts";
+import {
+  ControlDisabledError,
+  DomainError,
+  LimitExceededError,
+  NoPolicyError,
+  RateLimitedError,
+} from "../../../domain/errors.ts";
 import { visibleAuthorizations, visibleExecutions } from "../../../domain/visibility.ts";
 import { builder, queryLimits } from "../../builder.ts";
 import type { GraphQLContext } from "../../context.ts";
 import { AuthorizationStatusEnum, AuthorizeReasonEnum } from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
+import { AccessRequestNode } from "../requests/access-request.node.ts";
 
 /** A grant reached through an execution or a check: only for callers who may see it (domain/visibility.ts). */
 function visibleAuthorization(
@@ -59,6 +70,15 @@ export const AccessAuthorizationNode = builder.prismaNode("AccessAuthorization",
     revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
     revokedBy: t.relation("revokedBy", { nullable: true }),
     revocationComment: t.exposeString("revocationComment", { nullable: true }),
+    endedAt: t.expose("endedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When it ended: at endsAt on its own, earlier when the grantee ended it",
+    }),
+    endComment: t.exposeString("endComment", {
+      nullable: true,
+      description: "The grantee's reason for ending it before endsAt (endAccessAuthorization)",
+    }),
     executions: t.relatedConnection(
       "executions",
       {
@@ -187,6 +207,21 @@ const RevokeAccessAuthorizationInput = builder.inputType("RevokeAccessAuthorizat
   }),
 });
 
+const EndAccessAuthorizationInput = builder.inputType("EndAccessAuthorizationInput", {
+  fields: (t) => ({
+    authorizationId: t.id({ required: true, description: "The grant's global ID or GUID" }),
+    reason: t.string({ description: "Why it is no longer needed; shown in the audit log" }),
+  }),
+});
+
+const RequestAccessExtensionInput = builder.inputType("RequestAccessExtensionInput", {
+  fields: (t) => ({
+    authorizationId: t.id({ required: true, description: "Your ACTIVE grant's global ID or GUID" }),
+    hours: t.int({ required: true, description: "Hours to add; the policy's maximum applies to the whole grant" }),
+    reason: t.string({ required: true, description: "Why you need longer (shown to approvers)" }),
+  }),
+});
+
 const AuthorizeTaskInput = builder.inputType("AuthorizeTaskInput", {
   fields: (t) => ({
     task: t.string({ required: true, description: 'e.g. "Exchange\\\\New-MoveRequest"' }),
@@ -201,6 +236,27 @@ builder.mutationFields((t) => ({
     errors: mutationErrors("RevokeAccessAuthorizationResult"),
     args: { input: t.arg({ type: RevokeAccessAuthorizationInput, required: true }) },
     resolve: (_root, { input }, ctx) => revokeAccessAuthorization(ctx.services, input),
+  }),
+  endAccessAuthorization: t.field({
+    type: AccessAuthorizationNode,
+    description:
+      "The grantee ends their own ACTIVE grant before its end (Stop-ElevatedAccessAuthorization); others revoke",
+    errors: mutationErrors("EndAccessAuthorizationResult"),
+    args: { input: t.arg({ type: EndAccessAuthorizationInput, required: true }) },
+    resolve: (_root, { input }, ctx) => endAccessAuthorizationEarly(ctx.services, input),
+  }),
+  requestAccessExtension: t.field({
+    type: AccessRequestNode,
+    description:
+      "The grantee asks to extend their ACTIVE grant: an extension request decided under the grant's policy like any request (AUTO extends at once); on approval endsAt and the end job move",
+    errors: mutationErrors("RequestAccessExtensionResult", [
+      ControlDisabledError,
+      NoPolicyError,
+      LimitExceededError,
+      RateLimitedError,
+    ]),
+    args: { input: t.arg({ type: RequestAccessExtensionInput, required: true }) },
+    resolve: (_root, { input }, ctx) => requestAccessExtension(ctx.services, input),
   }),
   authorizeTask: t.field({
     type: TaskAuthorization,

@@ -22,6 +22,9 @@ const ElevatedAccessControl = builder.prismaObject("ElevatedAccessControl", {
     maxPolicies: t.exposeInt("maxPolicies"),
     requestLifetimeHours: t.exposeInt("requestLifetimeHours"),
     defaultDurationHours: t.exposeInt("defaultDurationHours"),
+    reminderHours: t.exposeIntList("reminderHours", {
+      description: "Hours after a request's creation at which undecided approvers are reminded (default 4 and 20)",
+    }),
     maxPendingRequestsPerUser: t.exposeInt("maxPendingRequestsPerUser", {
       description: "Requests one requester may have waiting for a decision at once",
     }),
@@ -86,6 +89,9 @@ const UpdateElevatedAccessControlInput = builder.inputType("UpdateElevatedAccess
     maxPolicies: t.int(),
     unknownTasks: t.field({ type: UnknownTaskActionEnum }),
     maxPendingRequestsPerUser: t.int({ description: "Requests one requester may have waiting at once (1 to 1000)" }),
+    reminderHours: t.intList({
+      description: "Hours after creation to remind undecided approvers (at most 5 points; empty: no reminders)",
+    }),
     requireMfaForDecisions: t.boolean({ description: "Step-up at decision for every policy" }),
     mfaAcrValues: t.stringList({ description: "Replaces the acr values that count as multi-factor (at most 10)" }),
     timeZone: t.string({ description: "IANA time zone, e.g. Europe/Paris" }),

@@ -28,6 +28,11 @@ export const ApprovalPolicyNode = builder.prismaNode("ApprovalPolicy", {
     approverGroup: t.relation("approverGroup"),
     requiredApprovals: t.exposeInt("requiredApprovals"),
     maxDurationHours: t.exposeInt("maxDurationHours", { nullable: true }),
+    ticketRequired: t.exposeBoolean("ticketRequired", { description: "Requests must carry a ticket reference" }),
+    ticketPattern: t.exposeString("ticketPattern", {
+      nullable: true,
+      description: "An RE2 regular expression a ticket must match in full",
+    }),
     requireMfa: t.exposeBoolean("requireMfa", {
       description:
         "Approvers decide with multi-factor authentication (amr mfa, or an acr the organization names); email links send them to sign in",
@@ -48,9 +53,14 @@ export const ApprovalPolicyNode = builder.prismaNode("ApprovalPolicy", {
 });
 
 const GovernedTarget = builder
-  .objectRef<{ type: PolicyType; scope: PolicyScope; target: string; maxDurationHours: number | null }>(
-    "GovernedTarget",
-  )
+  .objectRef<{
+    type: PolicyType;
+    scope: PolicyScope;
+    target: string;
+    maxDurationHours: number | null;
+    ticketRequired: boolean;
+    ticketPattern: string | null;
+  }>("GovernedTarget")
   .implement({
     description: "A task, role or role group that a policy governs",
     fields: (t) => ({
@@ -58,6 +68,11 @@ const GovernedTarget = builder
       scope: t.expose("scope", { type: PolicyScopeEnum }),
       target: t.exposeString("target"),
       maxDurationHours: t.exposeInt("maxDurationHours", { nullable: true, description: "Null: up to 720 hours" }),
+      ticketRequired: t.exposeBoolean("ticketRequired", { description: "Requests must carry a ticket reference" }),
+      ticketPattern: t.exposeString("ticketPattern", {
+        nullable: true,
+        description: "An RE2 regular expression a ticket must match in full",
+      }),
     }),
   });
 
@@ -93,7 +108,14 @@ builder.queryFields((t) => ({
     resolve: (_root, _args, ctx) =>
       ctx.db.approvalPolicy.findMany({
         where: { organizationId: ctx.actor.organizationId },
-        select: { type: true, scope: true, target: true, maxDurationHours: true },
+        select: {
+          type: true,
+          scope: true,
+          target: true,
+          maxDurationHours: true,
+          ticketRequired: true,
+          ticketPattern: true,
+        },
         orderBy: [{ target: "asc" }, { type: "asc" }],
       }),
   }),
@@ -108,6 +130,11 @@ const CreateApprovalPolicyInput = builder.inputType("CreateApprovalPolicyInput",
     approverGroup: t.string({ description: "Group email or ID; default: the default approver group" }),
     requiredApprovals: t.int({ defaultValue: 1 }),
     maxDurationHours: t.int(),
+    ticketRequired: t.boolean({ description: "Requests must carry a ticket reference (default false)" }),
+    ticketPattern: t.string({
+      description:
+        "An RE2 regular expression (at most 200 characters; no backreferences or lookaround) a ticket must match in full, e.g. INC[0-9]{7}",
+    }),
     requireMfa: t.boolean({ description: "Approvers decide with multi-factor authentication (default false)" }),
     autoApproveWhen: t.field({
       type: AutoApprovalConditionsInput,
@@ -148,6 +175,8 @@ const UpdateApprovalPolicyInput = builder.inputType("UpdateApprovalPolicyInput",
     approverGroup: t.string({ description: "Group email or ID" }),
     requiredApprovals: t.int(),
     maxDurationHours: t.int({ description: "null clears the maximum" }),
+    ticketRequired: t.boolean(),
+    ticketPattern: t.string({ description: "null clears the pattern" }),
     requireMfa: t.boolean({ description: "Approvers decide with multi-factor authentication" }),
     autoApproveWhen: t.field({ type: AutoApprovalConditionsInput, description: "null clears the conditions" }),
     stages: t.field({

@@ -50,6 +50,10 @@ builder.prismaObject("AccessDecision", {
       description: "The token's acr, when it had one",
     }),
     decidedAt: t.expose("decidedAt", { type: "DateTime" }),
+    durationHours: t.exposeInt("durationHours", {
+      nullable: true,
+      description: "Hours this approval gave when fewer than asked; the grant takes the fewest any approver gave",
+    }),
   }),
 });
 
@@ -65,6 +69,12 @@ export const AccessRequestNode = builder.prismaNode("AccessRequest", {
     target: t.exposeString("target"),
     reason: t.exposeString("reason"),
     durationHours: t.exposeInt("durationHours"),
+    ticket: t.exposeString("ticket", { nullable: true, description: "The change or incident ticket it refers to" }),
+    startsAt: t.expose("startsAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "The start asked for; null: at approval. Approved before it, the grant is SCHEDULED until then",
+    }),
     status: t.expose("status", { type: AccessRequestStatusEnum }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     expiresAt: t.expose("expiresAt", { type: "DateTime" }),
@@ -109,6 +119,19 @@ export const AccessRequestNode = builder.prismaNode("AccessRequest", {
     }),
     decisions: t.relation("decisions", {
       query: (_args, ctx) => ({ where: visibleDecisions(ctx.actor), orderBy: { decidedAt: "asc" } }),
+    }),
+    extendsAuthorization: t.prismaField({
+      type: "AccessAuthorization",
+      nullable: true,
+      description: "For a request to extend a grant (requestAccessExtension): that grant",
+      select: { extendsAuthorizationId: true },
+      resolve: (query, request, _args, ctx) =>
+        request.extendsAuthorizationId
+          ? ctx.db.accessAuthorization.findFirst({
+              ...query,
+              where: { id: request.extendsAuthorizationId, AND: [visibleAuthorizations(ctx.actor)] },
+            })
+          : null,
     }),
     authorization: t.prismaField({
       type: "AccessAuthorization",
@@ -168,6 +191,15 @@ const CreateAccessRequestInput = builder.inputType("CreateAccessRequestInput", {
     target: t.string({ required: true }),
     reason: t.string({ required: true }),
     durationHours: t.int({ description: "Default: the organization's default duration (4)" }),
+    ticket: t.string({
+      description:
+        "A ticket reference (at most 64 characters); required, and matching a pattern, when its policy says so",
+    }),
+    startsAt: t.field({
+      type: "DateTime",
+      description:
+        "Start the access later (at most 14 days ahead); the request still expires 24 hours after filing if undecided",
+    }),
   }),
 });
 
@@ -175,6 +207,10 @@ const DecideAccessRequestInput = builder.inputType("DecideAccessRequestInput", {
   fields: (t) => ({
     requestId: t.id({ required: true }),
     comment: t.string(),
+    durationHours: t.int({
+      description:
+        "Approvals only: grant fewer hours than asked (1 up to the request's durationHours); the requester is told",
+    }),
   }),
 });
 

@@ -1,0 +1,155 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb, type Db } from "../../src/db/client.ts";
+import { verifyAuditLog } from "../../src/domain/audit/audit.service.ts";
+import { DomainError } from "../../src/domain/errors.ts";
+import { approveAccessRequest } from "../../src/domain/requests/requests.service.ts";
+import { testAuditKeys } from "../helpers/audit-keys.ts";
+import {
+  auditCounts,
+  contextFor,
+  type Fabrikam,
+  insertActiveAuthorizations,
+  type JobClient,
+  jobClient,
+  prepareFabrikam,
+  uniquePrefix,
+} from "../helpers/jobs.ts";
+import { spawnWorker, type WorkerProcess, waitFor } from "../helpers/processes.ts";
+import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
+
+// Approving an extension as the grant's end job fires, against a real worker process:
+// each grant is either extended (and stays ACTIVE, its end job moved) or ends (and its
+// extension is canceled), never both, never neither.
+
+const hour = 3_600_000;
+const until = (at: Date) => sleep(Math.max(0, at.getTime() - Date.now()));
+
+let db: Db;
+let fabrikam: Fabrikam;
+let jobs: JobClient;
+let worker: WorkerProcess;
+const queuePrefix = uniquePrefix("extend-race");
+
+beforeAll(async () => {
+  db = createDb(workerDatabaseUrl(), { max: 12 });
+  fabrikam = await prepareFabrikam(db);
+  jobs = await jobClient(redisUrl, queuePrefix);
+  worker = await spawnWorker({ redisUrl, queuePrefix });
+});
+
+afterAll(async () => {
+  const exit = await worker?.stop();
+  await jobs?.close();
+  await db?.$disconnect();
+  expect(exit?.code).toBe(0);
+});
+
+/** One PENDING extension request by one hour per grant, as requestAccessExtension files it. */
+async function insertExtensions(grants: { authorizationId: string; requestId: string }[]): Promise<string[]> {
+  const originals = await db.accessRequest.findMany({ where: { id: { in: grants.map((grant) => grant.requestId) } } });
+  const byId = new Map(originals.map((request) => [request.id, request]));
+  const now = new Date();
+  const rows = await db.accessRequest.createManyAndReturn({
+    data: grants.map(({ authorizationId, requestId }) => {
+      const {
+        id: _id,
+        decidedAt: _decidedAt,
+        status: _status,
+        laterStages: _laterStages,
+        ...original
+      } = byId.get(requestId)!;
+      return {
+        ...original,
+        reason: "one more hour",
+        durationHours: 1,
+        extendsAuthorizationId: authorizationId,
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + 24 * hour),
+      };
+    }),
+    select: { id: true },
+  });
+  return rows.map((row) => row.id);
+}
+
+describe("extension racing the end job", () => {
+  it("each grant is extended or ends, once: one audit event, one mail, its extension settled to match", async () => {
+    const endsAt = new Date(Date.now() + 3000);
+    const grants = await insertActiveAuthorizations(db, fabrikam.requester, Array(30).fill(endsAt));
+    const extensions = await insertExtensions(grants);
+    await jobs.queues.schedule(
+      "endAuthorization",
+      grants.map(({ authorizationId }) => ({
+        payload: { authorizationId, organizationId: fabrikam.requester.organizationId },
+        at: endsAt,
+      })),
+    );
+    // Approvals from 1 s before to 0.5 s after the end, as the end job fires.
+    const approver = contextFor(db, fabrikam.approver, jobs.effects);
+    const outcomes = await Promise.all(
+      extensions.map(async (requestId, index) => {
+        await until(new Date(endsAt.getTime() - 1000 + (1500 * index) / extensions.length));
+        try {
+          await approveAccessRequest(approver, { requestId });
+          return "extended";
+        } catch (error) {
+          if (error instanceof DomainError) return error.code;
+          throw error;
+        }
+      }),
+    );
+    const ids = grants.map((grant) => grant.authorizationId);
+    await waitFor(
+      "every grant to be extended or ended, and every extension settled",
+      async () => {
+        const pending = await db.accessRequest.count({ where: { id: { in: extensions }, status: "PENDING" } });
+        const unsettled = await db.accessAuthorization.count({
+          where: { id: { in: ids }, status: "ACTIVE", endsAt: { lte: new Date() } },
+        });
+        return pending === 0 && unsettled === 0;
+      },
+      { timeoutMs: 15_000 },
+    );
+    const rows = await db.accessAuthorization.findMany({ where: { id: { in: ids } } });
+    const requests = new Map(
+      (await db.accessRequest.findMany({ where: { id: { in: extensions } } })).map((request) => [
+        request.extendsAuthorizationId!,
+        request,
+      ]),
+    );
+    const ended = await auditCounts(db, "End-ElevatedAccessAuthorization", ids);
+    const set = await auditCounts(db, "Set-ElevatedAccessAuthorization", ids);
+    const mails = await db.emailMessage.groupBy({
+      by: ["authorizationId", "template"],
+      where: { authorizationId: { in: ids }, template: { in: ["access-ended", "access-extended"] } },
+      _count: true,
+    });
+    const mailOf = (id: string) => mails.filter((group) => group.authorizationId === id);
+    for (const row of rows) {
+      const extension = requests.get(row.id)!;
+      if (row.status === "ACTIVE") {
+        expect(row.endsAt.getTime(), row.id).toBe(endsAt.getTime() + hour);
+        expect(extension.status).toBe("APPROVED");
+        expect([ended.get(row.id) ?? 0, set.get(row.id) ?? 0], row.id).toEqual([0, 1]);
+        expect(mailOf(row.id).map((group) => [group.template, group._count])).toEqual([["access-extended", 1]]);
+        // The end job moved to the new end.
+        expect(await jobs.jobState("endAuthorization", row.id)).toBe("delayed");
+      } else {
+        expect(row.status).toBe("ENDED");
+        expect(row.endsAt.getTime(), row.id).toBe(endsAt.getTime());
+        expect(extension.status).toBe("CANCELED");
+        expect([ended.get(row.id) ?? 0, set.get(row.id) ?? 0], row.id).toEqual([1, 0]);
+        expect(mailOf(row.id).map((group) => [group.template, group._count])).toEqual([["access-ended", 1]]);
+      }
+    }
+    const extended = rows.filter((row) => row.status === "ACTIVE").length;
+    expect(outcomes.filter((outcome) => outcome === "extended")).toHaveLength(extended);
+    // A lost approval lost to the end: the grant had ended (CONFLICT), or its extension was canceled.
+    for (const outcome of outcomes) expect(["extended", "CONFLICT", "ALREADY_DECIDED"]).toContain(outcome);
+    // The race really went both ways.
+    expect(extended).toBeGreaterThan(0);
+    expect(extended).toBeLessThan(grants.length);
+    expect(await verifyAuditLog(db, testAuditKeys, fabrikam.requester.organizationId)).toMatchObject({ ok: true });
+  });
+});

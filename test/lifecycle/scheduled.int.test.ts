@@ -1,0 +1,154 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jobTable } from "../../src/jobs/queues.ts";
+import { Reconciler } from "../../src/jobs/reconciler.ts";
+import { graphql } from "../graphql/index.ts";
+import { testAuditKeys } from "../helpers/audit-keys.ts";
+import { approve, checkTask, createPolicy, enableControl, rawId } from "../helpers/fixtures.ts";
+import { silentLogger } from "../helpers/jobs.ts";
+import { startMailingApp } from "../helpers/mail.ts";
+import { waitFor } from "../helpers/processes.ts";
+
+// A request asks for access starting later: approved before then, the grant is
+// SCHEDULED and becomes ACTIVE at startsAt (a delayed job, the reconciler as backstop);
+// authorizeTask allows only inside [startsAt, endsAt).
+
+const hour = 3_600_000;
+const day = 24 * hour;
+const requester = "requester@fabrikam.com";
+
+const FileScheduled = graphql(`
+  mutation FileScheduled($input: CreateAccessRequestInput!) {
+    createAccessRequest(input: $input) {
+      __typename
+      ... on AccessRequest {
+        id
+        startsAt
+        expiresAt
+        createdAt
+      }
+      ...ErrorFields
+      ... on ValidationError {
+        field
+      }
+    }
+  }
+`);
+
+let mailing: Awaited<ReturnType<typeof startMailingApp>>;
+const targets = ["Exchange\\New-MoveRequest", "Exchange\\Set-Mailbox", "Exchange\\Add-MailboxPermission"];
+
+beforeAll(async () => {
+  mailing = await startMailingApp();
+  await enableControl(mailing.t);
+  for (const target of targets) await createPolicy(mailing.t, { target, approvalType: "MANUAL" });
+});
+
+afterAll(async () => {
+  await mailing?.close();
+});
+
+async function fileScheduled(target: string, startsAt: Date, as = requester) {
+  const filed = (
+    await mailing.t.as(as, FileScheduled, {
+      input: { target, reason: "Planned maintenance", durationHours: 1, startsAt: startsAt.toISOString() },
+    })
+  ).createAccessRequest;
+  if (filed.__typename !== "AccessRequest") throw new Error(JSON.stringify(filed));
+  return filed;
+}
+
+const grantOf = (requestId: string) =>
+  mailing.t.db.accessAuthorization.findUniqueOrThrow({ where: { requestId: rawId(requestId) } });
+const startJob = (authorizationId: string) =>
+  mailing.runtime.queues.queue("activateAuthorization").getJob(jobTable.activateAuthorization.jobId(authorizationId));
+
+describe("scheduled start", () => {
+  it("approved before its start: SCHEDULED and refused until startsAt, then ACTIVE by its start job and allowed", async () => {
+    const { t, smtp } = mailing;
+    const target = targets[0]!;
+    const startsAt = new Date(Date.now() + 8000);
+    const filed = await fileScheduled(target, startsAt);
+    expect(new Date(filed.startsAt!).getTime()).toBe(startsAt.getTime());
+    // The request's lifetime runs from its filing, as for every request.
+    expect(new Date(filed.expiresAt).getTime() - new Date(filed.createdAt).getTime()).toBe(day);
+
+    await approve(t, filed.id);
+    const grant = await grantOf(filed.id);
+    expect(grant).toMatchObject({ status: "SCHEDULED", startsAt });
+    expect(grant.endsAt.getTime()).toBe(startsAt.getTime() + hour);
+    const job = await startJob(grant.id);
+    // BullMQ stamps the job a millisecond or so after the delay is computed.
+    expect(Math.abs(job!.timestamp + job!.delay - startsAt.getTime())).toBeLessThan(1000);
+    expect(await checkTask(t, requester, target)).toMatchObject({ allowed: false, reason: "NO_AUTHORIZATION" });
+    const [mail] = await smtp.messages((message) => message.to === requester && message.subject.startsWith("Approved"));
+    expect(mail!.text).toContain(`From:      ${startsAt.toISOString().slice(0, 10)}`);
+
+    await waitFor("the grant to start", async () => (await grantOf(filed.id)).status === "ACTIVE", {
+      timeoutMs: 20_000,
+    });
+    expect(Date.now()).toBeGreaterThanOrEqual(startsAt.getTime());
+    expect(await checkTask(t, requester, target)).toMatchObject({ allowed: true, reason: "ACTIVE_AUTHORIZATION" });
+    const audit = await t.db.auditEvent.findMany({ where: { subjectId: grant.id } });
+    expect(audit.map((event) => event.action)).toEqual(["Start-ElevatedAccessAuthorization"]);
+  });
+
+  it("approved after its requested start (approval racing the start): ACTIVE at once, from the approval", async () => {
+    const { t } = mailing;
+    const target = targets[1]!;
+    const startsAt = new Date(Date.now() + 1500);
+    const filed = await fileScheduled(target, startsAt);
+    await sleep(startsAt.getTime() - Date.now() + 100);
+    await approve(t, filed.id);
+    const grant = await grantOf(filed.id);
+    const request = await t.db.accessRequest.findUniqueOrThrow({ where: { id: rawId(filed.id) } });
+    expect(grant.status).toBe("ACTIVE");
+    expect(grant.startsAt).toEqual(request.decidedAt);
+    expect(grant.endsAt.getTime() - grant.startsAt.getTime()).toBe(hour);
+    expect(await startJob(grant.id)).toBeUndefined();
+    expect(await checkTask(t, requester, target)).toMatchObject({ allowed: true });
+  });
+
+  it("refuses a start in the past or more than 14 days ahead, naming startsAt and writing nothing", async () => {
+    const { t } = mailing;
+    const before = await t.db.accessRequest.count();
+    for (const startsAt of [new Date(Date.now() - 60_000), new Date(Date.now() + 15 * day)]) {
+      const answer = (
+        await t.as(requester, FileScheduled, {
+          input: { target: targets[2]!, reason: "x", startsAt: startsAt.toISOString() },
+        })
+      ).createAccessRequest;
+      expect(answer).toMatchObject({ __typename: "ValidationError", field: "startsAt" });
+    }
+    expect(await t.db.accessRequest.count()).toBe(before);
+  });
+
+  it("the reconciler starts a grant whose start job Redis lost, and puts back the job of one still ahead", async () => {
+    const { t, runtime } = mailing;
+    const near = await fileScheduled(targets[2]!, new Date(Date.now() + 1500));
+    const far = await fileScheduled(targets[0]!, new Date(Date.now() + 2 * day), "approver2@fabrikam.com");
+    await approve(t, near.id);
+    await approve(t, far.id);
+    const nearGrant = await grantOf(near.id);
+    const farGrant = await grantOf(far.id);
+    // Redis loses both start jobs.
+    for (const grant of [nearGrant, farGrant]) {
+      await runtime.queues.queue("activateAuthorization").remove(jobTable.activateAuthorization.jobId(grant.id));
+    }
+    await sleep(nearGrant.startsAt.getTime() - Date.now() + 100);
+
+    const reconciler = new Reconciler({
+      deps: { db: t.db, effects: runtime.effects, auditKeys: testAuditKeys },
+      queues: runtime.queues,
+      logger: silentLogger,
+      intervalSeconds: 3600,
+    });
+    const report = await reconciler.runOnce();
+    expect(report?.startedAuthorizations).toBeGreaterThanOrEqual(1);
+    expect((await grantOf(near.id)).status).toBe("ACTIVE");
+    expect((await grantOf(far.id)).status).toBe("SCHEDULED");
+    const job = await startJob(farGrant.id);
+    // BullMQ stamps the job a millisecond or so after the delay is computed.
+    expect(Math.abs(job!.timestamp + job!.delay - farGrant.startsAt.getTime())).toBeLessThan(1000);
+  });
+});
