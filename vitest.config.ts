@@ -19,7 +19,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/**/*.int.test.ts"],
           globalSetup: ["test/setup/global-setup.ts"],
-          setupFiles: ["test/setup/database.ts"],
+          setupFiles: ["test/setup/database.ts", "test/setup/processes.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
           pool: "forks",

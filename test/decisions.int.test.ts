@@ -60,11 +60,13 @@ describe("races", () => {
     ).toBe(1);
   });
 
-  it("approve and deny at the same instant: exactly one wins, and the terminal request rejects later writes", async () => {
+  it("approve and deny sent concurrently: exactly one wins, and the terminal request rejects later writes", async () => {
     const requestId = await createRequest(t, nextTarget());
+    // Both tokens first, so neither call starts before the other is sent.
+    const [token1, token2] = [await t.tokenFor("approver1@fabrikam.com"), await t.tokenFor("approver2@fabrikam.com")];
     const [approval, denial] = await Promise.all([
-      t.request(await t.tokenFor("approver1@fabrikam.com"), ApproveRequest, { input: { requestId } }),
-      t.request(await t.tokenFor("approver2@fabrikam.com"), DenyRequest, { input: { requestId } }),
+      t.request(token1, ApproveRequest, { input: { requestId } }),
+      t.request(token2, DenyRequest, { input: { requestId } }),
     ]);
     const approved = approval.data?.approveAccessRequest.__typename === "AccessRequest";
     const denied = denial.data?.denyAccessRequest.__typename === "AccessRequest";

@@ -15,7 +15,7 @@ import {
   ListPolicies,
   RemovePolicy,
 } from "./helpers/documents.ts";
-import { approve, createPolicy, createRequest, enableControl, rawId } from "./helpers/fixtures.ts";
+import { approve, checkTask, createPolicy, createRequest, enableControl, rawId } from "./helpers/fixtures.ts";
 import { seededAuditActions } from "./helpers/seed.ts";
 
 let t: TestApp;
@@ -104,15 +104,23 @@ describe("policies", () => {
       .filter((name) => name !== "Exchange\\New-MoveRequest");
     expect(tasks.length).toBeGreaterThanOrEqual(40);
     const token = await t.tokenFor("admin@fabrikam.com");
-    const results = await Promise.all(
-      tasks.slice(0, 35).map((target) => t.request(token, CreatePolicy, { input: { target, approvalType: "MANUAL" } })),
-    );
+    const create = (target: string) => t.request(token, CreatePolicy, { input: { target, approvalType: "MANUAL" } });
+    // 25 of 30 one after the other, then the last 5 places raced for by 10 at once: enough
+    // to show the limit holds under concurrency without a queue of 35 transactions on the
+    // control row (on a loaded machine those outwait the database client's transaction limits).
+    for (const target of tasks.slice(0, 24)) {
+      expect((await create(target)).data?.createApprovalPolicy.__typename).toBe("ApprovalPolicy");
+    }
+    const results = await Promise.all(tasks.slice(24, 34).map(create));
     const codes = results.map((result) => {
       const answer = result.data?.createApprovalPolicy;
-      return answer && "code" in answer ? answer.code : answer?.__typename;
+      return answer && "code" in answer ? answer.code : (answer?.__typename ?? JSON.stringify(result.errors));
     });
-    expect(codes.filter((code) => code === "ApprovalPolicy")).toHaveLength(29);
-    expect(codes.filter((code) => code === "LIMIT_EXCEEDED")).toHaveLength(6);
+    expect(
+      codes.filter((code) => code === "ApprovalPolicy"),
+      JSON.stringify(codes),
+    ).toHaveLength(5);
+    expect(codes.filter((code) => code === "LIMIT_EXCEEDED")).toHaveLength(5);
     expect(await t.db.approvalPolicy.count()).toBe(30);
   });
 
@@ -159,5 +167,18 @@ describe("policies", () => {
       })
     ).addCatalogEntry;
     expect(unknownMember).toMatchObject({ code: "NOT_FOUND" });
+
+    // Governed: a policy on the role puts its task under approval, and a grant opens it.
+    await createPolicy(t, { type: "ROLE", target: "Vault Operators", approvalType: "MANUAL" });
+    expect(await checkTask(t, "requester@fabrikam.com", "Contoso\\Reset-Vault")).toMatchObject({
+      allowed: false,
+      reason: "NO_AUTHORIZATION",
+    });
+    const requestId = await createRequest(t, "Contoso\\Reset-Vault");
+    expect(await approve(t, requestId)).toMatchObject({ status: "APPROVED" });
+    expect(await checkTask(t, "requester@fabrikam.com", "Contoso\\Reset-Vault")).toMatchObject({
+      allowed: true,
+      reason: "ACTIVE_AUTHORIZATION",
+    });
   });
 });

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintDecisionTokens } from "../../src/domain/approval-tokens/approval-tokens.service.ts";
 import { encodeGlobalId } from "../../src/domain/global-id.ts";
@@ -6,12 +5,14 @@ import { approveAccessRequest, createAccessRequest } from "../../src/domain/requ
 import { deliverMail } from "../../src/email/deliver.ts";
 import { escapeHtml, formatUtc } from "../../src/email/format.ts";
 import { smtpMailer } from "../../src/email/mailer.ts";
+import { jobTable } from "../../src/jobs/queues.ts";
 import { Reconciler } from "../../src/jobs/reconciler.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
 import { GetRequest, RemoveMembers } from "../helpers/documents.ts";
 import { createPolicy, createRequest, enableControl, rawId, targetsOf } from "../helpers/fixtures.ts";
 import { actorFor, contextFor, silentLogger } from "../helpers/jobs.ts";
 import { decisionLink, startMailingApp, submitDecision } from "../helpers/mail.ts";
+import { waitFor } from "../helpers/processes.ts";
 
 let env: Awaited<ReturnType<typeof startMailingApp>>;
 beforeAll(async () => {
@@ -42,6 +43,24 @@ async function requestWithMail(options: { as?: string; target?: string } = {}) {
     expected,
   );
   return { requestId, mails, target };
+}
+
+/**
+ * Proves the mail path settled: a marker request's approval mail goes through the same
+ * queue and worker after whatever came before, and then the mail queue holds no job.
+ */
+async function sendMarker() {
+  const { requestId, mails } = await requestWithMail();
+  await mailSettled();
+  return { requestId, messageIds: mails.map((mail) => mail.messageId) };
+}
+
+/** Waits until the mail queue holds no job: nothing earlier is still on its way. */
+async function mailSettled() {
+  await waitFor("the mail queue to drain", async () => {
+    const counts = await env.runtime.queues.queue("sendMail").getJobCounts("waiting", "active", "delayed");
+    return Object.values(counts).every((count) => count === 0);
+  });
 }
 
 const status = async (requestId: string) =>
@@ -115,8 +134,14 @@ describe("links that must not decide", () => {
     expect(await env.t.db.approvalToken.count({ where: { requestId: rawId(requestId), usedAt: { not: null } } })).toBe(
       0,
     );
-    await sleep(300);
-    expect(env.smtp.received.length).toBe(sentBefore);
+    // Nothing was sent: the marker's mail, queued after the GETs, arrived, and nothing else did.
+    const marker = await sendMarker();
+    expect(
+      env.smtp.received
+        .slice(sentBefore)
+        .map((mail) => mail.messageId)
+        .sort(),
+    ).toEqual(marker.messageIds.sort());
   });
 
   it("refuses tampered, truncated, unknown and cross-site submissions, changing nothing", async () => {
@@ -140,16 +165,32 @@ describe("links that must not decide", () => {
     expect(await status(requestId)).toBe("PENDING");
   });
 
-  it("refuses an expired link", async () => {
+  it("refuses an expired link: the page offers no form, and a post from a page opened before decides nothing", async () => {
     const { requestId, mails } = await requestWithMail();
+    const link = decisionLink(mails[0]!, "Approve");
+    // The confirmation page was opened while the request still waited.
+    const opened = await fetch(link);
+    const csrf = (await opened.text()).match(/name="csrf" value="([^"]+)"/)![1]!;
+    const cookie = opened.headers.get("set-cookie")!.split(";")[0]!;
     await env.t.db.accessRequest.update({
       where: { id: rawId(requestId) },
       data: { expiresAt: new Date(Date.now() - 1000) },
     });
-    const page = await (await fetch(decisionLink(mails[0]!, "Approve"))).text();
+    const page = await (await fetch(link)).text();
     expect(page).toContain("This request has expired");
     expect(page).not.toContain("<form");
+    const post = await fetch(link, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie, origin: env.publicUrl },
+      body: new URLSearchParams({ csrf, comment: "too late" }).toString(),
+    });
+    expect(post.status).toBe(409);
+    expect(await post.text()).toContain("This request has expired");
     expect(await status(requestId)).toBe("PENDING");
+    expect(await env.t.db.accessDecision.count({ where: { requestId: rawId(requestId) } })).toBe(0);
+    expect(await env.t.db.approvalToken.count({ where: { requestId: rawId(requestId), usedAt: { not: null } } })).toBe(
+      0,
+    );
   });
 
   it("decides once when the confirmation is posted many times at once, and shows who decided on reuse", async () => {
@@ -219,15 +260,35 @@ describe("links that must not decide", () => {
 
 describe("delivery", () => {
   it("retries with backoff while the SMTP server refuses, then delivers once", async () => {
-    env.smtp.refuse(2);
+    // Mail of earlier tests must not take the refusals meant for this request's.
+    await mailSettled();
+    const refusedBefore = env.smtp.refused.length;
+    env.smtp.refuse(3);
     const requestId = await createRequest(env.t, nextTarget());
     const mails = await env.smtp.messages((mail) => mentions(mail, requestId), 2, 30_000);
-    expect(env.smtp.refusedCount()).toBeGreaterThanOrEqual(2);
-    await sleep(1000);
-    const all = env.smtp.received.filter((mail) => mails.some((found) => found.messageId === mail.messageId));
-    expect(all).toHaveLength(2);
+    const refusals = env.smtp.refused.slice(refusedBefore);
+    expect(refusals).toHaveLength(3);
     const rows = await env.t.db.emailMessage.findMany({ where: { requestId: rawId(requestId) } });
     expect(rows.map((row) => row.status)).toEqual(["SENT", "SENT"]);
+    // Every message's job has completed: no attempt is left that could deliver it again.
+    for (const row of rows) {
+      expect(await env.runtime.queues.queue("sendMail").getJobState(jobTable.sendMail.jobId(row.id))).toBe("completed");
+    }
+    const all = env.smtp.received.filter((mail) => mails.some((found) => found.messageId === mail.messageId));
+    expect(all).toHaveLength(2);
+    // Backoff: each retry of a message came at least the queue's delay after its refusal,
+    // doubling with each attempt (2 s, then 4 s). A lower bound only: a busy machine is later.
+    const { delay } = jobTable.sendMail.options.backoff as { delay: number };
+    for (const mail of all) {
+      const attempts = [...refusals.filter((refusal) => refusal.messageId === mail.messageId), mail].map(
+        (attempt) => attempt.at,
+      );
+      for (let retry = 1; retry < attempts.length; retry++) {
+        expect(attempts[retry]! - attempts[retry - 1]!).toBeGreaterThanOrEqual(delay * 2 ** (retry - 1) - 50);
+      }
+    }
+    // Three refusals over two messages: one of them was refused twice, and waited twice.
+    expect(Math.max(...all.map((mail) => refusals.filter((r) => r.messageId === mail.messageId).length))).toBe(2);
     // Each refusal was one failed attempt of some queued message, retried until delivered.
     const failures = await env.t.db.emailMessage.aggregate({ _sum: { attempts: true } });
     expect(failures._sum.attempts).toBe(env.smtp.refusedCount());

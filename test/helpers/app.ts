@@ -38,6 +38,8 @@ export async function startTestApp(
     queueDashboard?: AppDeps["queueDashboard"];
     /** Default: private addresses allowed (test receivers listen on 127.0.0.1). */
     webhookSettings?: WebhookSettings;
+    /** Every rule about time reads this (ServiceContext's clock). Default: the system clock. */
+    clock?: () => Date;
   } = {},
 ) {
   const db: Db = createDb(workerDatabaseUrl());
@@ -58,6 +60,7 @@ export async function startTestApp(
     corsOrigins: options.corsOrigins ?? [],
     production: options.production ?? false,
     readinessChecks: options.readinessChecks,
+    clock: options.clock,
   });
 
   async function tokenFor(email: string, expiresIn = 3600): Promise<string> {

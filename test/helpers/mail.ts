@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { smtpMailer } from "../../src/email/mailer.ts";
@@ -10,7 +12,7 @@ import { redisUrl } from "../setup/test-env.ts";
 import { startTestApp } from "./app.ts";
 import { testAuditKeys } from "./audit-keys.ts";
 import { silentLogger } from "./jobs.ts";
-import { freePort, waitFor } from "./processes.ts";
+import { waitFor } from "./processes.ts";
 import { testWebhooks } from "./webhooks.ts";
 
 export interface ReceivedMail {
@@ -21,6 +23,15 @@ export interface ReceivedMail {
   messageId: string;
   /** The X-Request-Id header: the request id of the HTTP request that caused the message. */
   requestId: string | null;
+  /** When the server took it (Date.now()). */
+  at: number;
+}
+
+/** A delivery the server answered with a temporary failure. */
+export interface RefusedMail {
+  to: string;
+  messageId: string;
+  at: number;
 }
 
 /**
@@ -29,6 +40,7 @@ export interface ReceivedMail {
  */
 export async function startSmtpServer() {
   const received: ReceivedMail[] = [];
+  const refusedMail: RefusedMail[] = [];
   let refusals = 0;
   let refused = 0;
   const server = new SMTPServer({
@@ -38,13 +50,14 @@ export async function startSmtpServer() {
     onData(stream, _session, callback) {
       simpleParser(stream).then(
         (mail: ParsedMail) => {
+          const to = Array.isArray(mail.to) ? mail.to[0] : mail.to;
           if (refusals > 0) {
             refusals -= 1;
             refused += 1;
+            refusedMail.push({ to: to?.value[0]?.address ?? "", messageId: mail.messageId ?? "", at: Date.now() });
             const error = Object.assign(new Error("try again later"), { responseCode: 451 });
             return callback(error);
           }
-          const to = Array.isArray(mail.to) ? mail.to[0] : mail.to;
           received.push({
             to: to?.value[0]?.address ?? "",
             subject: mail.subject ?? "",
@@ -52,6 +65,7 @@ export async function startSmtpServer() {
             text: mail.text ?? "",
             messageId: mail.messageId ?? "",
             requestId: (mail.headers.get("x-request-id") as string | undefined) ?? null,
+            at: Date.now(),
           });
           callback();
         },
@@ -59,9 +73,10 @@ export async function startSmtpServer() {
       );
     },
   });
-  const port = await freePort();
-  server.listen(port, "127.0.0.1");
+  // Port 0: the system picks a free port as it binds, so no other file can take it meanwhile.
+  server.listen(0, "127.0.0.1");
   await once(server.server, "listening");
+  const { port } = server.server.address() as AddressInfo;
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
@@ -69,6 +84,8 @@ export async function startSmtpServer() {
       refusals = count;
     },
     refusedCount: () => refused,
+    /** Each refused delivery, in order. */
+    refused: refusedMail,
     /** Waits until `count` messages matched `filter`, then returns them. */
     async messages(filter: (mail: ReceivedMail) => boolean, count = 1, timeoutMs = 20_000) {
       return waitFor(
@@ -96,7 +113,12 @@ export async function startMailingApp(
     Pick<NonNullable<Parameters<typeof startTestApp>[0]>, "verifyToken" | "events"> = {},
 ) {
   const smtp = await startSmtpServer();
-  const port = await freePort();
+  // The links in the mail need the address before the app exists: a front server binds
+  // port 0 first and hands every request and upgrade to the app (no port to race for).
+  const front = createServer();
+  front.listen(0, "127.0.0.1");
+  await once(front, "listening");
+  const { port } = front.address() as AddressInfo;
   const publicUrl = `http://127.0.0.1:${port}`;
   let dispatch: import("../../src/domain/context.ts").EffectSink["dispatch"] = async () => {};
   const webhooks = options.webhooks ?? testWebhooks;
@@ -123,16 +145,16 @@ export async function startMailingApp(
     effectHandlers: options.events ? [eventEffectHandlers(options.events)] : [],
   });
   dispatch = (effects, origin) => runtime.effects.dispatch(effects, origin);
-  t.app.server.listen(port, "127.0.0.1");
-  await once(t.app.server, "listening");
+  front.on("request", (req, res) => t.app.server.emit("request", req, res));
+  front.on("upgrade", (req, socket, head) => t.app.server.emit("upgrade", req, socket, head));
   return {
     t,
     smtp,
     publicUrl,
     runtime,
     async close() {
-      t.app.server.closeAllConnections();
-      await new Promise<void>((resolve) => t.app.server.close(() => resolve()));
+      front.closeAllConnections();
+      await new Promise<void>((resolve) => front.close(() => resolve()));
       // This file's queues leave Redis with it.
       for (const kind of jobKinds) await runtime.queues.queue(kind).obliterate({ force: true });
       await runtime.close();

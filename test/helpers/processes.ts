@@ -24,16 +24,62 @@ function testSigningKeyFile(): string {
   return signingKeyFile;
 }
 
-/** A TCP port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
+/** Every process this test file started and has not seen exit: killed when the file ends. */
+const spawned = new Set<ChildProcess>();
+
+function track(child: ChildProcess): ChildProcess {
+  spawned.add(child);
+  child.once("exit", () => spawned.delete(child));
+  return child;
 }
+
+/** SIGKILLs every process this file started that is still running (test/setup/processes.ts runs it after each file). */
+export async function killSpawned(): Promise<void> {
+  await Promise.all(
+    [...spawned].map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, "exit");
+      child.kill("SIGKILL");
+      await exited;
+    }),
+  );
+}
+
+// Also when the test process exits without running its hooks.
+process.once("exit", () => {
+  for (const child of spawned) child.kill("SIGKILL");
+});
+
+/** Spawned node processes end with the test process that started them (see the file). */
+const exitWithParent = new URL("../setup/exit-with-parent.mjs", import.meta.url).href;
+
+/**
+ * A port outside the kernel's ephemeral range (32768-60999 here), so no bind to port 0
+ * and no outgoing connection of any process is handed it while a test holds it (a
+ * restarted Redis, an API between its start and its bind). Free when checked; callers
+ * retry with another if a server still finds it taken.
+ */
+async function reservedRangePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
+}
+
+/**
+ * A TCP port nobody listens on right now, for a server that must know its port before it
+ * starts (a PUBLIC_URL naming it): outside the ephemeral range, so nothing else is handed
+ * it before that server binds it.
+ */
+export const freePort = reservedRangePort;
 
 export async function waitFor<T>(
   what: string,
@@ -65,6 +111,8 @@ export interface ServiceProcess {
   /** Everything the process wrote, for failure messages. */
   output: () => string;
   exited: Promise<Exit>;
+  /** Settles once the process exited and all it wrote was read. */
+  closed: Promise<void>;
   waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** SIGTERM and wait for the exit. */
   stop(): Promise<Exit>;
@@ -88,11 +136,12 @@ function fromSource(entry: string): NodeCommand {
 /** Starts an entry point as a real process over this test file's database. */
 function spawnService(command: NodeCommand, queuePrefix: string, env: Record<string, string>): ServiceProcess {
   const entry = command.args.at(-1);
-  const child = spawn(process.execPath, command.args, {
+  const child = spawn(process.execPath, ["--import", exitWithParent, ...command.args], {
     cwd: command.cwd,
     env: {
       PATH: process.env.PATH,
       NODE_ENV: "test",
+      ELEVATE_TEST_PARENT_PID: String(process.pid),
       DATABASE_URL: workerDatabaseUrl(),
       QUEUE_PREFIX: queuePrefix,
       SEED_DEMO: "false",
@@ -105,6 +154,7 @@ function spawnService(command: NodeCommand, queuePrefix: string, env: Record<str
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  track(child);
   const logs: LogLine[] = [];
   const raw: string[] = [];
   const waiters = new Set<() => void>();
@@ -125,9 +175,12 @@ function spawnService(command: NodeCommand, queuePrefix: string, env: Record<str
   });
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => raw.push(chunk));
   const exited = new Promise<Exit>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  // After the exit, once its output has been read to the end too.
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
   const output = () => raw.join("");
 
-  function waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> {
+  // Generous: on a loaded machine a process under tsx takes long to start; waiting longer never makes a test pass wrongly.
+  function waitForLog(what: string, match: (line: LogLine) => boolean, timeoutMs = 60_000): Promise<LogLine> {
     return new Promise((resolve, reject) => {
       const check = () => {
         const found = logs.find(match);
@@ -159,6 +212,7 @@ function spawnService(command: NodeCommand, queuePrefix: string, env: Record<str
     logs,
     output,
     exited,
+    closed,
     waitForLog,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
@@ -222,6 +276,7 @@ export async function runOrgCommand(
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  track(child);
   const stdout: string[] = [];
   const stderr: string[] = [];
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => stdout.push(chunk));
@@ -242,35 +297,49 @@ export interface RedisServer {
   resume(): void;
 }
 
-/** A throwaway redis-server on a free port, without persistence, that a test may kill. */
+/**
+ * A throwaway redis-server without persistence, that a test may kill, on a port outside
+ * the ephemeral range: a restart finds its port still free however long the outage was.
+ */
 export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServer> {
-  const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
+  let port = await reservedRangePort();
   let current: ChildProcess;
-  const launch = async () => {
-    current = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", ...extraArgs], {
-      stdio: "ignore",
-    });
-    await waitFor(
+  const answers = async (url: string) => {
+    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    probe.on("error", () => {});
+    try {
+      await probe.connect();
+      return (await probe.ping()) === "PONG";
+    } catch {
+      return false;
+    } finally {
+      probe.disconnect();
+    }
+  };
+  /** Starts redis-server on `port`; false when it exited at once (the port was taken after all). */
+  const launch = async (): Promise<boolean> => {
+    const child = track(
+      spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", ...extraArgs], {
+        stdio: "ignore",
+      }),
+    );
+    current = child;
+    const ready = await waitFor(
       "redis-server to answer",
       async () => {
-        const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-        probe.on("error", () => {});
-        try {
-          await probe.connect();
-          return (await probe.ping()) === "PONG";
-        } catch {
-          return false;
-        } finally {
-          probe.disconnect();
-        }
+        if (child.exitCode !== null || child.signalCode !== null) return "exited";
+        return (await answers(`redis://127.0.0.1:${port}`)) && "ready";
       },
       { timeoutMs: 10_000 },
     );
+    return ready === "ready";
   };
-  await launch();
+  for (let attempt = 0; !(await launch()); attempt++) {
+    if (attempt === 5) throw new Error("redis-server would not start");
+    port = await reservedRangePort();
+  }
   return {
-    url,
+    url: `redis://127.0.0.1:${port}`,
     get process() {
       return current;
     },
@@ -280,7 +349,9 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
       current.kill("SIGKILL");
       await exited;
     },
-    restart: launch,
+    async restart() {
+      if (!(await launch())) throw new Error(`redis-server could not start again on port ${port}`);
+    },
     pause: () => current.kill("SIGSTOP"),
     resume: () => current.kill("SIGCONT"),
   };
@@ -301,38 +372,46 @@ export interface ApiOptions {
   env?: Record<string, string>;
   /** Default: `src/main/server.ts` under tsx. */
   command?: NodeCommand;
-  /** Default: a free one. Pick it first (freePort) when PUBLIC_URL must name it. */
+  /** Default: one outside the ephemeral range. Pick it first (freePort) when PUBLIC_URL must name it. */
   port?: number;
 }
 
-/** Starts the API on a free port and waits until GET /readyz answers 200. */
+/**
+ * Starts the API and waits until GET /readyz answers 200. Its port (and so its public
+ * URL) is chosen before it starts, outside the ephemeral range; should it still find
+ * the port taken, it is started again on another.
+ */
 export async function spawnApi(options: ApiOptions): Promise<ApiProcess> {
-  const port = options.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
-  const api = spawnService(options.command ?? fromSource("src/main/server.ts"), options.queuePrefix, {
-    PORT: String(port),
-    REDIS_URL: options.redisUrl,
-    WORKER: String(options.worker ?? false),
-    DEV_ISSUER_KEY_FILE: options.devIssuerKeyFile,
-    LOG_LEVEL: "info",
-    ...options.env,
-  });
-  try {
-    await waitFor(
-      `the API on port ${port} to be ready`,
-      async () => {
-        if (api.child.exitCode !== null || api.child.signalCode !== null) throw new Error("the API exited");
-        try {
-          return (await fetch(`${url}/readyz`)).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      { timeoutMs: 30_000, intervalMs: 100 },
-    );
-  } catch (error) {
-    api.child.kill("SIGKILL");
-    throw new Error(`${(error as Error).message}; output:\n${api.output()}`);
+  for (let attempt = 0; ; attempt++) {
+    const port = options.port ?? (await reservedRangePort());
+    const url = `http://127.0.0.1:${port}`;
+    const api = spawnService(options.command ?? fromSource("src/main/server.ts"), options.queuePrefix, {
+      PORT: String(port),
+      REDIS_URL: options.redisUrl,
+      WORKER: String(options.worker ?? false),
+      DEV_ISSUER_KEY_FILE: options.devIssuerKeyFile,
+      LOG_LEVEL: "info",
+      ...options.env,
+    });
+    try {
+      await waitFor(
+        `the API on port ${port} to be ready`,
+        async () => {
+          if (api.child.exitCode !== null || api.child.signalCode !== null) throw new Error("the API exited");
+          try {
+            return (await fetch(`${url}/readyz`)).status === 200;
+          } catch {
+            return false;
+          }
+        },
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+      return { ...api, url };
+    } catch (error) {
+      api.child.kill("SIGKILL");
+      await api.closed;
+      if (!options.port && attempt < 3 && api.output().includes("EADDRINUSE")) continue;
+      throw new Error(`${(error as Error).message}; output:\n${api.output()}`);
+    }
   }
-  return { ...api, url };
 }

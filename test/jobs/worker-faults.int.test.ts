@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.ts";
 import {
   auditCounts,
@@ -24,8 +24,18 @@ beforeAll(async () => {
   fabrikam = await prepareFabrikam(db);
 });
 
+// Each test starts alone: a worker a failed test left running would hold the reconciler
+// lock and take the next test's jobs.
+afterEach(async () => {
+  await Promise.all(
+    started.splice(0).map(async (worker) => {
+      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGKILL");
+      await worker.exited;
+    }),
+  );
+});
+
 afterAll(async () => {
-  for (const worker of started) worker.child.kill("SIGKILL");
   for (const client of clients) await client.close();
   await db?.$disconnect();
 });

@@ -238,10 +238,15 @@ export function subscribeWs(
  * test can start publishing once every subscriber is in place. A subscription
  * listens from its first `next()` (the pub/sub adds its listener synchronously there).
  */
-export function countingEventBus(bus: EventBus): { bus: EventBus; listening(): number } {
+export function countingEventBus(bus: EventBus): { bus: EventBus; listening(): number; started(): number } {
   let listening = 0;
+  // Subscriptions that ever started listening: never goes down, so a test can wait for
+  // its own subscriber (a closed stream stops being counted as listening only when the
+  // server's iterator returns, which may be at the next event).
+  let started = 0;
   return {
     listening: () => listening,
+    started: () => started,
     bus: {
       ...bus,
       requestEvents(organizationId) {
@@ -253,7 +258,10 @@ export function countingEventBus(bus: EventBus): { bus: EventBus; listening(): n
         };
         const iterator: AsyncIterableIterator<Awaited<ReturnType<typeof source.next>>["value"]> = {
           next: (...args) => {
-            if (!counted) listening++;
+            if (!counted) {
+              listening++;
+              started++;
+            }
             counted = true;
             return source.next(...args);
           },
@@ -280,6 +288,16 @@ export async function untilListening(counting: { listening(): number }, count: n
   await waitFor(`${count} subscriptions to listen`, async () => counting.listening() >= count, { timeoutMs });
   // The listener is in place once next() ran; let the microtasks of that call settle.
   await sleep(20);
+}
+
+/** Runs `subscribe` and waits until the subscription it opens listens on the counting bus. */
+export async function listeningAfter<T>(counting: { started(): number }, subscribe: () => T | Promise<T>): Promise<T> {
+  const before = counting.started();
+  const subscriber = await subscribe();
+  await waitFor("the subscription to listen", async () => counting.started() > before, { timeoutMs: 15_000 });
+  // The listener is in place once next() ran; let the microtasks of that call settle.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  return subscriber;
 }
 
 /** One GraphQL operation over HTTP against a listening server. */

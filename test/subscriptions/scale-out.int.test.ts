@@ -1,7 +1,6 @@
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevIssuerKey, loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
@@ -108,12 +107,14 @@ afterAll(async () => {
  */
 async function untilDelivering(list: Subscriber[]) {
   const probe = rawId(probeRequestId);
+  const probes = (subscriber: Subscriber) =>
+    subscriber.events.filter((event) => event.requestId === probeRequestId).length;
+  // A new probe on each: once it is in, everything published before it through Redis is too.
+  const before = list.map(probes);
   await waitFor(
     "the subscriptions to receive through Redis",
     async () => {
-      if (list.every((subscriber) => subscriber.events.some((event) => event.requestId === probeRequestId))) {
-        return true;
-      }
+      if (list.every((subscriber, index) => probes(subscriber) > before[index]!)) return true;
       probeBus.publishRequestEvent({
         type: "DECISION_RECORDED",
         requestId: probe,
@@ -137,15 +138,15 @@ async function subscribeOnApi1(): Promise<Subscriber[]> {
   return [ws, sse];
 }
 
-async function settle(list: Subscriber[], requestId: string, count: number, timeoutMs = 10_000) {
+async function settle(list: Subscriber[], requestId: string, count: number, timeoutMs = 15_000) {
   const only = new Set([requestId]);
   await waitFor(
     `${count} events of the request on every subscriber`,
     async () => list.every((subscriber) => received(subscriber, only).length >= count),
     { timeoutMs },
-  ).catch(() => {});
-  // A late duplicate would show up here.
-  await sleep(1000);
+  );
+  // A late duplicate would have been published before this probe, and so would be in by now.
+  await untilDelivering(list);
 }
 
 describe("two API instances and two workers", () => {
@@ -207,14 +208,15 @@ describe("two API instances and two workers", () => {
     const job = await waitFor("the job to finish", async () =>
       (await jobs.jobState("expireRequest", id)) === "completed" ? jobs.job("expireRequest", id) : null,
     );
-    expect(job?.returnvalue).toHaveProperty("expired");
+    // Either outcome is right (the reconcilers race the job); the answer is a yes or no, not an error.
+    expect(job?.returnvalue).toEqual({ expired: expect.any(Boolean) });
 
     // Nothing else reached them (the Redis channels are shared with other test files' processes).
     const seen = new Set(onApi1.flatMap((subscriber) => subscriber.events.map((event) => event.requestId)));
     expect([...seen].filter((seenId) => !createdRequests.includes(seenId))).toEqual([]);
   });
 
-  it("stops governing a task on API 1 within a second of its policy's removal on API 2", async () => {
+  it("stops governing a task on API 1 once its policy is removed on API 2 (the cache is dropped through Redis)", async () => {
     const task = "Exchange\\New-InboundConnector";
     const admin = await tokenFor("admin@fabrikam.com");
     const created = await post(api2.url, admin, CreatePolicy, { input: { target: task, approvalType: "MANUAL" } });
@@ -227,25 +229,18 @@ describe("two API instances and two workers", () => {
       ).reason;
 
     // API 1 learns of the new policy (its cache was dropped through Redis), then caches it.
-    await waitFor("API 1 to govern the task", async () => (await check(api1)) === "NO_AUTHORIZATION", {
-      timeoutMs: 2000,
-    });
+    await waitFor("API 1 to govern the task", async () => (await check(api1)) === "NO_AUTHORIZATION");
     expect(await check(api1)).toBe("NO_AUTHORIZATION");
 
     const removed = await post(api2.url, admin, RemovePolicy, { input: { id: policyId } });
     expectType(removed.removeApprovalPolicy, "ApprovalPolicy");
-    const removedAt = Date.now();
     expect(await check(api2)).toBe("NOT_GOVERNED");
-    const reason = await waitFor(
-      "API 1 to stop governing the task",
-      async () => {
-        const answer = await check(api1);
-        return answer === "NOT_GOVERNED" && answer;
-      },
-      { timeoutMs: 1000, intervalMs: 25 },
-    );
+    // How soon is a matter of load; that it happens at all is the invalidation's doing.
+    const reason = await waitFor("API 1 to stop governing the task", async () => {
+      const answer = await check(api1);
+      return answer === "NOT_GOVERNED" && answer;
+    });
     expect(reason).toBe("NOT_GOVERNED");
-    expect(Date.now() - removedAt).toBeLessThan(1500);
   });
   it("refuses on API 1 a user deactivated on API 2 whose token API 1 had already accepted", async () => {
     const token = await tokenFor("approver2@fabrikam.com");

@@ -222,8 +222,9 @@ describe("who receives which request event", () => {
       "every subscriber's expected events",
       async () => subscriptions.every(({ subscriber }, index) => subscriber.events.length >= expected[index]!.length),
       { timeoutMs: 20_000 },
-    ).catch(() => {});
-    // Quiet period: late or extra events would arrive here.
+    );
+    // Quiet period: late or extra events would arrive here. (Not yet replaced by a marker:
+    // filtered and cross-organization subscribers see no common event to settle on.)
     await sleep(1000);
 
     const actual = subscriptions.map(({ subscriber }) => received(subscriber));
