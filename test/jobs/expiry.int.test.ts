@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.ts";
+import { describe, expect, it } from "vitest";
 import { revokeAccessAuthorization } from "../../src/domain/authorizations/authorizations.service.ts";
 import { ConflictError } from "../../src/domain/errors.ts";
 import { approveAccessRequest, createAccessRequest } from "../../src/domain/requests/requests.service.ts";
@@ -11,109 +10,89 @@ import {
   actorFor,
   auditCounts,
   contextFor,
-  type Fabrikam,
   insertActiveAuthorizations,
   insertPendingRequests,
-  type JobClient,
-  jobClient,
   noEffects,
-  prepareFabrikam,
   silentLogger,
   target,
-  uniquePrefix,
 } from "../helpers/jobs.ts";
-import { spawnWorker, type WorkerProcess, waitFor } from "../helpers/processes.ts";
-import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
+import { waitFor } from "../helpers/processes.ts";
+import { withWorker } from "../helpers/worker-file.ts";
+import { workerDatabaseUrl } from "../setup/test-env.ts";
 
 const reconcileIntervalSeconds = 2;
 const hour = 3_600_000;
 
-let db: Db;
-let fabrikam: Fabrikam;
-let jobs: JobClient;
-let worker: WorkerProcess;
-const queuePrefix = uniquePrefix("expiry");
-
-beforeAll(async () => {
-  db = createDb(workerDatabaseUrl());
-  fabrikam = await prepareFabrikam(db);
-  jobs = await jobClient(redisUrl, queuePrefix);
-  worker = await spawnWorker({ redisUrl, queuePrefix, reconcileIntervalSeconds });
-});
-
-afterAll(async () => {
-  const exit = await worker?.stop();
-  await jobs?.close();
-  await db?.$disconnect();
-  expect(exit?.code).toBe(0);
-});
+const env = withWorker("expiry", { reconcileIntervalSeconds });
 
 const until = (at: Date) => sleep(Math.max(0, at.getTime() - Date.now()));
 
 /** A PENDING request (a copy of a real one) expiring `ms` from now, with no job yet. */
 async function requestExpiringIn(ms: number): Promise<{ id: string; expiresAt: Date }> {
   const expiresAt = new Date(Date.now() + ms);
-  const [id] = await insertPendingRequests(db, fabrikam.requester, [expiresAt]);
+  const [id] = await insertPendingRequests(env.db, env.fabrikam.requester, [expiresAt]);
   return { id: id!, expiresAt };
 }
 
 async function statusOf(requestId: string) {
-  return (await db.accessRequest.findUniqueOrThrow({ where: { id: requestId } })).status;
+  return (await env.db.accessRequest.findUniqueOrThrow({ where: { id: requestId } })).status;
 }
 
 describe("request expiry", () => {
   it("expires a PENDING request when its lifetime runs out, with its audit event and no authorization, not before", async () => {
     const { id, expiresAt } = await requestExpiringIn(2500);
-    await jobs.effects.dispatch([
-      { kind: "requestCreated", requestId: id, organizationId: fabrikam.requester.organizationId, expiresAt },
+    await env.jobs.effects.dispatch([
+      { kind: "requestCreated", requestId: id, organizationId: env.fabrikam.requester.organizationId, expiresAt },
     ]);
-    expect(await jobs.jobState("expireRequest", id)).toBe("delayed");
+    expect(await env.jobs.jobState("expireRequest", id)).toBe("delayed");
     // Scheduled, not run: still waiting (the audit time below shows it ended no earlier than due).
     expect(await statusOf(id)).toBe("PENDING");
 
     await waitFor("the request to expire", async () => (await statusOf(id)) === "EXPIRED", { timeoutMs: 10_000 });
-    const events = await db.auditEvent.findMany({ where: { subjectId: id, action: "Expire-ElevatedAccessRequest" } });
+    const events = await env.db.auditEvent.findMany({
+      where: { subjectId: id, action: "Expire-ElevatedAccessRequest" },
+    });
     expect(events).toHaveLength(1);
     expect(events[0]!.actorId).toBeNull();
     expect(events[0]!.at.getTime()).toBeGreaterThanOrEqual(expiresAt.getTime());
-    expect(await db.accessAuthorization.count({ where: { requestId: id } })).toBe(0);
+    expect(await env.db.accessAuthorization.count({ where: { requestId: id } })).toBe(0);
   });
 
   it("keeps a request approved before its expiry job runs APPROVED: the stale job changes nothing", async () => {
     const { id, expiresAt } = await requestExpiringIn(2500);
-    await jobs.queues.schedule("expireRequest", [
-      { payload: { requestId: id, organizationId: fabrikam.requester.organizationId }, at: expiresAt },
+    await env.jobs.queues.schedule("expireRequest", [
+      { payload: { requestId: id, organizationId: env.fabrikam.requester.organizationId }, at: expiresAt },
     ]);
     // No effect sink: the job stays in Redis, as when its removal was lost.
-    await approveAccessRequest(contextFor(db, fabrikam.approver), { requestId: id });
+    await approveAccessRequest(contextFor(env.db, env.fabrikam.approver), { requestId: id });
 
     const job = await waitFor(
       "the stale job to finish",
-      async () => (await jobs.jobState("expireRequest", id)) === "completed" && jobs.job("expireRequest", id),
+      async () => (await env.jobs.jobState("expireRequest", id)) === "completed" && env.jobs.job("expireRequest", id),
       { timeoutMs: 10_000 },
     );
     expect(job!.returnvalue).toEqual({ expired: false });
     expect(job!.finishedOn).toBeGreaterThanOrEqual(expiresAt.getTime());
     expect(await statusOf(id)).toBe("APPROVED");
-    const authorization = await db.accessAuthorization.findUniqueOrThrow({ where: { requestId: id } });
+    const authorization = await env.db.accessAuthorization.findUniqueOrThrow({ where: { requestId: id } });
     expect(authorization.status).toBe("ACTIVE");
-    expect((await auditCounts(db, "Expire-ElevatedAccessRequest", [id])).size).toBe(0);
-    expect(await db.emailMessage.count({ where: { requestId: id, template: "request-expired" } })).toBe(0);
+    expect((await auditCounts(env.db, "Expire-ElevatedAccessRequest", [id])).size).toBe(0);
+    expect(await env.db.emailMessage.count({ where: { requestId: id, template: "request-expired" } })).toBe(0);
   });
 
   it("puts a job that runs before its request is due back to sleep until then", async () => {
     const { id, expiresAt } = await requestExpiringIn(2500);
-    await jobs.queues.schedule("expireRequest", [
-      { payload: { requestId: id, organizationId: fabrikam.requester.organizationId }, at: new Date() },
+    await env.jobs.queues.schedule("expireRequest", [
+      { payload: { requestId: id, organizationId: env.fabrikam.requester.organizationId }, at: new Date() },
     ]);
     await waitFor(
       "the early job to go back to sleep",
-      async () => (await jobs.jobState("expireRequest", id)) === "delayed",
+      async () => (await env.jobs.jobState("expireRequest", id)) === "delayed",
     );
     expect(await statusOf(id)).toBe("PENDING");
     const job = await waitFor(
       "the job to finish",
-      async () => (await jobs.jobState("expireRequest", id)) === "completed" && jobs.job("expireRequest", id),
+      async () => (await env.jobs.jobState("expireRequest", id)) === "completed" && env.jobs.job("expireRequest", id),
       { timeoutMs: 10_000 },
     );
     expect(job!.finishedOn).toBeGreaterThanOrEqual(expiresAt.getTime());
@@ -122,42 +101,43 @@ describe("request expiry", () => {
 
   it("does nothing for a job whose request or authorization was deleted", async () => {
     const { id: requestId } = await requestExpiringIn(hour);
-    await db.accessRequest.delete({ where: { id: requestId } });
-    const [grant] = await insertActiveAuthorizations(db, fabrikam.requester, [new Date(Date.now() + hour)]);
-    await db.accessAuthorization.delete({ where: { id: grant!.authorizationId } });
-    await db.accessRequest.delete({ where: { id: grant!.requestId } });
+    await env.db.accessRequest.delete({ where: { id: requestId } });
+    const [grant] = await insertActiveAuthorizations(env.db, env.fabrikam.requester, [new Date(Date.now() + hour)]);
+    await env.db.accessAuthorization.delete({ where: { id: grant!.authorizationId } });
+    await env.db.accessRequest.delete({ where: { id: grant!.requestId } });
     // The reconciler may have added their jobs, due in an hour, meanwhile: start over.
-    await jobs.queues.cancel("expireRequest", requestId);
-    await jobs.queues.cancel("endAuthorization", grant!.authorizationId);
-    const organizationId = fabrikam.requester.organizationId;
-    await jobs.queues.schedule("expireRequest", [{ payload: { requestId, organizationId }, at: new Date() }]);
-    await jobs.queues.schedule("endAuthorization", [
+    await env.jobs.queues.cancel("expireRequest", requestId);
+    await env.jobs.queues.cancel("endAuthorization", grant!.authorizationId);
+    const organizationId = env.fabrikam.requester.organizationId;
+    await env.jobs.queues.schedule("expireRequest", [{ payload: { requestId, organizationId }, at: new Date() }]);
+    await env.jobs.queues.schedule("endAuthorization", [
       { payload: { authorizationId: grant!.authorizationId, organizationId }, at: new Date() },
     ]);
 
     const expiry = await waitFor(
       "the expiry job to finish",
       async () =>
-        (await jobs.jobState("expireRequest", requestId)) === "completed" && jobs.job("expireRequest", requestId),
+        (await env.jobs.jobState("expireRequest", requestId)) === "completed" &&
+        env.jobs.job("expireRequest", requestId),
     );
     const end = await waitFor(
       "the end job to finish",
       async () =>
-        (await jobs.jobState("endAuthorization", grant!.authorizationId)) === "completed" &&
-        jobs.job("endAuthorization", grant!.authorizationId),
+        (await env.jobs.jobState("endAuthorization", grant!.authorizationId)) === "completed" &&
+        env.jobs.job("endAuthorization", grant!.authorizationId),
     );
     expect(expiry!.returnvalue).toEqual({ expired: false });
     expect(end!.returnvalue).toEqual({ ended: false });
-    expect((await auditCounts(db, "Expire-ElevatedAccessRequest", [requestId])).size).toBe(0);
-    expect((await auditCounts(db, "End-ElevatedAccessAuthorization", [grant!.authorizationId])).size).toBe(0);
+    expect((await auditCounts(env.db, "Expire-ElevatedAccessRequest", [requestId])).size).toBe(0);
+    expect((await auditCounts(env.db, "End-ElevatedAccessAuthorization", [grant!.authorizationId])).size).toBe(0);
   });
 
   it("fails a job with a malformed payload at once, without retrying it", async () => {
-    await jobs.queues
+    await env.jobs.queues
       .queue("expireRequest")
       .add("expireRequest", { requestId: "not-a-uuid" }, { jobId: "expire-malformed" });
     const job = await waitFor("the job to fail", async () => {
-      const found = await jobs.queues.queue("expireRequest").getJob("expire-malformed");
+      const found = await env.jobs.queues.queue("expireRequest").getJob("expire-malformed");
       return found?.failedReason ? found : null;
     });
     expect(job.failedReason).toMatch(/invalid expireRequest payload/);
@@ -165,26 +145,28 @@ describe("request expiry", () => {
   });
   it("expires a burst falling due together each once, with its own audit event and mail carrying its own job's request id", async () => {
     const expiresAt = new Date(Date.now() + 2000);
-    const ids = await insertPendingRequests(db, fabrikam.requester, Array(60).fill(expiresAt));
-    await jobs.queues.schedule(
+    const ids = await insertPendingRequests(env.db, env.fabrikam.requester, Array(60).fill(expiresAt));
+    await env.jobs.queues.schedule(
       "expireRequest",
       ids.map((requestId, index) => ({
-        payload: { requestId, organizationId: fabrikam.requester.organizationId, correlationId: `burst-${index}` },
+        payload: { requestId, organizationId: env.fabrikam.requester.organizationId, correlationId: `burst-${index}` },
         at: expiresAt,
       })),
     );
     await waitFor(
       "the burst to expire",
-      async () => (await db.accessRequest.count({ where: { id: { in: ids }, status: "EXPIRED" } })) === ids.length,
+      async () => (await env.db.accessRequest.count({ where: { id: { in: ids }, status: "EXPIRED" } })) === ids.length,
       { timeoutMs: 20_000 },
     );
-    const events = await auditCounts(db, "Expire-ElevatedAccessRequest", ids);
+    const events = await auditCounts(env.db, "Expire-ElevatedAccessRequest", ids);
     expect(ids.map((id) => events.get(id))).toEqual(ids.map(() => 1));
-    const audited = await db.auditEvent.findMany({
+    const audited = await env.db.auditEvent.findMany({
       where: { action: "Expire-ElevatedAccessRequest", subjectId: { in: ids } },
     });
     expect(audited.every((event) => event.at.getTime() >= expiresAt.getTime())).toBe(true);
-    const mails = await db.emailMessage.findMany({ where: { template: "request-expired", requestId: { in: ids } } });
+    const mails = await env.db.emailMessage.findMany({
+      where: { template: "request-expired", requestId: { in: ids } },
+    });
     expect(mails).toHaveLength(ids.length);
     const correlationOf = new Map(mails.map((mail) => [mail.requestId, mail.correlationId]));
     expect(ids.map((id) => correlationOf.get(id))).toEqual(ids.map((_, index) => `burst-${index}`));
@@ -194,9 +176,9 @@ describe("request expiry", () => {
 describe("authorization end", () => {
   it("ends an ACTIVE authorization when its duration runs out, not before", async () => {
     const endsAt = new Date(Date.now() + 2500);
-    const [grant] = await insertActiveAuthorizations(db, fabrikam.requester, [endsAt]);
-    const authorization = await db.accessAuthorization.findUniqueOrThrow({ where: { id: grant!.authorizationId } });
-    await jobs.effects.dispatch([
+    const [grant] = await insertActiveAuthorizations(env.db, env.fabrikam.requester, [endsAt]);
+    const authorization = await env.db.accessAuthorization.findUniqueOrThrow({ where: { id: grant!.authorizationId } });
+    await env.jobs.effects.dispatch([
       {
         kind: "authorizationStarted",
         authorizationId: authorization.id,
@@ -204,17 +186,17 @@ describe("authorization end", () => {
         endsAt,
       },
     ]);
-    expect(await jobs.jobState("endAuthorization", authorization.id)).toBe("delayed");
+    expect(await env.jobs.jobState("endAuthorization", authorization.id)).toBe("delayed");
 
     const status = async () =>
-      (await db.accessAuthorization.findUniqueOrThrow({ where: { id: authorization.id } })).status;
+      (await env.db.accessAuthorization.findUniqueOrThrow({ where: { id: authorization.id } })).status;
     // Scheduled, not run: still active (endedAt below shows it ended no earlier than due).
     expect(await status()).toBe("ACTIVE");
 
     await waitFor("the authorization to end", async () => (await status()) === "ENDED", { timeoutMs: 10_000 });
-    const ended = await db.accessAuthorization.findUniqueOrThrow({ where: { id: authorization.id } });
+    const ended = await env.db.accessAuthorization.findUniqueOrThrow({ where: { id: authorization.id } });
     expect(ended.endedAt!.getTime()).toBeGreaterThanOrEqual(endsAt.getTime());
-    expect(await auditCounts(db, "End-ElevatedAccessAuthorization", [authorization.id])).toEqual(
+    expect(await auditCounts(env.db, "End-ElevatedAccessAuthorization", [authorization.id])).toEqual(
       new Map([[authorization.id, 1]]),
     );
     expect(await statusOf(grant!.requestId)).toBe("APPROVED");
@@ -222,16 +204,18 @@ describe("authorization end", () => {
 
   it("revoke racing the natural end: each authorization ends once, with one audit event", async () => {
     const endsAt = new Date(Date.now() + 5000);
-    const grants = await insertActiveAuthorizations(db, fabrikam.requester, Array(30).fill(endsAt));
+    const grants = await insertActiveAuthorizations(env.db, env.fabrikam.requester, Array(30).fill(endsAt));
     // Two anchors make the race go both ways whatever the machine's load: the first grant
     // is revoked now, well before its end; the last only after its end job has ended it.
     const first = grants.shift()!;
     const last = grants.pop()!;
-    await revokeAccessAuthorization(contextFor(db, fabrikam.admin, jobs.effects), { requestId: first.requestId });
-    await jobs.queues.schedule(
+    await revokeAccessAuthorization(contextFor(env.db, env.fabrikam.admin, env.jobs.effects), {
+      requestId: first.requestId,
+    });
+    await env.jobs.queues.schedule(
       "endAuthorization",
       [...grants, last].map(({ authorizationId }) => ({
-        payload: { authorizationId, organizationId: fabrikam.requester.organizationId },
+        payload: { authorizationId, organizationId: env.fabrikam.requester.organizationId },
         at: endsAt,
       })),
     );
@@ -240,7 +224,7 @@ describe("authorization end", () => {
       grants.map(async ({ requestId }, index) => {
         await until(new Date(endsAt.getTime() - 1000 + (1500 * index) / grants.length));
         try {
-          await revokeAccessAuthorization(contextFor(db, fabrikam.admin, jobs.effects), { requestId });
+          await revokeAccessAuthorization(contextFor(env.db, env.fabrikam.admin, env.jobs.effects), { requestId });
           return "revoked";
         } catch (error) {
           if (error instanceof ConflictError) return "lost";
@@ -251,10 +235,11 @@ describe("authorization end", () => {
     await waitFor(
       "the last grant's end",
       async () =>
-        (await db.accessAuthorization.findUniqueOrThrow({ where: { id: last.authorizationId } })).status === "ENDED",
+        (await env.db.accessAuthorization.findUniqueOrThrow({ where: { id: last.authorizationId } })).status ===
+        "ENDED",
       { timeoutMs: 15_000 },
     );
-    const lateRevoke = await revokeAccessAuthorization(contextFor(db, fabrikam.admin, jobs.effects), {
+    const lateRevoke = await revokeAccessAuthorization(contextFor(env.db, env.fabrikam.admin, env.jobs.effects), {
       requestId: last.requestId,
     }).then(
       () => "revoked",
@@ -267,14 +252,14 @@ describe("authorization end", () => {
     const settled = await waitFor(
       "every authorization to settle",
       async () => {
-        const rows = await db.accessAuthorization.findMany({ where: { id: { in: ids } } });
+        const rows = await env.db.accessAuthorization.findMany({ where: { id: { in: ids } } });
         return rows.every((row) => row.status !== "ACTIVE") && rows;
       },
       { timeoutMs: 10_000 },
     );
-    const ended = await auditCounts(db, "End-ElevatedAccessAuthorization", ids);
-    const revoked = await auditCounts(db, "Revoke-ElevatedAccessAuthorization", ids);
-    const mails = await db.emailMessage.groupBy({
+    const ended = await auditCounts(env.db, "End-ElevatedAccessAuthorization", ids);
+    const revoked = await auditCounts(env.db, "Revoke-ElevatedAccessAuthorization", ids);
+    const mails = await env.db.emailMessage.groupBy({
       by: ["authorizationId"],
       where: { authorizationId: { in: ids }, template: { in: ["access-revoked", "access-ended"] } },
       _count: true,
@@ -305,26 +290,28 @@ describe("authorization end", () => {
 describe("effects", () => {
   it("schedule the expiry at creation, swap it for the end at approval and cancel the end at revocation", async () => {
     // Another requester: the bulk rows of other tests keep the requester's one open request for the target.
-    const requester = await actorFor(db, "approver2@fabrikam.com");
-    const created = await createAccessRequest(contextFor(db, requester, jobs.effects), {
+    const requester = await actorFor(env.db, "approver2@fabrikam.com");
+    const created = await createAccessRequest(contextFor(env.db, requester, env.jobs.effects), {
       target,
       reason: "effects test",
     });
-    const expiry = await jobs.job("expireRequest", created.id);
+    const expiry = await env.jobs.job("expireRequest", created.id);
     expect(expiry?.data).toEqual({ requestId: created.id, organizationId: created.organizationId });
-    expect(await jobs.jobState("expireRequest", created.id)).toBe("delayed");
+    expect(await env.jobs.jobState("expireRequest", created.id)).toBe("delayed");
     expect(Math.abs(expiry!.timestamp + expiry!.delay - created.expiresAt.getTime())).toBeLessThan(1000);
 
-    await approveAccessRequest(contextFor(db, fabrikam.approver, jobs.effects), { requestId: created.id });
-    const authorization = await db.accessAuthorization.findUniqueOrThrow({ where: { requestId: created.id } });
-    expect(await jobs.job("expireRequest", created.id)).toBeUndefined();
-    const end = await jobs.job("endAuthorization", authorization.id);
+    await approveAccessRequest(contextFor(env.db, env.fabrikam.approver, env.jobs.effects), { requestId: created.id });
+    const authorization = await env.db.accessAuthorization.findUniqueOrThrow({ where: { requestId: created.id } });
+    expect(await env.jobs.job("expireRequest", created.id)).toBeUndefined();
+    const end = await env.jobs.job("endAuthorization", authorization.id);
     expect(end?.data).toEqual({ authorizationId: authorization.id, organizationId: authorization.organizationId });
     expect(Math.abs(end!.timestamp + end!.delay - authorization.endsAt.getTime())).toBeLessThan(1000);
     expect(authorization.endsAt.getTime() - Date.now()).toBeGreaterThan(3 * hour);
 
-    await revokeAccessAuthorization(contextFor(db, fabrikam.admin, jobs.effects), { requestId: created.id });
-    expect(await jobs.job("endAuthorization", authorization.id)).toBeUndefined();
+    await revokeAccessAuthorization(contextFor(env.db, env.fabrikam.admin, env.jobs.effects), {
+      requestId: created.id,
+    });
+    expect(await env.jobs.job("endAuthorization", authorization.id)).toBeUndefined();
   });
 });
 
@@ -332,27 +319,27 @@ describe("reconciler", () => {
   it("delivers the expiry of a request whose job was never added (API crash between commit and enqueue)", async () => {
     const near = await requestExpiringIn(1500);
     // Another requester: the bulk rows above keep the requester's one open request for the target.
-    const other = await actorFor(db, "auditor@fabrikam.com");
-    const far = await createAccessRequest(contextFor(db, other), { target, reason: "far" });
-    const [grant] = await insertActiveAuthorizations(db, fabrikam.requester, [new Date(Date.now() + 4 * hour)]);
+    const other = await actorFor(env.db, "auditor@fabrikam.com");
+    const far = await createAccessRequest(contextFor(env.db, other), { target, reason: "far" });
+    const [grant] = await insertActiveAuthorizations(env.db, env.fabrikam.requester, [new Date(Date.now() + 4 * hour)]);
 
     await waitFor("the unscheduled request to expire", async () => (await statusOf(near.id)) === "EXPIRED", {
       timeoutMs: (reconcileIntervalSeconds + 10) * 1000,
     });
-    const expired = await db.auditEvent.findFirstOrThrow({
+    const expired = await env.db.auditEvent.findFirstOrThrow({
       where: { subjectId: near.id, action: "Expire-ElevatedAccessRequest" },
     });
     expect(expired.at.getTime()).toBeGreaterThanOrEqual(near.expiresAt.getTime());
 
     // Future deadlines get their jobs back, at their own time.
-    const farJob = await waitFor("the far request's job", () => jobs.job("expireRequest", far.id), {
+    const farJob = await waitFor("the far request's job", () => env.jobs.job("expireRequest", far.id), {
       timeoutMs: 10_000,
     });
     expect(Math.abs(farJob.timestamp + farJob.delay - far.expiresAt.getTime())).toBeLessThan(1000);
-    expect(await jobs.jobState("expireRequest", far.id)).toBe("delayed");
+    expect(await env.jobs.jobState("expireRequest", far.id)).toBe("delayed");
     await waitFor(
       "the authorization's job",
-      async () => (await jobs.jobState("endAuthorization", grant!.authorizationId)) === "delayed",
+      async () => (await env.jobs.jobState("endAuthorization", grant!.authorizationId)) === "delayed",
       { timeoutMs: 10_000 },
     );
     expect(await statusOf(far.id)).toBe("PENDING");
@@ -360,8 +347,8 @@ describe("reconciler", () => {
 
   it("skips a run while another process holds the reconciler lock", async () => {
     const reconciler = new Reconciler({
-      deps: { db, effects: noEffects, auditKeys: testAuditKeys },
-      queues: jobs.queues,
+      deps: { db: env.db, effects: noEffects, auditKeys: testAuditKeys },
+      queues: env.jobs.queues,
       logger: silentLogger,
       intervalSeconds: 3600,
     });
@@ -373,7 +360,7 @@ describe("reconciler", () => {
       await holder.query("SELECT pg_advisory_xact_lock(hashtext('elevate:exclusive'), hashtext('reconciler'))");
       // The overdue row appears only once the lock is held: the worker this file started
       // reconciles too, and must not get to it first (it skips while the lock is held).
-      [overdue] = await insertPendingRequests(db, fabrikam.requester, [new Date(Date.now() - 1000)]);
+      [overdue] = await insertPendingRequests(env.db, env.fabrikam.requester, [new Date(Date.now() - 1000)]);
       expect(await reconciler.runOnce()).toBeNull();
       expect(await statusOf(overdue!)).toBe("PENDING");
       await holder.query("COMMIT");
@@ -383,6 +370,6 @@ describe("reconciler", () => {
     // The spawned worker may get there first; either way the request expires exactly once.
     await reconciler.runOnce();
     await waitFor("the request to expire", async () => (await statusOf(overdue!)) === "EXPIRED");
-    expect(await auditCounts(db, "Expire-ElevatedAccessRequest", [overdue!])).toEqual(new Map([[overdue!, 1]]));
+    expect(await auditCounts(env.db, "Expire-ElevatedAccessRequest", [overdue!])).toEqual(new Map([[overdue!, 1]]));
   });
 });

@@ -1,42 +1,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.ts";
+import { describe, expect, it } from "vitest";
 import { verifyAuditLog } from "../../src/domain/audit/audit.service.ts";
 import { DomainError } from "../../src/domain/errors.ts";
 import { approveAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
-import {
-  auditCounts,
-  contextFor,
-  type Fabrikam,
-  insertPendingRequests,
-  type JobClient,
-  jobClient,
-  prepareFabrikam,
-  uniquePrefix,
-} from "../helpers/jobs.ts";
-import { spawnWorker, type WorkerProcess, waitFor } from "../helpers/processes.ts";
-import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
+import { auditCounts, contextFor, insertPendingRequests } from "../helpers/jobs.ts";
+import { waitFor } from "../helpers/processes.ts";
+import { withWorker } from "../helpers/worker-file.ts";
 
-let db: Db;
-let fabrikam: Fabrikam;
-let jobs: JobClient;
-let worker: WorkerProcess;
-const queuePrefix = uniquePrefix("races");
-
-beforeAll(async () => {
-  db = createDb(workerDatabaseUrl(), { max: 12 });
-  fabrikam = await prepareFabrikam(db);
-  jobs = await jobClient(redisUrl, queuePrefix);
-  worker = await spawnWorker({ redisUrl, queuePrefix, reconcileIntervalSeconds: 2 });
-});
-
-afterAll(async () => {
-  const exit = await worker?.stop();
-  await jobs?.close();
-  await db?.$disconnect();
-  expect(exit?.code).toBe(0);
-});
+const env = withWorker("races", { reconcileIntervalSeconds: 2, connections: 12 });
 
 const hour = 3_600_000;
 
@@ -45,9 +17,13 @@ describe("expiry racing approvals", () => {
     const count = 1000;
     const spreadMs = 3000;
     // Rows first, an hour from expiry, however long that takes on a busy machine; T is set after.
-    const ids = await insertPendingRequests(db, fabrikam.requester, Array(count).fill(new Date(Date.now() + hour)));
+    const ids = await insertPendingRequests(
+      env.db,
+      env.fabrikam.requester,
+      Array(count).fill(new Date(Date.now() + hour)),
+    );
     const outcomes = new Map<string, string>();
-    const approver = contextFor(db, fabrikam.approver);
+    const approver = contextFor(env.db, env.fabrikam.approver);
     // Two anchors make the race go both ways by construction: the first request is approved
     // before T exists at all; the last is approved only after it expired.
     const early = ids[0]!;
@@ -56,11 +32,11 @@ describe("expiry racing approvals", () => {
     outcomes.set(early, "APPROVED");
     const racing = ids.slice(1);
     const expiresAt = new Date(Date.now() + 5000);
-    await db.accessRequest.updateMany({ where: { id: { in: racing } }, data: { expiresAt } });
-    await jobs.queues.schedule(
+    await env.db.accessRequest.updateMany({ where: { id: { in: racing } }, data: { expiresAt } });
+    await env.jobs.queues.schedule(
       "expireRequest",
       ids.map((requestId) => ({
-        payload: { requestId, organizationId: fabrikam.requester.organizationId },
+        payload: { requestId, organizationId: env.fabrikam.requester.organizationId },
         at: expiresAt,
       })),
     );
@@ -88,7 +64,7 @@ describe("expiry racing approvals", () => {
 
     await waitFor(
       "no request to be left PENDING",
-      async () => (await db.accessRequest.count({ where: { id: { in: ids }, status: "PENDING" } })) === 0,
+      async () => (await env.db.accessRequest.count({ where: { id: { in: ids }, status: "PENDING" } })) === 0,
       // Every one of them is due by now; how long the worker takes on a loaded machine is not the claim.
       { timeoutMs: 75_000, intervalMs: 250 },
     );
@@ -98,7 +74,7 @@ describe("expiry racing approvals", () => {
     } catch (error) {
       outcomes.set(late, error instanceof DomainError ? error.code : String(error));
     }
-    const requests = await db.accessRequest.findMany({
+    const requests = await env.db.accessRequest.findMany({
       where: { id: { in: ids } },
       include: { authorization: true, decisions: true },
     });
@@ -126,12 +102,14 @@ describe("expiry racing approvals", () => {
     }
 
     // One terminal audit event per request, and the chain is intact after all that concurrency.
-    const approvals = await auditCounts(db, "Approve-ElevatedAccessRequest", ids);
-    const expiries = await auditCounts(db, "Expire-ElevatedAccessRequest", ids);
+    const approvals = await auditCounts(env.db, "Approve-ElevatedAccessRequest", ids);
+    const expiries = await auditCounts(env.db, "Expire-ElevatedAccessRequest", ids);
     for (const request of requests) {
       const events = [approvals.get(request.id) ?? 0, expiries.get(request.id) ?? 0];
       expect(events, request.id).toEqual(request.status === "APPROVED" ? [1, 0] : [0, 1]);
     }
-    expect(await verifyAuditLog(db, testAuditKeys, fabrikam.requester.organizationId)).toMatchObject({ ok: true });
+    expect(await verifyAuditLog(env.db, testAuditKeys, env.fabrikam.requester.organizationId)).toMatchObject({
+      ok: true,
+    });
   }, 150_000);
 });
