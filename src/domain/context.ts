@@ -34,6 +34,8 @@ export type Effect =
       expiresAt: Date;
       /** The first reminder to undecided approvers, when the organization sets any before expiry. */
       remindAt?: Date | null;
+      /** When the policy's escalation group becomes eligible and is mailed, when it has one before expiry. */
+      escalateAt?: Date | null;
     }
   | { kind: "requestSettled"; requestId: string }
   | { kind: "authorizationStarted"; authorizationId: string; organizationId: string; endsAt: Date }
@@ -55,6 +57,8 @@ export type AccessRequestEventType =
   | "DECISION_RECORDED"
   /** A stage of a multi-stage request met its quorum; the next stage's approvers are asked. */
   | "STAGE_COMPLETED"
+  /** Undecided past its policy's escalation hours: the escalation group may decide too, and was mailed. */
+  | "ESCALATED"
   | "APPROVED"
   | "DENIED"
   | "EXPIRED"

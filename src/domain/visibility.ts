@@ -14,12 +14,14 @@ const memberOfGroup = (actor: Actor) => ({ members: { some: { userId: actor.id }
 export function visibleRequests(actor: Actor): Prisma.AccessRequestWhereInput {
   const tenant = { organizationId: actor.organizationId };
   if (isReader(actor)) return tenant;
-  // Approvers of an earlier stage keep seeing a multi-stage request they decided.
+  // Approvers of an earlier stage keep seeing a multi-stage request they decided; an
+  // escalation group sees a request from the moment it escalated.
   return {
     ...tenant,
     OR: [
       { requesterId: actor.id },
       { approverGroup: memberOfGroup(actor) },
+      { escalatedAt: { not: null }, escalationGroup: memberOfGroup(actor) },
       { decisions: { some: { approverId: actor.id } } },
     ],
   };

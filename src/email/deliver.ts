@@ -1,5 +1,6 @@
 import type { Db } from "../db/client.ts";
 import { mintDecisionTokens } from "../domain/approval-tokens/approval-tokens.service.ts";
+import { mayDecide } from "../domain/approver-groups/eligibility.ts";
 import { isMailTemplate } from "../domain/notifications/notifications.service.ts";
 import { stepUpRule } from "../domain/requests/step-up.ts";
 import type { Mailer, OutgoingMessage } from "./mailer.ts";
@@ -70,11 +71,16 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
   let rendered: Awaited<ReturnType<typeof renderEmail>>;
   switch (template) {
     case "approval-needed":
-    case "approval-reminder": {
+    case "approval-reminder":
+    case "approval-escalated": {
       // The request was decided or expired before this message went out: its links would be stale.
       if (request.status !== "PENDING") return markSkipped(db, messageId);
       // An approver who decided since the reminder was queued needs no reminding.
-      if (template === "approval-reminder" && request.decisions.some((d) => d.approver.id === recipient.id))
+      if (template !== "approval-needed" && request.decisions.some((d) => d.approver.id === recipient.id))
+        return markSkipped(db, messageId);
+      // Left the escalation group (or was deactivated) since the escalation was queued: no
+      // links for someone who could not use them.
+      if (template === "approval-escalated" && !(await mayDecide(db, request, recipient.id)))
         return markSkipped(db, messageId);
       // Step-up requests get no decision links at all: only a sign-in with MFA decides them.
       const stepUp = (await stepUpRule(db, request)).required;

@@ -107,6 +107,7 @@ export interface WebhookDisabledVars extends BrandingVars {
 interface TemplateVarsByName extends Record<MailTemplate, BrandingVars> {
   "approval-needed": ApprovalNeededVars;
   "approval-reminder": ApprovalNeededVars;
+  "approval-escalated": ApprovalNeededVars;
   "request-approved": RequestApprovedVars;
   "request-denied": RequestDeniedVars;
   "request-expired": RequestExpiredVars;
@@ -280,6 +281,14 @@ const approvalReminder: TemplateDefinition<ApprovalNeededVars> = {
   ...approvalNeeded,
   subject: (vars) => `Reminder: ${approvalNeeded.subject(vars)}`,
   text: (vars) => `Reminder: this request still waits for your decision.\n\n${approvalNeeded.text(vars)}`,
+};
+
+/** The same message with links of their own, to an escalation group's members when a request escalated. */
+const approvalEscalated: TemplateDefinition<ApprovalNeededVars> = {
+  ...approvalNeeded,
+  subject: (vars) => `Escalated: ${approvalNeeded.subject(vars)}`,
+  text: (vars) =>
+    `Escalated: this request waited without a decision, so its policy's escalation group, which you are in, may now decide it.\n\n${approvalNeeded.text(vars)}`,
 };
 
 const requestApproved = defineTemplate({
@@ -490,6 +499,7 @@ const webhookDisabled = defineTemplate({
 export const templates: { readonly [N in TemplateName]: TemplateDefinition<TemplateVars<N>> } = {
   "approval-needed": approvalNeeded,
   "approval-reminder": approvalReminder,
+  "approval-escalated": approvalEscalated,
   "request-approved": requestApproved,
   "request-denied": requestDenied,
   "request-expired": requestExpired,

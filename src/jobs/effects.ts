@@ -9,14 +9,16 @@ const noticeAt = (endsAt: Date) => new Date(endsAt.getTime() - expiringNoticeMin
 export function jobEffectHandlers(queues: JobQueues): EffectHandlers {
   const from = (origin: EffectOrigin) => (origin.correlationId ? { correlationId: origin.correlationId } : {});
   return {
-    requestCreated: async ({ requestId, organizationId, expiresAt, remindAt }, origin) => {
+    requestCreated: async ({ requestId, organizationId, expiresAt, remindAt, escalateAt }, origin) => {
       const payload = { requestId, organizationId, ...from(origin) };
       await queues.schedule("expireRequest", [{ payload, at: expiresAt }]);
       if (remindAt) await queues.schedule("remindApprovers", [{ payload, at: remindAt }]);
+      if (escalateAt) await queues.schedule("escalateRequest", [{ payload, at: escalateAt }]);
     },
     requestSettled: async ({ requestId }) => {
       await queues.cancel("expireRequest", requestId);
       await queues.cancel("remindApprovers", requestId);
+      await queues.cancel("escalateRequest", requestId);
     },
     authorizationStarted: async ({ authorizationId, organizationId, endsAt }, origin) => {
       const payload = { authorizationId, organizationId, ...from(origin) };

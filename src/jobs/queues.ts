@@ -87,6 +87,14 @@ export const jobTable = {
     concurrency: 5,
     options: transitionJobOptions,
   }),
+  escalateRequest: defineJob({
+    queue: "request-escalation",
+    payload: z.object({ requestId: z.uuid(), organizationId: z.uuid(), ...origin }),
+    subjectId: (payload) => payload.requestId,
+    jobId: (requestId) => `escalate-${requestId}`,
+    concurrency: 5,
+    options: transitionJobOptions,
+  }),
   sendMail: defineJob({
     queue: "mail",
     payload: z.object({ messageId: z.uuid(), ...origin }),

@@ -5,6 +5,7 @@ import { queuedMail } from "../domain/notifications/notifications.service.ts";
 import {
   activateDueAuthorizations,
   endOverdueAuthorizations,
+  escalateOverdueRequests,
   expireOverdueRequests,
   type SweepOptions,
   upcomingDeadlines,
@@ -31,6 +32,8 @@ export interface ReconcilerOptions {
 
 export interface ReconcileReport {
   expiredRequests: number;
+  /** PENDING requests escalated because their escalation job had not run. */
+  escalatedRequests: number;
   /** SCHEDULED grants made ACTIVE because their start job had not run. */
   startedAuthorizations: number;
   endedAuthorizations: number;
@@ -38,6 +41,7 @@ export interface ReconcileReport {
   requeued: {
     requestExpiry: number;
     reminders: number;
+    escalations: number;
     authorizationStart: number;
     authorizationEnd: number;
     mail: number;
@@ -91,13 +95,15 @@ export class Reconciler {
     const { deps, logger } = this.options;
     const outcome = await exclusively(deps.db, "reconciler", maxRunMillis, async () => {
       const expired = await expireOverdueRequests(deps, this.sweep);
+      const escalated = await escalateOverdueRequests(deps, this.sweep);
       const started = await activateDueAuthorizations(deps, this.sweep);
       const ended = await endOverdueAuthorizations(deps, this.sweep);
-      for (const error of [...expired.failures, ...started.failures, ...ended.failures]) {
+      for (const error of [...expired.failures, ...escalated.failures, ...started.failures, ...ended.failures]) {
         logger.error({ err: error }, "reconciler could not move an overdue row; the next run retries");
       }
       const report: ReconcileReport = {
         expiredRequests: expired.done,
+        escalatedRequests: escalated.done,
         startedAuthorizations: started.done,
         endedAuthorizations: ended.done,
         requeued: await this.requeueMissing(),
@@ -111,11 +117,13 @@ export class Reconciler {
     const report = outcome.value;
     const busy =
       report.expiredRequests > 0 ||
+      report.escalatedRequests > 0 ||
       report.startedAuthorizations > 0 ||
       report.endedAuthorizations > 0 ||
       (report.requeued !== null &&
         report.requeued.requestExpiry +
           report.requeued.reminders +
+          report.requeued.escalations +
           report.requeued.authorizationStart +
           report.requeued.authorizationEnd +
           report.requeued.mail +
@@ -165,11 +173,29 @@ export class Reconciler {
     return wakeups.length;
   }
 
+  /** Re-adds lost escalation jobs of PENDING requests not escalated yet, at their escalation moment. */
+  private async requeueEscalations(requestIds: string[]): Promise<number> {
+    const { deps, queues } = this.options;
+    const missing = await queues.missing("escalateRequest", requestIds);
+    if (missing.length === 0) return 0;
+    const requests = await deps.db.accessRequest.findMany({
+      where: { id: { in: missing }, status: "PENDING", escalatedAt: null, escalateAt: { not: null } },
+      select: { id: true, organizationId: true, escalateAt: true },
+    });
+    const wakeups = requests.map((request) => ({
+      payload: { requestId: request.id, organizationId: request.organizationId },
+      at: request.escalateAt!,
+    }));
+    await queues.schedule("escalateRequest", wakeups);
+    return wakeups.length;
+  }
+
   private async requeueMissing(): Promise<ReconcileReport["requeued"]> {
     const { deps, queues, logger } = this.options;
     const requeued = {
       requestExpiry: 0,
       reminders: 0,
+      escalations: 0,
       authorizationStart: 0,
       authorizationEnd: 0,
       mail: 0,
@@ -190,6 +216,7 @@ export class Reconciler {
         await queues.schedule("expireRequest", wakeups);
         requeued.requestExpiry += wakeups.length;
         requeued.reminders += await this.requeueReminders(rows.map((row) => row.id));
+        requeued.escalations += await this.requeueEscalations(rows.map((row) => row.id));
       }
       for await (const rows of upcomingDeadlines(deps.db, "authorizationStart", this.batchSize)) {
         if (this.stopping) break;

@@ -6,6 +6,7 @@ import { isRequestId, withRequestId } from "../observability/request-context.ts"
 import { activateAuthorizationProcessor } from "./activate-authorization.processor.ts";
 import { deliverWebhookProcessor } from "./deliver-webhook.processor.ts";
 import { endAuthorizationProcessor } from "./end-authorization.processor.ts";
+import { escalateRequestProcessor } from "./escalate-request.processor.ts";
 import { expireRequestProcessor } from "./expire-request.processor.ts";
 import { noticeExpiringProcessor } from "./notice-expiring.processor.ts";
 import type { JobProcessor, ProcessorDeps } from "./processing.ts";
@@ -21,6 +22,7 @@ const processors: { [K in JobKind]: (deps: ProcessorDeps) => JobProcessor } = {
   activateAuthorization: activateAuthorizationProcessor,
   noticeExpiring: noticeExpiringProcessor,
   remindApprovers: remindApproversProcessor,
+  escalateRequest: escalateRequestProcessor,
   sendMail: sendMailProcessor,
   deliverWebhook: deliverWebhookProcessor,
 };

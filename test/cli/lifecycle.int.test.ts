@@ -293,4 +293,26 @@ describe("Approve-ElevatedAccessRequest -DurationHours, then Stop-ElevatedAccess
     const bad = await elevate(as("admin@fabrikam.com"), "Set-ElevatedAccessControl", "-ReminderHours", "@(0)");
     expect(bad.code).toBe(10);
   });
+  it("New-ElevatedAccessApprovalPolicy -EscalationGroup -EscalateAfterHours; both or neither", async () => {
+    const policy = (...extra: string[]) =>
+      elevate(
+        as("admin@fabrikam.com"),
+        "New-ElevatedAccessApprovalPolicy",
+        "-Task",
+        "Exchange\\Search-Mailbox",
+        "-ApprovalType",
+        "Manual",
+        ...extra,
+        "-Json",
+      );
+    const alone = await policy("-EscalateAfterHours", "4");
+    expect(alone.code).toBe(10);
+    expect(JSON.parse(alone.stderr)).toMatchObject({ error: { code: "VALIDATION", field: "escalationGroup" } });
+    const created = await policy("-EscalationGroup", "pamapprovers@fabrikam.com", "-EscalateAfterHours", "4");
+    expect(created.code, created.stderr).toBe(0);
+    expect(json(created.stdout)).toMatchObject({
+      EscalationGroup: "pamapprovers@fabrikam.com",
+      EscalateAfterHours: 4,
+    });
+  });
 });

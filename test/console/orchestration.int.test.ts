@@ -67,7 +67,7 @@ afterAll(async () => {
   await db?.$disconnect();
 }, 60_000);
 
-it("adds a policy with MFA at decision, a second stage and an auto-approval condition", async () => {
+it("adds a policy with MFA at decision, a second stage, an escalation and an auto-approval condition", async () => {
   await signInAs(admin, "admin@fabrikam.com", "/policies/new");
   await admin.getByRole("heading", { name: "Add a policy" }).waitFor();
   await choose(admin, "Policy name", task, "New-Move");
@@ -75,6 +75,8 @@ it("adds a policy with MFA at decision, a second stage and an auto-approval cond
   await admin.getByRole("switch", { name: "Approvers decide with multi-factor authentication" }).check();
   await choose(admin, "Then approved by", "PAM Approvers (pamapprovers@fabrikam.com)");
   await admin.getByRole("textbox", { name: "Second stage approvals" }).fill("2");
+  await choose(admin, "Escalate to", "PAM Approvers (pamapprovers@fabrikam.com)");
+  await admin.getByRole("textbox", { name: "Escalate after (hours)" }).fill("6");
   await admin.getByRole("textbox", { name: "And asks for at most (hours)" }).fill("1");
   await admin.getByLabel("And files it on", { exact: true }).first().click();
   await admin.getByRole("option", { name: "Monday", exact: true }).click();
@@ -91,6 +93,8 @@ it("adds a policy with MFA at decision, a second stage and an auto-approval cond
   expect(policy).toMatchObject({
     requireMfa: true,
     requiredApprovals: 1,
+    escalationGroupId: policy.approverGroupId,
+    escalateAfterHours: 6,
     autoApproveWhen: {
       requesterInGroupId: null,
       maxDurationHours: 1,

@@ -20,6 +20,8 @@ graphql(`
     ticketPattern
     requireMfa
     stages { position approverGroup { email } requiredApprovals }
+    escalationGroup { email }
+    escalateAfterHours
     autoApproveWhen {
       requesterInGroup { email }
       maxDurationHours
@@ -43,6 +45,8 @@ const policyView: View = {
     "TicketPattern",
     "RequireMfa",
     "Stages",
+    "EscalationGroup",
+    "EscalateAfterHours",
     "AutoApproveWhen",
     "WhenCreated",
   ],
@@ -65,6 +69,8 @@ function policyRow(policy: PolicyFieldsFragment): Row {
     Stages: policy.stages.map(
       (stage) => `${stage.approverGroup?.email ?? "(removed group)"}:${stage.requiredApprovals}`,
     ),
+    EscalationGroup: policy.escalationGroup?.email ?? null,
+    EscalateAfterHours: policy.escalateAfterHours ?? null,
     AutoApproveWhen: conditionsText(policy.autoApproveWhen),
     WhenCreated: policy.createdAt,
   };
@@ -150,6 +156,7 @@ export const newPolicy = cmdlet({
     "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\Search-Mailbox' -ApprovalType Manual -RequiredApprovals 2 -MaxDurationHours 8",
     "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\Set-Mailbox' -ApprovalType Manual -TicketRequired -TicketPattern 'INC[0-9]{7}'",
     "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\New-MoveRequest' -ApprovalType Manual -Stages @('leads@fabrikam.com', 'security@fabrikam.com:2') -RequireMfa",
+    "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\Search-Mailbox' -ApprovalType Manual -EscalationGroup 'oncall@fabrikam.com' -EscalateAfterHours 4",
     "New-ElevatedAccessApprovalPolicy -Task 'Exchange\\Set-Mailbox' -ApprovalType Manual -AutoApproveWhen \"@{RequesterInGroup='oncall@fabrikam.com'; MaxDurationHours=2; Days='Mon,Tue,Wed,Thu,Fri'; Start='09:00'; End='17:00'}\"",
   ],
   parameters: {
@@ -166,6 +173,12 @@ export const newPolicy = cmdlet({
     Stages: list("Ordered approval stages as <group address>[:<approvals>], instead of -ApproverGroup", {
       conflicts: ["ApproverGroup", "RequiredApprovals"],
     }),
+    EscalationGroup: text(
+      "A group whose members may also decide a request left undecided -EscalateAfterHours after filing (and are mailed then)",
+    ),
+    EscalateAfterHours: int(
+      "Hours after filing at which an undecided request escalates (less than the request lifetime)",
+    ),
     AutoApproveWhen: table(
       "Approve at once when all hold: @{RequesterInGroup='<group>'; MaxDurationHours=<n>; Days='Mon,Fri'; Start='09:00'; End='17:00'}",
     ),
@@ -185,6 +198,8 @@ export const newPolicy = cmdlet({
         requireMfa: values.RequireMfa ?? false,
         stages: values.Stages ? stagesOf(values.Stages) : null,
         autoApproveWhen: values.AutoApproveWhen ? conditionsOf(values.AutoApproveWhen) : null,
+        escalationGroup: values.EscalationGroup ?? null,
+        escalateAfterHours: values.EscalateAfterHours ?? null,
       },
     });
     return one(policyRow(expectType(data.createApprovalPolicy, "ApprovalPolicy")));

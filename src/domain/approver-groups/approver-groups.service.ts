@@ -229,9 +229,12 @@ export async function removeApproverGroup(
   source: GroupChangeSource,
 ) {
   const [policies, control, requests] = await Promise.all([
-    tx.approvalPolicy.findMany({ where: { approverGroupId: group.id }, select: { target: true } }),
+    tx.approvalPolicy.findMany({
+      where: { OR: [{ approverGroupId: group.id }, { escalationGroupId: group.id }] },
+      select: { target: true },
+    }),
     tx.elevatedAccessControl.count({ where: { defaultApproverGroupId: group.id } }),
-    tx.accessRequest.count({ where: { approverGroupId: group.id } }),
+    tx.accessRequest.count({ where: { OR: [{ approverGroupId: group.id }, { escalationGroupId: group.id }] } }),
   ]);
   if (policies.length > 0) {
     throw new ConflictError(

@@ -31,6 +31,7 @@ export type AuditAction =
   | "Expire-ElevatedAccessRequest"
   /** A stage of a multi-stage request met its quorum. */
   | "Complete-ElevatedAccessRequestStage"
+  | "Escalate-ElevatedAccessRequest"
   | "Revoke-ElevatedAccessAuthorization"
   | "End-ElevatedAccessAuthorization"
   /** The grantee ended their own grant before its end (Entra PIM's deactivation). */

@@ -13,6 +13,7 @@ import {
   ValidationError,
 } from "../errors.ts";
 import { queueMail } from "../notifications/notifications.service.ts";
+import { escalationOf } from "../requests/escalation.service.ts";
 import { nextReminder } from "../requests/reminders.service.ts";
 import { assertRequesterMayFile } from "../requests/requests.service.ts";
 import { type TransitionScope, transition } from "../transition.ts";
@@ -72,6 +73,8 @@ export async function requestAccessExtension(ctx: ServiceContext, rawInput: unkn
     }
     await assertRequesterMayFile(tx, actor.id, grant.catalogEntryId, control.maxPendingRequestsPerUser, now);
     const auto = policy.approvalType === "AUTO";
+    const expiresAt = new Date(now.getTime() + control.requestLifetimeHours * hour);
+    const escalation = auto ? null : await escalationOf(tx, policy.id, now, expiresAt);
     const request = await tx.accessRequest.create({
       data: {
         organizationId: ctx.organizationId,
@@ -92,7 +95,9 @@ export async function requestAccessExtension(ctx: ServiceContext, rawInput: unkn
         extendsAuthorizationId: grant.id,
         status: auto ? "APPROVED" : "PENDING",
         createdAt: now,
-        expiresAt: new Date(now.getTime() + control.requestLifetimeHours * hour),
+        expiresAt,
+        escalationGroupId: escalation?.groupId ?? null,
+        escalateAt: escalation?.at ?? null,
         decidedAt: auto ? now : null,
       },
     });
@@ -129,6 +134,7 @@ export async function requestAccessExtension(ctx: ServiceContext, rawInput: unkn
         organizationId: request.organizationId,
         expiresAt: request.expiresAt,
         remindAt: nextReminder(control.reminderHours, request, now),
+        escalateAt: request.escalateAt,
       });
       const approvers = await eligibleApproverIds(tx, request.approverGroupId, request.requesterId);
       await queueMail(

@@ -9,7 +9,7 @@ import { transition } from "../transition.ts";
 import { emailAddress, nonEmptyText, parseInput, wholeHours } from "../validation.ts";
 
 /** A request nobody decides within a week is not waiting for a decision any more. */
-const maxRequestLifetimeHours = 168;
+export const maxRequestLifetimeHours = 168;
 const maxPoliciesLimit = 200;
 
 const enableInput = z.object({

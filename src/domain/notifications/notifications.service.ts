@@ -5,6 +5,7 @@ import type { TransitionScope } from "../transition.ts";
 export const mailTemplates = [
   "approval-needed",
   "approval-reminder",
+  "approval-escalated",
   "request-approved",
   "request-denied",
   "request-expired",

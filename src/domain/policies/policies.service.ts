@@ -15,6 +15,7 @@ import {
   readConditions,
   storedConditions,
 } from "./auto-approval.ts";
+import { escalateAfterHours, resolveEscalation } from "./escalation.ts";
 import { assertStagesFit, describeStages, resolveStages, stagesInput } from "./stages.ts";
 import { ticketPattern } from "./tickets.ts";
 
@@ -37,6 +38,9 @@ const createInput = z.object({
   autoApproveWhen: autoApprovalInput.nullish(),
   /** Ordered approval stages; the first replaces approverGroup and requiredApprovals. */
   stages: stagesInput.nullish(),
+  /** A group that may also decide requests left undecided escalateAfterHours after filing; both or neither. */
+  escalationGroup: nonEmptyText(254).nullish(),
+  escalateAfterHours: escalateAfterHours.nullish(),
 });
 
 export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknown) {
@@ -50,8 +54,10 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
   return transition(ctx, async ({ tx, audit, effect }) => {
     // Locking the control row serializes policy changes per organization, so the
     // limit and the one-policy-per-target rule hold under concurrent creates.
-    const [control] = await tx.$queryRaw<{ maxPolicies: number; defaultApproverGroupId: string | null }[]>`
-      SELECT "maxPolicies", "defaultApproverGroupId"::text FROM "ElevatedAccessControl"
+    const [control] = await tx.$queryRaw<
+      { maxPolicies: number; defaultApproverGroupId: string | null; requestLifetimeHours: number }[]
+    >`
+      SELECT "maxPolicies", "defaultApproverGroupId"::text, "requestLifetimeHours" FROM "ElevatedAccessControl"
       WHERE "organizationId" = ${ctx.organizationId}::uuid FOR UPDATE`;
     if (!control) throw new Error("organization has no control settings");
     const entry = await findCatalogEntry(tx, ctx.organizationId, input.type, input.scope, input.target);
@@ -77,6 +83,12 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
     const conditions = input.autoApproveWhen
       ? await storedConditions(tx, ctx.organizationId, input.autoApproveWhen)
       : null;
+    const escalation = await resolveEscalation(tx, ctx.organizationId, {
+      group: input.escalationGroup ?? null,
+      afterHours: input.escalateAfterHours ?? null,
+      approvalType: input.approvalType,
+      requestLifetimeHours: control.requestLifetimeHours,
+    });
     const policy = await tx.approvalPolicy.create({
       data: {
         organizationId: ctx.organizationId,
@@ -93,6 +105,8 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
         ticketPattern: input.ticketPattern ?? null,
         requireMfa: input.requireMfa ?? false,
         autoApproveWhen: conditions ?? Prisma.DbNull,
+        escalationGroupId: escalation?.groupId ?? null,
+        escalateAfterHours: escalation?.afterHours ?? null,
       },
     });
     audit({
@@ -111,6 +125,7 @@ export async function createApprovalPolicy(ctx: ServiceContext, rawInput: unknow
         requireMfa: policy.requireMfa,
         autoApproveWhen: await describeConditions(tx, conditions),
         ...(stages ? { stages: stages.shown } : {}),
+        ...(escalation ? { escalationGroup: escalation.email, escalateAfterHours: escalation.afterHours } : {}),
       },
     });
     effect({ kind: "coverageChanged", organizationId: ctx.organizationId });
@@ -178,6 +193,9 @@ const updateInput = z.object({
   autoApproveWhen: autoApprovalInput.nullable().optional(),
   /** Replaces every stage (one stage: a single-stage policy again). */
   stages: stagesInput.nullish(),
+  /** null clears the escalation (with escalateAfterHours); absent keeps it. */
+  escalationGroup: nonEmptyText(254).nullable().optional(),
+  escalateAfterHours: escalateAfterHours.nullable().optional(),
 });
 
 /**
@@ -191,7 +209,7 @@ export async function updateApprovalPolicy(ctx: ServiceContext, rawInput: unknow
   return transition(ctx, async ({ tx, audit, effect }) => {
     const policy = await tx.approvalPolicy.findFirst({
       where: { id: input.id, organizationId: ctx.organizationId },
-      include: { approverGroup: { select: { email: true } } },
+      include: { approverGroup: { select: { email: true } }, escalationGroup: { select: { email: true } } },
     });
     if (!policy) throw new NotFoundError("id", "approval policy");
     assertStagesFit(input, input.approvalType ?? policy.approvalType);
@@ -242,10 +260,33 @@ export async function updateApprovalPolicy(ctx: ServiceContext, rawInput: unknow
     if (stages && JSON.stringify(stages.later) !== JSON.stringify(policy.laterStages)) {
       changed.stages = { from: await describeStages(tx, policy, policy.laterStages), to: stages.shown };
     }
+    const { requestLifetimeHours } = await tx.elevatedAccessControl.findUniqueOrThrow({
+      where: { organizationId: ctx.organizationId },
+      select: { requestLifetimeHours: true },
+    });
+    // Each field left out keeps its value; the pair that results is validated as a whole.
+    const escalation = await resolveEscalation(tx, ctx.organizationId, {
+      group: input.escalationGroup === undefined ? policy.escalationGroupId : input.escalationGroup,
+      afterHours: input.escalateAfterHours === undefined ? policy.escalateAfterHours : input.escalateAfterHours,
+      approvalType: next.approvalType,
+      requestLifetimeHours,
+    });
+    if (escalation?.groupId !== (policy.escalationGroupId ?? undefined)) {
+      changed.escalationGroup = { from: policy.escalationGroup?.email ?? null, to: escalation?.email ?? null };
+    }
+    if ((escalation?.afterHours ?? null) !== policy.escalateAfterHours) {
+      changed.escalateAfterHours = { from: policy.escalateAfterHours, to: escalation?.afterHours ?? null };
+    }
     if (Object.keys(changed).length === 0) return policy;
     const updated = await tx.approvalPolicy.update({
       where: { id: policy.id },
-      data: { ...next, autoApproveWhen: conditions ?? Prisma.DbNull, laterStages: laterStages ?? Prisma.DbNull },
+      data: {
+        ...next,
+        autoApproveWhen: conditions ?? Prisma.DbNull,
+        laterStages: laterStages ?? Prisma.DbNull,
+        escalationGroupId: escalation?.groupId ?? null,
+        escalateAfterHours: escalation?.afterHours ?? null,
+      },
     });
     audit({
       action: "Set-ElevatedAccessApprovalPolicy",

@@ -2,6 +2,7 @@ import type { Db } from "../../db/client.ts";
 import { activateAccessAuthorization, endAccessAuthorization } from "../authorizations/authorizations.service.ts";
 import { type ServiceDeps, serviceContext } from "../context.ts";
 import { organizationIds } from "../organizations.service.ts";
+import { escalateRequest } from "./escalation.service.ts";
 import { expireAccessRequest } from "./requests.service.ts";
 
 /** A row that is waiting for a moment in time: a request's expiry or an authorization's end. */
@@ -85,6 +86,23 @@ export function expireOverdueRequests(deps: ServiceDeps, options: SweepOptions):
       WHERE "organizationId" = ${organizationId}::uuid AND status = 'PENDING' AND "expiresAt" <= now()
       ORDER BY "expiresAt", id LIMIT ${limit}`,
     async (row) => (await expireAccessRequest(serviceContext(deps, row.organizationId, null), row.id)).kind === "done",
+  );
+}
+
+/**
+ * Escalates PENDING requests whose escalation moment has passed without their job having
+ * run (Redis lost it), each through `escalateRequest`, which escalates a request once.
+ */
+export function escalateOverdueRequests(deps: ServiceDeps, options: SweepOptions): Promise<SweepResult> {
+  return sweep(
+    deps.db,
+    options,
+    (organizationId, limit) => deps.db.$queryRaw<Deadline[]>`
+      SELECT id::text, "organizationId"::text, "escalateAt" AS at FROM "AccessRequest"
+      WHERE "organizationId" = ${organizationId}::uuid AND status = 'PENDING' AND "escalatedAt" IS NULL
+        AND "escalateAt" <= now() AND "expiresAt" > now()
+      ORDER BY "escalateAt", id LIMIT ${limit}`,
+    async (row) => (await escalateRequest(serviceContext(deps, row.organizationId, null), row.id)).kind === "done",
   );
 }
 

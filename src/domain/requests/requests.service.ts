@@ -8,7 +8,7 @@ import {
   type Tx,
 } from "../../db/client.ts";
 import { requireActor } from "../access.ts";
-import { eligibleApproverIds, isEligibleApprover } from "../approver-groups/eligibility.ts";
+import { eligibleApproverIds, mayDecide } from "../approver-groups/eligibility.ts";
 import { extendGrant } from "../authorizations/extensions.service.ts";
 import { findCatalogEntry, maxGrantHours, targetKindFields } from "../catalog/catalog.service.ts";
 import type { DeadlineOutcome, ServiceContext } from "../context.ts";
@@ -38,6 +38,7 @@ import {
 import { checkTicket, ticketReference } from "../policies/tickets.ts";
 import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, nonEmptyText, optionalText, parseInput, wholeHours } from "../validation.ts";
+import { escalationOf } from "./escalation.service.ts";
 import { nextReminder } from "./reminders.service.ts";
 import { assertTransition, requestTransitions } from "./request-states.ts";
 import { advanceStage, nextStageOf } from "./stages.ts";
@@ -289,6 +290,8 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
     });
     // A conditional policy that approves at once gives an AUTO grant: no person approved it.
     const auto = policy.approvalType === "AUTO" || unmet?.length === 0;
+    const expiresAt = new Date(now.getTime() + control.requestLifetimeHours * hour);
+    const escalation = auto ? null : await escalationOf(tx, policy.id, now, expiresAt);
     const request = await tx.accessRequest.create({
       data: {
         organizationId: ctx.organizationId,
@@ -309,7 +312,9 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         startsAt,
         status: auto ? "APPROVED" : "PENDING",
         createdAt: now,
-        expiresAt: new Date(now.getTime() + control.requestLifetimeHours * hour),
+        expiresAt,
+        escalationGroupId: escalation?.groupId ?? null,
+        escalateAt: escalation?.at ?? null,
         decidedAt: auto ? now : null,
       },
     });
@@ -353,6 +358,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         organizationId: request.organizationId,
         expiresAt: request.expiresAt,
         remindAt: nextReminder(control.reminderHours, request, now),
+        escalateAt: request.escalateAt,
       });
       const approvers = await eligibleApproverIds(scope.tx, request.approverGroupId, request.requesterId);
       await queueMail(
@@ -433,8 +439,12 @@ export async function recordDecision(
     const { tx, now, audit, effect } = scope;
     const request = await lockRequest(tx, ctx.organizationId, input.requestId);
     if (request.requesterId === actor.id) throw new SelfApprovalError("requesters may not decide their own requests");
-    if (!(await isEligibleApprover(tx, request.approverGroupId, actor.id))) {
-      throw new NotAnApproverError("you are not an eligible member of this request's approver group");
+    if (!(await mayDecide(tx, request, actor.id))) {
+      throw new NotAnApproverError(
+        request.escalatedAt
+          ? "you are not an eligible member of this request's approver group or its escalation group"
+          : "you are not an eligible member of this request's approver group",
+      );
     }
     assertPending(request, now);
     if (request.decisions.some((decision) => decision.approverId === actor.id)) {

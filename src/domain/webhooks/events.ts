@@ -12,6 +12,7 @@ export const webhookEventOf: Record<AccessRequestEventType, WebhookEventType> = 
   REVOKED: "ACCESS_REQUEST_REVOKED",
   ENDED: "ACCESS_REQUEST_ENDED",
   STAGE_COMPLETED: "ACCESS_REQUEST_STAGE_COMPLETED",
+  ESCALATED: "ACCESS_REQUEST_ESCALATED",
 };
 
 /** The `type` of a payload, full-stop delimited as Standard Webhooks suggests: `access_request.approved`. */

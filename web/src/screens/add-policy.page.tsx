@@ -68,6 +68,8 @@ export function AddPolicyPage() {
       requireMfa: false,
       secondStageGroup: null as string | null,
       secondStageApprovals: 1 as number | string,
+      escalationGroup: null as string | null,
+      escalateAfterHours: "" as number | string,
       autoApproveGroup: null as string | null,
       autoApproveMaxHours: "" as number | string,
       autoApproveDays: [] as string[],
@@ -116,6 +118,9 @@ export function AddPolicyPage() {
           requireMfa: manual && input.requireMfa,
           stages,
           autoApproveWhen: conditions,
+          // Sent as typed (a group without hours, or hours without a group) so the API names the missing field.
+          escalationGroup: manual ? input.escalationGroup : null,
+          escalateAfterHours: manual && input.escalateAfterHours !== "" ? Number(input.escalateAfterHours) : null,
         },
       }),
       "ApprovalPolicy",
@@ -202,6 +207,23 @@ export function AddPolicyPage() {
                   min={1}
                   allowDecimal={false}
                   {...form.getInputProps("secondStageApprovals")}
+                />
+              </Fieldset>
+              <Fieldset legend="Escalation (optional)">
+                <Select
+                  label="Escalate to"
+                  description="This group's members may also decide a request nobody decided in time, and are mailed then"
+                  placeholder="No escalation"
+                  data={groups.options}
+                  clearable
+                  {...form.getInputProps("escalationGroup")}
+                />
+                <NumberInput
+                  label="Escalate after (hours)"
+                  description="Hours after filing; less than the request lifetime (24 by default)"
+                  min={1}
+                  allowDecimal={false}
+                  {...form.getInputProps("escalateAfterHours")}
                 />
               </Fieldset>
               <Fieldset legend="Approve at once when (optional)">

@@ -48,6 +48,15 @@ export const ApprovalPolicyNode = builder.prismaNode("ApprovalPolicy", {
       description: "Conditions under which this MANUAL policy approves at once; null: never",
       resolve: (policy) => readConditions(policy.autoApproveWhen),
     }),
+    escalationGroup: t.relation("escalationGroup", {
+      nullable: true,
+      description:
+        "A group whose members may also decide (and are mailed) once a request has waited escalateAfterHours undecided; null: no escalation",
+    }),
+    escalateAfterHours: t.exposeInt("escalateAfterHours", {
+      nullable: true,
+      description: "Hours after filing at which an undecided request escalates to escalationGroup",
+    }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
   }),
 });
@@ -144,6 +153,13 @@ const CreateApprovalPolicyInput = builder.inputType("CreateApprovalPolicyInput",
       type: [ApprovalStageInput],
       description: "MANUAL policies: ordered stages; the first replaces approverGroup and requiredApprovals",
     }),
+    escalationGroup: t.string({
+      description:
+        "MANUAL policies: group email or ID whose members may also decide a request left undecided escalateAfterHours after filing; with escalateAfterHours",
+    }),
+    escalateAfterHours: t.int({
+      description: "Whole hours after filing, less than the request lifetime (24 by default); with escalationGroup",
+    }),
   }),
 });
 
@@ -183,6 +199,10 @@ const UpdateApprovalPolicyInput = builder.inputType("UpdateApprovalPolicyInput",
       type: [ApprovalStageInput],
       description: "Replaces every stage; one stage makes a single-stage policy again",
     }),
+    escalationGroup: t.string({
+      description: "Group email or ID; null clears the escalation (with escalateAfterHours)",
+    }),
+    escalateAfterHours: t.int({ description: "null clears the escalation (with escalationGroup)" }),
   }),
 });
 

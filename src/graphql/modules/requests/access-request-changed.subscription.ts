@@ -19,6 +19,7 @@ export const AccessRequestEventTypeEnum = builder.enumType("AccessRequestEventTy
     "REVOKED",
     "ENDED",
     "STAGE_COMPLETED",
+    "ESCALATED",
   ] as const,
 });
 

@@ -1,3 +1,4 @@
+import { awaitingDecisionBy } from "../../../domain/approver-groups/eligibility.ts";
 import {
   AlreadyDecidedError,
   ControlDisabledError,
@@ -102,6 +103,29 @@ export const AccessRequestNode = builder.prismaNode("AccessRequest", {
         readLaterStages(request.laterStages)
           .map((stage, index) => ({ ...stage, position: index + 2 }))
           .filter((stage) => stage.position > request.stage),
+    }),
+    escalationGroup: t.relation("escalationGroup", {
+      nullable: true,
+      description: "The policy's escalation group as filed; its members may decide too once the request escalated",
+    }),
+    escalatesAt: t.expose("escalateAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When the request escalates if still undecided; null: no escalation before it expires",
+    }),
+    escalatedAt: t.expose("escalatedAt", {
+      type: "DateTime",
+      nullable: true,
+      description: "When it escalated: from then on escalationGroup's members may decide it, at whatever stage",
+    }),
+    awaitsMyDecision: t.boolean({
+      description:
+        "The caller may decide it now (PENDING, not theirs, not decided by them, eligible in its current stage's group or, once escalated, its escalation group): the rule every decision checks",
+      select: { id: true },
+      resolve: async (request, _args, ctx) =>
+        (await ctx.db.accessRequest.count({
+          where: { id: request.id, ...awaitingDecisionBy(ctx.actor, ctx.services.clock()) },
+        })) > 0,
     }),
     // Relations go through the same read rules as the root queries (domain/visibility.ts).
     policy: t.prismaField({
