@@ -4,7 +4,7 @@ import { jobTable } from "../../src/jobs/queues.ts";
 import { Reconciler } from "../../src/jobs/reconciler.ts";
 import { graphql } from "../graphql/index.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
-import { approve, checkTask, createPolicy, enableControl, rawId } from "../helpers/fixtures.ts";
+import { approve, checkTask, createPolicy, enableControl, rawId, targetsOf } from "../helpers/fixtures.ts";
 import { silentLogger } from "../helpers/jobs.ts";
 import { startMailingApp } from "../helpers/mail.ts";
 import { waitFor } from "../helpers/processes.ts";
@@ -42,6 +42,7 @@ beforeAll(async () => {
   mailing = await startMailingApp();
   await enableControl(mailing.t);
   for (const target of targets) await createPolicy(mailing.t, { target, approvalType: "MANUAL" });
+  await createPolicy(mailing.t, { type: "ROLE_GROUP", target: "Recipient Management", approvalType: "MANUAL" });
 });
 
 afterAll(async () => {
@@ -57,6 +58,8 @@ async function fileScheduled(target: string, startsAt: Date, as = requester) {
   if (filed.__typename !== "AccessRequest") throw new Error(JSON.stringify(filed));
   return filed;
 }
+
+const until = (at: Date) => sleep(Math.max(0, at.getTime() - Date.now()));
 
 const grantOf = (requestId: string) =>
   mailing.t.db.accessAuthorization.findUniqueOrThrow({ where: { requestId: rawId(requestId) } });
@@ -150,5 +153,47 @@ describe("scheduled start", () => {
     const job = await startJob(farGrant.id);
     // BullMQ stamps the job a millisecond or so after the delay is computed.
     expect(Math.abs(job!.timestamp + job!.delay - farGrant.startsAt.getTime())).toBeLessThan(1000);
+  });
+  it("approvals racing the requested start: each grant starts at the later of its approval and startsAt, once", async () => {
+    const { t } = mailing;
+    const nextTarget = targetsOf("Recipient Management", targets);
+    const startsAt = new Date(Date.now() + 6000);
+    const filed: { id: string; target: string }[] = [];
+    for (let index = 0; index < 6; index++) {
+      const target = nextTarget();
+      filed.push({ id: (await fileScheduled(target, startsAt)).id, target });
+    }
+    // Approved one after another from 1.5 s before to 1 s after the start, each checked at once.
+    for (const [index, request] of filed.entries()) {
+      await until(new Date(startsAt.getTime() - 1500 + (2500 * index) / filed.length));
+      expect(await approve(t, request.id)).toMatchObject({ status: "APPROVED" });
+      await checkTask(t, requester, request.target);
+    }
+    await waitFor(
+      "every grant to be ACTIVE",
+      async () => (await Promise.all(filed.map((request) => grantOf(request.id)))).every((g) => g.status === "ACTIVE"),
+      { timeoutMs: 20_000 },
+    );
+    let scheduledFirst = 0;
+    for (const request of filed) {
+      const grant = await grantOf(request.id);
+      const decided = await t.db.accessRequest.findUniqueOrThrow({ where: { id: rawId(request.id) } });
+      const before = decided.decidedAt! < startsAt;
+      if (before) scheduledFirst += 1;
+      expect(grant.startsAt.getTime()).toBe(Math.max(startsAt.getTime(), decided.decidedAt!.getTime()));
+      expect(grant.endsAt.getTime() - grant.startsAt.getTime()).toBe(hour);
+      const starts = await t.db.auditEvent.count({
+        where: { subjectId: grant.id, action: "Start-ElevatedAccessAuthorization" },
+      });
+      expect(starts).toBe(before ? 1 : 0);
+      // No call was allowed before the grant's start.
+      const early = await t.db.taskExecution.count({
+        where: { authorizationId: grant.id, allowed: true, at: { lt: grant.startsAt } },
+      });
+      expect(early).toBe(0);
+    }
+    // The race went both ways.
+    expect(scheduledFirst).toBeGreaterThan(0);
+    expect(scheduledFirst).toBeLessThan(filed.length);
   });
 });
