@@ -20,6 +20,7 @@ const queuePrefix = uniquePrefix("console-lifecycle");
 const keyFile = path.join(tmpdir(), `elevate-test-issuer-${queuePrefix}.json`);
 const scheduledTask = "Exchange\\New-MoveRequest";
 const autoTask = "Exchange\\Set-Mailbox";
+const manualTask = "Exchange\\New-MailboxExportRequest";
 const hour = 3_600_000;
 
 let api: ApiProcess;
@@ -57,6 +58,7 @@ beforeAll(async () => {
     `mutation { enableElevatedAccessControl(input: { adminGroup: "pamapprovers@fabrikam.com" }) { __typename } }`,
     `mutation { createApprovalPolicy(input: { target: "Exchange\\\\New-MoveRequest", approvalType: MANUAL, ticketRequired: true, ticketPattern: "INC[0-9]{7}" }) { __typename } }`,
     `mutation { createApprovalPolicy(input: { target: "Exchange\\\\Set-Mailbox", approvalType: AUTO, maxDurationHours: 8 }) { __typename } }`,
+    `mutation { createApprovalPolicy(input: { target: "Exchange\\\\New-MailboxExportRequest", approvalType: MANUAL }) { __typename } }`,
   ];
   for (const query of setup) {
     expect((await graphqlAs(api.url, "admin@fabrikam.com", query)).__typename).not.toMatch(/Error$/);
@@ -150,6 +152,9 @@ it("extends an active grant from My access: too many hours show beside the field
   expect(filed.__typename).toBe("AccessRequest");
   const before = await db.accessAuthorization.findFirstOrThrow({ where: { target: autoTask } });
   expect(before.status).toBe("ACTIVE");
+  // Opened afresh, so this step stands without the one before.
+  await requester.goto("/access");
+  await requester.getByRole("heading", { name: "My access" }).waitFor();
 
   const row = requester.getByRole("row").filter({ has: requester.getByRole("link", { name: autoTask }) });
   await row.getByRole("button", { name: `Extend ${autoTask}` }).click();
@@ -177,6 +182,48 @@ it("extends an active grant from My access: too many hours show beside the field
     reason: "The mailbox is bigger than thought",
   });
   await checkScreen(requester, "my-access-extended");
+});
+
+it("an extension under a manual policy shows as waiting on My access, and its approval moves the end on the open page", async () => {
+  const filed = await graphqlAs(
+    api.url,
+    "requester@fabrikam.com",
+    `mutation { createAccessRequest(input: { target: "Exchange\\\\New-MailboxExportRequest", reason: "Export a mailbox", durationHours: 1 }) { __typename ... on AccessRequest { identity } } }`,
+  );
+  const approved = await graphqlAs(
+    api.url,
+    "approver1@fabrikam.com",
+    `mutation($id: ID!) { approveAccessRequest(input: { requestId: $id }) { __typename } }`,
+    { id: filed.identity },
+  );
+  expect(approved.__typename).toBe("AccessRequest");
+  const grant = await db.accessAuthorization.findFirstOrThrow({ where: { target: manualTask } });
+
+  const row = requester.getByRole("row").filter({ has: requester.getByRole("link", { name: manualTask }) });
+  await row.getByRole("button", { name: `Extend ${manualTask}` }).click();
+  const dialog = requester.getByRole("dialog", { name: "Extend access" });
+  await dialog.getByRole("textbox", { name: "Hours to add" }).fill("3");
+  await dialog.getByRole("textbox", { name: "Reason for the extension" }).fill("The export is slow");
+  await dialog.getByRole("button", { name: "Ask to extend" }).click();
+  await requester.getByText("Extension by 3 hours asked: pending, waiting for the policy's approvers.").waitFor();
+  await row.getByRole("link", { name: "3 more hours asked" }).waitFor();
+  const extension = await db.accessRequest.findFirstOrThrow({ where: { extendsAuthorizationId: grant.id } });
+  expect(extension).toMatchObject({ status: "PENDING", durationHours: 3 });
+  expect((await db.accessAuthorization.findUniqueOrThrow({ where: { id: grant.id } })).endsAt).toEqual(grant.endsAt);
+  await checkScreen(requester, "my-access-extension-pending");
+
+  const decided = await graphqlAs(
+    api.url,
+    "approver1@fabrikam.com",
+    `mutation($id: ID!) { approveAccessRequest(input: { requestId: $id }) { __typename } }`,
+    { id: extension.id },
+  );
+  expect(decided.__typename).toBe("AccessRequest");
+  // The open page follows the approval: the waiting extension goes, the end moves.
+  await row.getByRole("link", { name: "3 more hours asked" }).waitFor({ state: "detached" });
+  await row.getByRole("cell", { name: /^(3 h 5\d|4 h 0) min left$/ }).waitFor();
+  const extended = await db.accessAuthorization.findUniqueOrThrow({ where: { id: grant.id } });
+  expect(extended.endsAt.getTime() - grant.endsAt.getTime()).toBe(3 * hour);
 });
 
 it("ends an active grant early after confirming; the grant shows ENDED", async () => {
