@@ -16,7 +16,7 @@ export interface WorkerFile {
  */
 export function withWorker(
   name: string,
-  options: { reconcileIntervalSeconds: number; connections?: number },
+  options: { reconcileIntervalSeconds: number; connections?: number; env?: Record<string, string> },
 ): WorkerFile {
   const file = {} as WorkerFile;
   const queuePrefix = uniquePrefix(name);
@@ -25,7 +25,12 @@ export function withWorker(
     file.db = createDb(workerDatabaseUrl(), options.connections ? { max: options.connections } : undefined);
     file.fabrikam = await prepareFabrikam(file.db);
     file.jobs = await jobClient(redisUrl, queuePrefix);
-    worker = await spawnWorker({ redisUrl, queuePrefix, reconcileIntervalSeconds: options.reconcileIntervalSeconds });
+    worker = await spawnWorker({
+      redisUrl,
+      queuePrefix,
+      reconcileIntervalSeconds: options.reconcileIntervalSeconds,
+      env: options.env,
+    });
   });
   afterAll(async () => {
     const exit = await worker?.stop();

@@ -1,75 +1,67 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.ts";
 import { verifyAuditLog } from "../../src/domain/audit/audit.service.ts";
 import { endAccessAuthorizationEarly } from "../../src/domain/authorizations/authorizations.service.ts";
 import { serviceContext } from "../../src/domain/context.ts";
 import { ConflictError } from "../../src/domain/errors.ts";
 import { createWebhookEndpoint } from "../../src/domain/webhooks/webhooks.service.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
-import {
-  auditCounts,
-  contextFor,
-  type Fabrikam,
-  insertActiveAuthorizations,
-  type JobClient,
-  jobClient,
-  prepareFabrikam,
-  uniquePrefix,
-} from "../helpers/jobs.ts";
-import { spawnWorker, type WorkerProcess, waitFor } from "../helpers/processes.ts";
+import { auditCounts, contextFor, insertActiveAuthorizations } from "../helpers/jobs.ts";
+import { waitFor } from "../helpers/processes.ts";
 import { startWebhookReceiver, testWebhooks, type WebhookReceiver } from "../helpers/webhooks.ts";
-import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
+import { withWorker } from "../helpers/worker-file.ts";
 
 // The grantee ending their grant as its end job fires, against a real worker process.
 
 const until = (at: Date) => sleep(Math.max(0, at.getTime() - Date.now()));
 
 describe("ending early racing the end job", () => {
-  let db: Db;
-  let fabrikam: Fabrikam;
-  let jobs: JobClient;
-  let worker: WorkerProcess;
+  const env = withWorker("end-early", {
+    reconcileIntervalSeconds: 2,
+    connections: 12,
+    env: { WEBHOOKS_ALLOW_PRIVATE: "true" },
+  });
   let receiver: WebhookReceiver;
-  const queuePrefix = uniquePrefix("end-early");
 
   beforeAll(async () => {
-    db = createDb(workerDatabaseUrl(), { max: 12 });
-    fabrikam = await prepareFabrikam(db);
-    jobs = await jobClient(redisUrl, queuePrefix);
     receiver = await startWebhookReceiver();
     // Every ENDED event is recorded as a webhook delivery in its transition, in whichever process it happens.
     await createWebhookEndpoint(
       serviceContext(
-        { db, effects: jobs.effects, auditKeys: testAuditKeys, webhookSettings: testWebhooks.settings },
-        fabrikam.admin.organizationId,
-        fabrikam.admin,
+        { db: env.db, effects: env.jobs.effects, auditKeys: testAuditKeys, webhookSettings: testWebhooks.settings },
+        env.fabrikam.admin.organizationId,
+        env.fabrikam.admin,
       ),
       { url: receiver.url, events: ["ACCESS_REQUEST_ENDED"] },
     );
-    worker = await spawnWorker({ redisUrl, queuePrefix, env: { WEBHOOKS_ALLOW_PRIVATE: "true" } });
   });
 
   afterAll(async () => {
-    const exit = await worker?.stop();
-    await jobs?.close();
     await receiver?.close();
-    await db?.$disconnect();
-    expect(exit?.code).toBe(0);
   });
 
   it("each grant ends once: one audit event, one ENDED event, one mail, whichever wins", async () => {
+    const grants = await insertActiveAuthorizations(
+      env.db,
+      env.fabrikam.requester,
+      Array(30).fill(new Date(Date.now() + 3_600_000)),
+    );
+    // The end falls 3 s after the setup however long a loaded machine took over it, so
+    // the grantee's calls below really straddle it.
     const endsAt = new Date(Date.now() + 3000);
-    const grants = await insertActiveAuthorizations(db, fabrikam.requester, Array(30).fill(endsAt));
-    await jobs.queues.schedule(
+    await env.db.accessAuthorization.updateMany({
+      where: { id: { in: grants.map((grant) => grant.authorizationId) } },
+      data: { endsAt },
+    });
+    await env.jobs.queues.schedule(
       "endAuthorization",
       grants.map(({ authorizationId }) => ({
-        payload: { authorizationId, organizationId: fabrikam.requester.organizationId },
+        payload: { authorizationId, organizationId: env.fabrikam.requester.organizationId },
         at: endsAt,
       })),
     );
     // The grantee ends each from 1 s before to 0.5 s after its end, as the end job fires.
-    const grantee = contextFor(db, fabrikam.requester, jobs.effects);
+    const grantee = contextFor(env.db, env.fabrikam.requester, env.jobs.effects);
     const outcomes = await Promise.all(
       grants.map(async ({ authorizationId }, index) => {
         await until(new Date(endsAt.getTime() - 1000 + (1500 * index) / grants.length));
@@ -86,20 +78,20 @@ describe("ending early racing the end job", () => {
     const settled = await waitFor(
       "every authorization to settle",
       async () => {
-        const rows = await db.accessAuthorization.findMany({ where: { id: { in: ids } } });
+        const rows = await env.db.accessAuthorization.findMany({ where: { id: { in: ids } } });
         return rows.every((row) => row.status === "ENDED") && rows;
       },
       { timeoutMs: 15_000 },
     );
-    const natural = await auditCounts(db, "End-ElevatedAccessAuthorization", ids);
-    const early = await auditCounts(db, "Stop-ElevatedAccessAuthorization", ids);
-    const mails = await db.emailMessage.groupBy({
+    const natural = await auditCounts(env.db, "End-ElevatedAccessAuthorization", ids);
+    const early = await auditCounts(env.db, "Stop-ElevatedAccessAuthorization", ids);
+    const mails = await env.db.emailMessage.groupBy({
       by: ["authorizationId"],
       where: { authorizationId: { in: ids }, template: "access-ended" },
       _count: true,
     });
     const mailCount = new Map(mails.map((group) => [group.authorizationId, group._count]));
-    const deliveries = await db.webhookDelivery.findMany({ where: { eventType: "ACCESS_REQUEST_ENDED" } });
+    const deliveries = await env.db.webhookDelivery.findMany({ where: { eventType: "ACCESS_REQUEST_ENDED" } });
     const eventCount = new Map<string, number>();
     for (const delivery of deliveries) {
       const id = (delivery.payload as { data: { authorization: { id: string } } }).data.authorization.id;
@@ -122,6 +114,8 @@ describe("ending early racing the end job", () => {
     // The race really went both ways.
     expect(endedEarly).toBeGreaterThan(0);
     expect(endedEarly).toBeLessThan(grants.length);
-    expect(await verifyAuditLog(db, testAuditKeys, fabrikam.requester.organizationId)).toMatchObject({ ok: true });
+    expect(await verifyAuditLog(env.db, testAuditKeys, env.fabrikam.requester.organizationId)).toMatchObject({
+      ok: true,
+    });
   });
 });

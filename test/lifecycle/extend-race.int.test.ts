@@ -1,22 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.ts";
+import { describe, expect, it } from "vitest";
 import { verifyAuditLog } from "../../src/domain/audit/audit.service.ts";
 import { DomainError } from "../../src/domain/errors.ts";
 import { approveAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
-import {
-  auditCounts,
-  contextFor,
-  type Fabrikam,
-  insertActiveAuthorizations,
-  type JobClient,
-  jobClient,
-  prepareFabrikam,
-  uniquePrefix,
-} from "../helpers/jobs.ts";
-import { spawnWorker, type WorkerProcess, waitFor } from "../helpers/processes.ts";
-import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
+import { auditCounts, contextFor, insertActiveAuthorizations } from "../helpers/jobs.ts";
+import { waitFor } from "../helpers/processes.ts";
+import { withWorker } from "../helpers/worker-file.ts";
 
 // Approving an extension as the grant's end job fires, against a real worker process:
 // each grant is either extended (and stays ACTIVE, its end job moved) or ends (and its
@@ -25,32 +15,16 @@ import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
 const hour = 3_600_000;
 const until = (at: Date) => sleep(Math.max(0, at.getTime() - Date.now()));
 
-let db: Db;
-let fabrikam: Fabrikam;
-let jobs: JobClient;
-let worker: WorkerProcess;
-const queuePrefix = uniquePrefix("extend-race");
-
-beforeAll(async () => {
-  db = createDb(workerDatabaseUrl(), { max: 12 });
-  fabrikam = await prepareFabrikam(db);
-  jobs = await jobClient(redisUrl, queuePrefix);
-  worker = await spawnWorker({ redisUrl, queuePrefix });
-});
-
-afterAll(async () => {
-  const exit = await worker?.stop();
-  await jobs?.close();
-  await db?.$disconnect();
-  expect(exit?.code).toBe(0);
-});
+const env = withWorker("extend-race", { reconcileIntervalSeconds: 2, connections: 12 });
 
 /** One PENDING extension request by one hour per grant, as requestAccessExtension files it. */
 async function insertExtensions(grants: { authorizationId: string; requestId: string }[]): Promise<string[]> {
-  const originals = await db.accessRequest.findMany({ where: { id: { in: grants.map((grant) => grant.requestId) } } });
+  const originals = await env.db.accessRequest.findMany({
+    where: { id: { in: grants.map((grant) => grant.requestId) } },
+  });
   const byId = new Map(originals.map((request) => [request.id, request]));
   const now = new Date();
-  const rows = await db.accessRequest.createManyAndReturn({
+  const rows = await env.db.accessRequest.createManyAndReturn({
     data: grants.map(({ authorizationId, requestId }) => {
       const {
         id: _id,
@@ -76,8 +50,8 @@ async function insertExtensions(grants: { authorizationId: string; requestId: st
 describe("extension racing the end job", () => {
   it("each grant is extended or ends, once: one audit event, one mail, its extension settled to match", async () => {
     const grants = await insertActiveAuthorizations(
-      db,
-      fabrikam.requester,
+      env.db,
+      env.fabrikam.requester,
       Array(30).fill(new Date(Date.now() + hour)),
     );
     const extensions = await insertExtensions(grants);
@@ -85,16 +59,16 @@ describe("extension racing the end job", () => {
     // The end falls 3 s after the setup however long a loaded machine took over it, so
     // the approvals below really straddle it.
     const endsAt = new Date(Date.now() + 3000);
-    await db.accessAuthorization.updateMany({ where: { id: { in: ids } }, data: { endsAt } });
-    await jobs.queues.schedule(
+    await env.db.accessAuthorization.updateMany({ where: { id: { in: ids } }, data: { endsAt } });
+    await env.jobs.queues.schedule(
       "endAuthorization",
       grants.map(({ authorizationId }) => ({
-        payload: { authorizationId, organizationId: fabrikam.requester.organizationId },
+        payload: { authorizationId, organizationId: env.fabrikam.requester.organizationId },
         at: endsAt,
       })),
     );
     // Approvals from 1 s before to 0.5 s after the end, as the end job fires.
-    const approver = contextFor(db, fabrikam.approver, jobs.effects);
+    const approver = contextFor(env.db, env.fabrikam.approver, env.jobs.effects);
     const outcomes = await Promise.all(
       extensions.map(async (requestId, index) => {
         await until(new Date(endsAt.getTime() - 1000 + (1500 * index) / extensions.length));
@@ -110,24 +84,24 @@ describe("extension racing the end job", () => {
     await waitFor(
       "every grant to be extended or ended, and every extension settled",
       async () => {
-        const pending = await db.accessRequest.count({ where: { id: { in: extensions }, status: "PENDING" } });
-        const unsettled = await db.accessAuthorization.count({
+        const pending = await env.db.accessRequest.count({ where: { id: { in: extensions }, status: "PENDING" } });
+        const unsettled = await env.db.accessAuthorization.count({
           where: { id: { in: ids }, status: "ACTIVE", endsAt: { lte: new Date() } },
         });
         return pending === 0 && unsettled === 0;
       },
       { timeoutMs: 15_000 },
     );
-    const rows = await db.accessAuthorization.findMany({ where: { id: { in: ids } } });
+    const rows = await env.db.accessAuthorization.findMany({ where: { id: { in: ids } } });
     const requests = new Map(
-      (await db.accessRequest.findMany({ where: { id: { in: extensions } } })).map((request) => [
+      (await env.db.accessRequest.findMany({ where: { id: { in: extensions } } })).map((request) => [
         request.extendsAuthorizationId!,
         request,
       ]),
     );
-    const ended = await auditCounts(db, "End-ElevatedAccessAuthorization", ids);
-    const set = await auditCounts(db, "Set-ElevatedAccessAuthorization", ids);
-    const mails = await db.emailMessage.groupBy({
+    const ended = await auditCounts(env.db, "End-ElevatedAccessAuthorization", ids);
+    const set = await auditCounts(env.db, "Set-ElevatedAccessAuthorization", ids);
+    const mails = await env.db.emailMessage.groupBy({
       by: ["authorizationId", "template"],
       where: { authorizationId: { in: ids }, template: { in: ["access-ended", "access-extended"] } },
       _count: true,
@@ -141,7 +115,7 @@ describe("extension racing the end job", () => {
         expect([ended.get(row.id) ?? 0, set.get(row.id) ?? 0], row.id).toEqual([0, 1]);
         expect(mailOf(row.id).map((group) => [group.template, group._count])).toEqual([["access-extended", 1]]);
         // The end job moved to the new end.
-        expect(await jobs.jobState("endAuthorization", row.id)).toBe("delayed");
+        expect(await env.jobs.jobState("endAuthorization", row.id)).toBe("delayed");
       } else {
         expect(row.status).toBe("ENDED");
         expect(row.endsAt.getTime(), row.id).toBe(endsAt.getTime());
@@ -157,6 +131,8 @@ describe("extension racing the end job", () => {
     // The race really went both ways.
     expect(extended).toBeGreaterThan(0);
     expect(extended).toBeLessThan(grants.length);
-    expect(await verifyAuditLog(db, testAuditKeys, fabrikam.requester.organizationId)).toMatchObject({ ok: true });
+    expect(await verifyAuditLog(env.db, testAuditKeys, env.fabrikam.requester.organizationId)).toMatchObject({
+      ok: true,
+    });
   });
 });
