@@ -16,7 +16,12 @@ export interface WorkerFile {
  */
 export function withWorker(
   name: string,
-  options: { reconcileIntervalSeconds: number; connections?: number; env?: Record<string, string> },
+  options: {
+    reconcileIntervalSeconds: number;
+    connections?: number;
+    /** The worker's environment; a function when it is known only in beforeAll (a server started there). */
+    env?: Record<string, string> | (() => Record<string, string>);
+  },
 ): WorkerFile {
   const file = {} as WorkerFile;
   const queuePrefix = uniquePrefix(name);
@@ -29,7 +34,7 @@ export function withWorker(
       redisUrl,
       queuePrefix,
       reconcileIntervalSeconds: options.reconcileIntervalSeconds,
-      env: options.env,
+      env: typeof options.env === "function" ? options.env() : options.env,
     });
   });
   afterAll(async () => {

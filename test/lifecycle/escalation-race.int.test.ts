@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.ts";
 import { decideByLink } from "../../src/domain/approval-tokens/decide-by-link.ts";
 import {
   createApproverGroup,
@@ -11,20 +10,10 @@ import { verifyAuditLog } from "../../src/domain/audit/audit.service.ts";
 import { NotAnApproverError } from "../../src/domain/errors.ts";
 import { approveAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
-import {
-  actorFor,
-  auditCounts,
-  contextFor,
-  type Fabrikam,
-  insertPendingRequests,
-  type JobClient,
-  jobClient,
-  prepareFabrikam,
-  uniquePrefix,
-} from "../helpers/jobs.ts";
+import { actorFor, auditCounts, contextFor, insertPendingRequests } from "../helpers/jobs.ts";
 import { decisionLink, type SmtpServer, startSmtpServer } from "../helpers/mail.ts";
-import { spawnWorker, type WorkerProcess, waitFor } from "../helpers/processes.ts";
-import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
+import { waitFor } from "../helpers/processes.ts";
+import { withWorker } from "../helpers/worker-file.ts";
 
 // An escalation group member removed before or as the escalation fires, against a real
 // worker process and a real SMTP server: removed first, they get no mail; whatever the
@@ -33,31 +22,23 @@ import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
 const until = (at: Date) => sleep(Math.max(0, at.getTime() - Date.now()));
 const groups = 12;
 
-let db: Db;
-let fabrikam: Fabrikam;
-let jobs: JobClient;
 let smtp: SmtpServer;
-let worker: WorkerProcess;
-const queuePrefix = uniquePrefix("escalation-race");
-
+// Started before the worker (registered first), which mails to it.
 beforeAll(async () => {
-  db = createDb(workerDatabaseUrl(), { max: 12 });
-  fabrikam = await prepareFabrikam(db);
-  jobs = await jobClient(redisUrl, queuePrefix);
   smtp = await startSmtpServer();
-  worker = await spawnWorker({ redisUrl, queuePrefix, env: { SMTP_URL: smtp.url } });
 });
-
 afterAll(async () => {
-  const exit = await worker?.stop();
-  await jobs?.close();
   await smtp?.close();
-  await db?.$disconnect();
-  expect(exit?.code).toBe(0);
+});
+const file = withWorker("escalation-race", {
+  reconcileIntervalSeconds: 2,
+  connections: 12,
+  env: () => ({ SMTP_URL: smtp.url }),
 });
 
 /** Group i: stays<i>@ and leaves<i>@, both eligible members; returns its id. */
 async function escalationGroup(index: number): Promise<string> {
+  const { db, fabrikam } = file;
   const { organizationId } = fabrikam.admin;
   for (const who of ["stays", "leaves"]) {
     await db.user.create({
@@ -79,6 +60,7 @@ async function escalationGroup(index: number): Promise<string> {
 
 describe("escalation after a group member is removed", () => {
   it("removed before: no mail; removed as it fires: cannot decide; nothing granted; one escalation each", async () => {
+    const { db, fabrikam, jobs } = file;
     const groupIds: string[] = [];
     for (let index = 0; index < groups; index++) groupIds.push(await escalationGroup(index));
     const ids = await insertPendingRequests(

@@ -1,24 +1,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.ts";
 import { verifyAuditLog } from "../../src/domain/audit/audit.service.ts";
 import { serviceContext } from "../../src/domain/context.ts";
 import { remindApprovers } from "../../src/domain/requests/reminders.service.ts";
 import { approveAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
-import {
-  auditCounts,
-  contextFor,
-  type Fabrikam,
-  insertPendingRequests,
-  type JobClient,
-  jobClient,
-  prepareFabrikam,
-  uniquePrefix,
-} from "../helpers/jobs.ts";
+import { auditCounts, contextFor, insertPendingRequests } from "../helpers/jobs.ts";
 import { type SmtpServer, startSmtpServer } from "../helpers/mail.ts";
-import { spawnWorker, type WorkerProcess, waitFor } from "../helpers/processes.ts";
-import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
+import { waitFor } from "../helpers/processes.ts";
+import { withWorker } from "../helpers/worker-file.ts";
 
 // A reminder falling due as the request is decided, against a real worker process and a
 // real SMTP server: the decision stands, a reminder goes out only while the request was
@@ -27,31 +17,23 @@ import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
 const hour = 3_600_000;
 const until = (at: Date) => sleep(Math.max(0, at.getTime() - Date.now()));
 
-let db: Db;
-let fabrikam: Fabrikam;
-let jobs: JobClient;
 let smtp: SmtpServer;
-let worker: WorkerProcess;
-const queuePrefix = uniquePrefix("reminder-race");
-
+// Started before the worker (registered first), which mails to it.
 beforeAll(async () => {
-  db = createDb(workerDatabaseUrl(), { max: 12 });
-  fabrikam = await prepareFabrikam(db);
-  jobs = await jobClient(redisUrl, queuePrefix);
   smtp = await startSmtpServer();
-  worker = await spawnWorker({ redisUrl, queuePrefix, env: { SMTP_URL: smtp.url } });
 });
-
 afterAll(async () => {
-  const exit = await worker?.stop();
-  await jobs?.close();
   await smtp?.close();
-  await db?.$disconnect();
-  expect(exit?.code).toBe(0);
+});
+const file = withWorker("reminder-race", {
+  reconcileIntervalSeconds: 2,
+  connections: 12,
+  env: () => ({ SMTP_URL: smtp.url }),
 });
 
 describe("a reminder due as the request is decided", () => {
   it("each request is approved once; a reminder went out only before the decision, and at most once", async () => {
+    const { db, fabrikam, jobs } = file;
     const ids = await insertPendingRequests(db, fabrikam.requester, Array(16).fill(new Date(Date.now() + 20 * hour)));
     // Timed from the end of setup (a loaded machine takes long over it): filed 4 hours
     // before remindAt, so the 4-hour reminder point falls due at remindAt.
