@@ -38,6 +38,7 @@ import {
 import { checkTicket, ticketReference } from "../policies/tickets.ts";
 import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, nonEmptyText, optionalText, parseInput, wholeHours } from "../validation.ts";
+import { lockboxTerms } from "./lockbox.ts";
 import { nextReminder } from "./reminders.service.ts";
 import { assertTransition, requestTransitions } from "./request-states.ts";
 import { advanceStage, nextStageOf } from "./stages.ts";
@@ -261,6 +262,11 @@ export async function assertRequesterMayFile(
   }
 }
 
+/**
+ * New-ElevatedAccessRequest. A vendor files a Customer Lockbox request (lockbox.ts)
+ * under the organization's Lockbox terms; everyone else files under the policy over
+ * the target.
+ */
 export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown) {
   const actor = requireActor(ctx);
   const input = parseInput(createInput, rawInput);
@@ -268,37 +274,61 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
   return transition(ctx, async (scope) => {
     const { tx, now, audit, effect } = scope;
     const control = await tx.elevatedAccessControl.findUniqueOrThrow({ where: { organizationId: ctx.organizationId } });
-    if (!control.enabled) throw new ControlDisabledError("privileged access control is off: nothing needs approval");
+    const lockbox = actor.vendor ? lockboxTerms(control, input.durationHours) : null;
+    if (!lockbox && !control.enabled) {
+      throw new ControlDisabledError("privileged access control is off: nothing needs approval");
+    }
     const entry = await findCatalogEntry(tx, ctx.organizationId, input.type, input.scope, input.target);
-    const durationHours = input.durationHours ?? control.defaultDurationHours;
+    const durationHours = lockbox?.durationHours ?? input.durationHours ?? control.defaultDurationHours;
     const startsAt = scheduledStart(input.startsAt, now);
-    const policy = await policyForRequest(tx, ctx.organizationId, entry, durationHours);
-    checkTicket(
-      await tx.approvalPolicy.findUniqueOrThrow({
-        where: { id: policy.id },
-        select: { ticketRequired: true, ticketPattern: true },
-      }),
-      input.ticket,
-    );
+    const policy = lockbox ? null : await policyForRequest(tx, ctx.organizationId, entry, durationHours);
+    if (policy) {
+      checkTicket(
+        await tx.approvalPolicy.findUniqueOrThrow({
+          where: { id: policy.id },
+          select: { ticketRequired: true, ticketPattern: true },
+        }),
+        input.ticket,
+      );
+    }
     await assertRequesterMayFile(tx, actor.id, entry.id, control.maxPendingRequestsPerUser, now);
-    const unmet = await unmetConditionsFor(tx, policy, {
-      organizationId: ctx.organizationId,
-      requesterId: actor.id,
-      durationHours,
-      now,
-    });
+    const unmet = policy
+      ? await unmetConditionsFor(tx, policy, {
+          organizationId: ctx.organizationId,
+          requesterId: actor.id,
+          durationHours,
+          now,
+        })
+      : null;
     // A conditional policy that approves at once gives an AUTO grant: no person approved it.
-    const auto = policy.approvalType === "AUTO" || unmet?.length === 0;
+    const auto = policy !== null && (policy.approvalType === "AUTO" || unmet?.length === 0);
+    const terms = policy
+      ? {
+          kind: "STANDARD" as const,
+          policyId: policy.id,
+          approvalType: auto ? ("AUTO" as const) : policy.approvalType,
+          approverGroupId: policy.approverGroupId,
+          requiredApprovals: policy.requiredApprovals,
+          requireMfa: policy.requireMfa,
+          laterStages: policy.laterStages ?? Prisma.DbNull,
+          lifetimeHours: control.requestLifetimeHours,
+        }
+      : {
+          kind: "CUSTOMER_LOCKBOX" as const,
+          policyId: null,
+          approvalType: "MANUAL" as const,
+          approverGroupId: lockbox!.approverGroupId,
+          requiredApprovals: 1,
+          requireMfa: false,
+          laterStages: Prisma.DbNull,
+          lifetimeHours: lockbox!.lifetimeHours,
+        };
+    const { lifetimeHours, ...filed } = terms;
     const request = await tx.accessRequest.create({
       data: {
         organizationId: ctx.organizationId,
         requesterId: actor.id,
-        policyId: policy.id,
-        approvalType: auto ? "AUTO" : policy.approvalType,
-        approverGroupId: policy.approverGroupId,
-        requiredApprovals: policy.requiredApprovals,
-        requireMfa: policy.requireMfa,
-        laterStages: policy.laterStages ?? Prisma.DbNull,
+        ...filed,
         type: input.type,
         scope: input.scope,
         target: entry.name,
@@ -309,7 +339,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         startsAt,
         status: auto ? "APPROVED" : "PENDING",
         createdAt: now,
-        expiresAt: new Date(now.getTime() + control.requestLifetimeHours * hour),
+        expiresAt: new Date(now.getTime() + lifetimeHours * hour),
         decidedAt: auto ? now : null,
       },
     });
@@ -321,7 +351,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         target: request.target,
         durationHours,
         reason: request.reason,
-        policyId: policy.id,
+        ...(policy ? { policyId: policy.id } : { kind: request.kind, vendor: actor.vendor }),
         ...(request.ticket ? { ticket: request.ticket } : {}),
         ...(startsAt ? { startsAt } : {}),
         ...(unmet ? { autoApproval: { met: unmet.length === 0, unmet } } : {}),
