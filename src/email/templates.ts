@@ -239,8 +239,8 @@ const approvalNeeded = defineTemplate({
     vars.lockboxVendor
       ? `Customer Lockbox approval needed: ${vars.lockboxVendor} requests ${vars.target}`
       : vars.extendsAccessEndingAt
-      ? `Approval needed: ${vars.requesterName} asks to extend ${vars.target}`
-      : `Approval needed: ${vars.requesterName} requests ${vars.target}`,
+        ? `Approval needed: ${vars.requesterName} asks to extend ${vars.target}`
+        : `Approval needed: ${vars.requesterName} requests ${vars.target}`,
   values: (vars) => ({
     requestKind: requestKind(vars),
     approverName: vars.approverName,

@@ -128,7 +128,12 @@ async function decideForTasks(
  * being off, an ungoverned or unknown task, or a system-account listing. Each task the
  * name resolved to must be covered by one of its Lockbox grants in its window now.
  */
-async function decideForVendor(ctx: ServiceContext, userId: string, tasks: ResolvedTask[], now: Date): Promise<Verdict> {
+async function decideForVendor(
+  ctx: ServiceContext,
+  userId: string,
+  tasks: ResolvedTask[],
+  now: Date,
+): Promise<Verdict> {
   if (tasks.length === 0) return { reason: "UNKNOWN_TASK", allowed: false, authorizationId: null };
   const entryIds = [...new Set(tasks.flatMap((task) => task.covering.map((entry) => entry.id)))];
   const grants = (await activeGrants(ctx.db, userId, entryIds, now)).filter(

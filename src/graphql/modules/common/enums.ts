@@ -21,7 +21,8 @@ export const PolicyScopeEnum = builder.enumType(PolicyScope, { name: "PolicyScop
 export const ApprovalTypeEnum = builder.enumType(ApprovalType, { name: "ApprovalType" });
 export const AccessRequestKindEnum = builder.enumType(AccessRequestKind, {
   name: "AccessRequestKind",
-  description: "STANDARD: filed under a policy. CUSTOMER_LOCKBOX: a vendor's request under the Customer Lockbox settings",
+  description:
+    "STANDARD: filed under a policy. CUSTOMER_LOCKBOX: a vendor's request under the Customer Lockbox settings",
 });
 export const AccessRequestStatusEnum = builder.enumType(AccessRequestStatus, { name: "AccessRequestStatus" });
 export const AuthorizationStatusEnum = builder.enumType(AuthorizationStatus, { name: "AuthorizationStatus" });
