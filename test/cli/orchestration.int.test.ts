@@ -104,6 +104,12 @@ describe("approval orchestration at the command line", () => {
       "elevate New-ElevatedAccessApprovalPolicy -Task 'Exchange\\New-Mailbox' -ApprovalType Manual -AutoApproveWhen @{Days='Someday'}",
     );
     expect(badDay.code).toBe(2);
+    const ticketed = await bash(
+      admin,
+      "elevate New-ElevatedAccessApprovalPolicy -Task 'Exchange\\New-MailboxSearch' -ApprovalType Manual -AutoApproveWhen \"@{TicketGiven='true'}\" -Json",
+    );
+    expect(ticketed.code, ticketed.stderr).toBe(0);
+    expect(json<{ AutoApproveWhen: string }>(ticketed.stdout).AutoApproveWhen).toBe("TicketGiven=True");
     expect(badDay.stderr).toContain("Days");
 
     const set = await bash(

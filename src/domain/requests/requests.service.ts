@@ -297,6 +297,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
           organizationId: ctx.organizationId,
           requesterId: actor.id,
           durationHours,
+          ticket: input.ticket ?? null,
           now,
         })
       : null;
