@@ -10,7 +10,10 @@ export function createDb(databaseUrl: string, options: { max?: number } = {}): D
     connectionString: databaseUrl,
     max: options.max ?? 10,
   });
-  return new PrismaClient({ adapter });
+  // A burst (approvals of one organization queue on its audit-chain head) waits for a
+  // connection instead of failing at Prisma's default 2 s wait; a stuck transaction is
+  // still cut off.
+  return new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
 }
 
 /** Transaction client type: what `db.$transaction(async (tx) => ...)` hands out. */

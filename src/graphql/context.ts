@@ -15,6 +15,12 @@ export interface GraphQLContext {
   actor: Actor;
   /** When the caller's token stops being valid; subscriptions end then. */
   tokenExpiresAt: Date;
+  /**
+   * The operation came over graphql-ws. Its socket closes with 4401 at the token's
+   * expiry (http/app.ts), so its subscriptions leave that to the socket: completing them
+   * first would let a lazy client close the socket itself (1000) and never learn why.
+   */
+  overWebSocket: boolean;
   effects: EffectSink;
   events: EventBus;
   services: ServiceContext;

@@ -67,6 +67,7 @@ export async function buildContext(
   deps: AppDeps,
   authorization: unknown,
   requestId = currentRequestId(),
+  overWebSocket = false,
 ): Promise<GraphQLContext> {
   const token = typeof authorization === "string" ? authorization.match(/^Bearer\s+(\S+)$/i)?.[1] : undefined;
   if (!token) throw unauthenticated("a bearer token is required");
@@ -82,6 +83,7 @@ export async function buildContext(
       db: deps.db,
       actor,
       tokenExpiresAt: identity.expiresAt,
+      overWebSocket,
       effects: deps.effects,
       events: deps.events,
       services: serviceContext(deps, actor.organizationId, actor, requestId),
@@ -162,6 +164,7 @@ export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitia
         deps,
         request?.headers.get("authorization") ?? connectionParams?.authorization ?? connectionParams?.Authorization,
         (req && requestIds.get(req)) ?? currentRequestId(),
+        connectionParams !== undefined,
       ),
   });
 }
@@ -197,6 +200,7 @@ function serveWebSockets(server: Server, yoga: ReturnType<typeof createGraphQL>,
             deps,
             ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization,
             requestIds.get(ctx.extra.request) ?? null,
+            true,
           );
           const socket = ctx.extra.socket;
           const cancel = atTokenExpiry(context.tokenExpiresAt, () => socket.close(4401, "token expired"));

@@ -4,6 +4,7 @@ import { ScimError } from "./errors.ts";
 import { dateField, type FilterField, filterWhere, idField, textField } from "./filters.ts";
 import {
   incoming,
+  incomingSent,
   listAnswer,
   page,
   patched,
@@ -13,7 +14,7 @@ import {
   type ScimCall,
   shows,
 } from "./resources.ts";
-import { groupExtensionId, keptAttributes, keptOperations, keptResource, SCIMMY } from "./schemas.ts";
+import { groupExtensionId, keptAttributes, keptOperations, SCIMMY } from "./schemas.ts";
 
 // SCIM Groups are approver groups: displayName is the group's name, the extension's
 // `mail` its address (derived from displayName when the directory sends none), and
@@ -125,15 +126,6 @@ async function current(call: ScimCall, id: string) {
   return { group, resource: new Schemas.Group(resourceOf(group, group.members, call.base), "out") };
 }
 
-function incomingGroup(call: ScimCall): GroupResource {
-  const body = call.body as Record<string, unknown>;
-  const kept =
-    body && typeof body === "object" && !Array.isArray(body)
-      ? keptResource(Schemas.Group.definition, keptAttributes.Group, body)
-      : body;
-  return incoming(Schemas.Group, kept);
-}
-
 export const groups = {
   async list(call: ScimCall): Promise<ScimAnswer> {
     const { skip, count, startIndex } = page(call.query);
@@ -174,14 +166,21 @@ export const groups = {
   },
 
   async create(call: ScimCall): Promise<ScimAnswer> {
-    const group = await provisionGroup(call.ctx, profileOf(incomingGroup(call)));
+    const group = await provisionGroup(
+      call.ctx,
+      profileOf(incomingSent(Schemas.Group, keptAttributes.Group, call.body)),
+    );
     return answer(call, group.id, 201);
   },
 
   /** PUT replaces name, directory ID and members; without a mail address the group keeps its own. */
   async replace(call: ScimCall, id: string): Promise<ScimAnswer> {
     const { group, resource } = await current(call, id);
-    await updateDirectoryGroup(call.ctx, group.id, changes(profileOf(resource), profileOf(incomingGroup(call))));
+    await updateDirectoryGroup(
+      call.ctx,
+      group.id,
+      changes(profileOf(resource), profileOf(incomingSent(Schemas.Group, keptAttributes.Group, call.body))),
+    );
     return answer(call, group.id);
   },
 

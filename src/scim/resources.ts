@@ -1,7 +1,7 @@
 import type { Db } from "../db/client.ts";
 import type { ServiceContext } from "../domain/context.ts";
 import { ScimError } from "./errors.ts";
-import { maxResults, type PatchOperation, SCIMMY } from "./schemas.ts";
+import { keptResource, maxResults, type PatchOperation, SCIMMY } from "./schemas.ts";
 
 /** One SCIM call, authenticated: the organization's provisioning context and what was sent. */
 export interface ScimCall {
@@ -33,6 +33,18 @@ export function incoming<S extends SchemaClass>(Schema: S, data: unknown): Insta
     if (error instanceof TypeError) throw new ScimError(400, "invalidValue", error.message);
     throw error;
   }
+}
+
+/**
+ * A POST or PUT body as a resource: only the attributes Elevate keeps (see `keptAttributes`),
+ * so an attribute it never stores cannot fail the library's schema check.
+ */
+export function incomingSent<S extends SchemaClass>(Schema: S, kept: readonly string[], body: unknown) {
+  const sent =
+    body && typeof body === "object" && !Array.isArray(body)
+      ? keptResource(Schema.definition, kept, body as Record<string, unknown>)
+      : body;
+  return incoming(Schema, sent);
 }
 
 /** The `attributes` or `excludedAttributes` a read asked for, as the library's filter over its answer. */

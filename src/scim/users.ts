@@ -19,6 +19,7 @@ import {
 } from "./filters.ts";
 import {
   incoming,
+  incomingSent,
   listAnswer,
   page,
   patched,
@@ -27,7 +28,7 @@ import {
   type ScimAnswer,
   type ScimCall,
 } from "./resources.ts";
-import { keptAttributes, keptOperations, keptResource, SCIMMY } from "./schemas.ts";
+import { keptAttributes, keptOperations, SCIMMY } from "./schemas.ts";
 
 // SCIM Users are Elevate's users: userName is the address (the user principal name,
 // which tokens carry as `upn`), answered as the one work address in `emails` too;
@@ -124,15 +125,6 @@ async function current(call: ScimCall, id: string): Promise<User> {
   return user;
 }
 
-function incomingUser(call: ScimCall): UserResource {
-  const body = call.body as Record<string, unknown>;
-  const kept =
-    body && typeof body === "object" && !Array.isArray(body)
-      ? keptResource(Schemas.User.definition, keptAttributes.User, body)
-      : body;
-  return incoming(Schemas.User, kept);
-}
-
 export const users = {
   async list(call: ScimCall): Promise<ScimAnswer> {
     const { skip, count, startIndex } = page(call.query);
@@ -157,7 +149,7 @@ export const users = {
   },
 
   async create(call: ScimCall): Promise<ScimAnswer> {
-    const profile = profileOf(incomingUser(call));
+    const profile = profileOf(incomingSent(Schemas.User, keptAttributes.User, call.body));
     const user = await provisionUser(call.ctx, {
       ...profile,
       email: profile.email!,
@@ -170,7 +162,11 @@ export const users = {
   async replace(call: ScimCall, id: string): Promise<ScimAnswer> {
     const user = await current(call, id);
     const before = profileOf(incoming(Schemas.User, resourceOf(user, call.base)));
-    const updated = await updateDirectoryUser(call.ctx, user.id, changes(before, profileOf(incomingUser(call))));
+    const updated = await updateDirectoryUser(
+      call.ctx,
+      user.id,
+      changes(before, profileOf(incomingSent(Schemas.User, keptAttributes.User, call.body))),
+    );
     return answer(call, updated);
   },
 

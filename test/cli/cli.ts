@@ -3,6 +3,12 @@ import { mkdtemp, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
+import { createDb } from "../../src/db/client.ts";
+import { jobClient, uniquePrefix } from "../helpers/jobs.ts";
+import { spawnApi } from "../helpers/processes.ts";
+import { devTokenFor } from "../helpers/tokens.ts";
+import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
 
 // Runs the `elevate` command as users do: the bin file as an executable on PATH, in a
 // child process, with its own config directory per signed-in user.
@@ -97,3 +103,35 @@ export function property(output: string, name: string): string {
   if (!match) throw new Error(`no ${name} in:\n${output}`);
   return match[1]!.trim();
 }
+
+/**
+ * An API process (its jobs in it) with the development issuer, and `elevate` installed
+ * against it: the setup of a command-line test file. `shell` is one user's shell with a
+ * config directory of its own, signed in through ELEVATE_TOKEN when given a token.
+ */
+export async function startCliApi(name: string) {
+  const queuePrefix = uniquePrefix(name);
+  const keyFile = path.join(tmpdir(), `elevate-test-issuer-${queuePrefix}.json`);
+  const key = await loadOrCreateDevIssuerKey(keyFile);
+  const db = createDb(workerDatabaseUrl());
+  const api = await spawnApi({ redisUrl, queuePrefix, devIssuerKeyFile: keyFile });
+  const cli = await installCli(api.url);
+  const tokenFor = (email: string) => devTokenFor(db, key, email, { issuer: "elevate-dev", audience: "elevate" });
+  return {
+    api,
+    db,
+    cli,
+    tokenFor,
+    async shell(user: string, token?: string) {
+      const configDir = await mkdtemp(path.join(tmpdir(), `elevate-${user.replace(/@.*/, "")}-`));
+      return cli.env(configDir, token ? { ELEVATE_TOKEN: token } : {});
+    },
+    async close() {
+      await api.stop();
+      // The jobs the API queued (request expiry, mail) are this file's alone.
+      await (await jobClient(redisUrl, queuePrefix)).close();
+      await db.$disconnect();
+    },
+  };
+}
+export type CliApi = Awaited<ReturnType<typeof startCliApi>>;

@@ -1,27 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevIssuerKey, loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
-import { createDb, type Db } from "../../src/db/client.ts";
-import { jobClient, uniquePrefix } from "../helpers/jobs.ts";
-import { type ApiProcess, freePort, spawnApi } from "../helpers/processes.ts";
+import type { Db } from "../../src/db/client.ts";
+import { freePort } from "../helpers/processes.ts";
 import { seededAuditActions } from "../helpers/seed.ts";
-import { devTokenFor } from "../helpers/tokens.ts";
-import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
-import { type Cli, elevate, installCli, property } from "./cli.ts";
+import { type CliApi, elevate, property, startCliApi } from "./cli.ts";
 
 // Issue 14 beyond the seed's lines: bad command lines, the exit code of each error
 // class, ELEVATE_TOKEN, token renewal, help, and the cmdlets users need next.
 
-const queuePrefix = uniquePrefix("cli-cmdlets");
-const keyFile = path.join(tmpdir(), `elevate-test-issuer-${queuePrefix}.json`);
-
-let api: ApiProcess;
+let cliApi: CliApi;
 let db: Db;
-let key: DevIssuerKey;
-let cli: Cli;
 /** Signed in with `elevate login -As`. */
 let admin: Record<string, string>;
 /** Automation: ELEVATE_TOKEN, nothing stored. */
@@ -30,28 +20,21 @@ let auditor: Record<string, string>;
 /** Nobody signed in. */
 let nobody: Record<string, string>;
 
-const tokenFor = (email: string) => devTokenFor(db, key, email, { issuer: "elevate-dev", audience: "elevate" });
-const configDir = (name: string) => mkdtemp(path.join(tmpdir(), `elevate-${name}-`));
 const json = <T>(stdout: string) => JSON.parse(stdout) as T;
 
 beforeAll(async () => {
-  key = await loadOrCreateDevIssuerKey(keyFile);
-  db = createDb(workerDatabaseUrl());
-  api = await spawnApi({ redisUrl, queuePrefix, devIssuerKeyFile: keyFile });
-  cli = await installCli(api.url);
-  admin = cli.env(await configDir("admin"));
-  requester = cli.env(await configDir("requester"), { ELEVATE_TOKEN: await tokenFor("requester@fabrikam.com") });
-  auditor = cli.env(await configDir("auditor"), { ELEVATE_TOKEN: await tokenFor("auditor@fabrikam.com") });
-  nobody = cli.env(await configDir("nobody"));
+  cliApi = await startCliApi("cli-cmdlets");
+  db = cliApi.db;
+  admin = await cliApi.shell("admin");
+  requester = await cliApi.shell("requester", await cliApi.tokenFor("requester@fabrikam.com"));
+  auditor = await cliApi.shell("auditor", await cliApi.tokenFor("auditor@fabrikam.com"));
+  nobody = await cliApi.shell("nobody");
   const login = await elevate(admin, "login", "--as", "admin@fabrikam.com");
   expect(login.code, login.stderr).toBe(0);
 });
 
 afterAll(async () => {
-  await api?.stop();
-  // The jobs the API queued (request expiry, mail) are this file's alone.
-  await (await jobClient(redisUrl, queuePrefix)).close();
-  await db?.$disconnect();
+  await cliApi?.close();
 });
 
 describe("bad command lines", () => {
@@ -181,7 +164,7 @@ describe("sign-in", () => {
   });
 
   it("refuses -As when the server names a user it does not have", async () => {
-    const result = await elevate(cli.env(await configDir("ghost")), "login", "-As", "ghost@fabrikam.com");
+    const result = await elevate(await cliApi.shell("ghost"), "login", "-As", "ghost@fabrikam.com");
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/development sign-in refused: as: no user ghost@fabrikam\.com/);
   });

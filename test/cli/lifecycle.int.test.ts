@@ -1,39 +1,24 @@
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevIssuerKey, loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
-import { createDb, type Db } from "../../src/db/client.ts";
-import { jobClient, uniquePrefix } from "../helpers/jobs.ts";
-import { type ApiProcess, spawnApi } from "../helpers/processes.ts";
-import { devTokenFor } from "../helpers/tokens.ts";
-import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
-import { type Cli, elevate, installCli } from "./cli.ts";
+import type { Db } from "../../src/db/client.ts";
+import { type CliApi, elevate, startCliApi } from "./cli.ts";
 
 // Issue 16 at the command line: approving for fewer hours and ending one's own access
 // early, against the API process.
 
-const queuePrefix = uniquePrefix("cli-lifecycle");
-const keyFile = path.join(tmpdir(), `elevate-test-issuer-${queuePrefix}.json`);
 const hour = 3_600_000;
 
-let api: ApiProcess;
-let db: Db;
-let key: DevIssuerKey;
-let cli: Cli;
+let cliApi: CliApi;
+let _db: Db;
 const shells: Record<string, Record<string, string>> = {};
 
 const json = <T>(stdout: string) => JSON.parse(stdout) as T;
 const as = (email: string) => shells[email]!;
 
 beforeAll(async () => {
-  key = await loadOrCreateDevIssuerKey(keyFile);
-  db = createDb(workerDatabaseUrl());
-  api = await spawnApi({ redisUrl, queuePrefix, devIssuerKeyFile: keyFile });
-  cli = await installCli(api.url);
+  cliApi = await startCliApi("cli-lifecycle");
+  _db = cliApi.db;
   for (const email of ["admin@fabrikam.com", "requester@fabrikam.com", "approver1@fabrikam.com"]) {
-    const token = await devTokenFor(db, key, email, { issuer: "elevate-dev", audience: "elevate" });
-    shells[email] = cli.env(await mkdtemp(path.join(tmpdir(), "elevate-lifecycle-")), { ELEVATE_TOKEN: token });
+    shells[email] = await cliApi.shell(email, await cliApi.tokenFor(email));
   }
   const enable = await elevate(
     as("admin@fabrikam.com"),
@@ -54,9 +39,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await api?.stop();
-  await (await jobClient(redisUrl, queuePrefix)).close();
-  await db?.$disconnect();
+  await cliApi?.close();
 });
 
 interface RequestRow {

@@ -1,51 +1,32 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevIssuerKey, loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
-import { createDb, type Db } from "../../src/db/client.ts";
-import { jobClient, uniquePrefix } from "../helpers/jobs.ts";
-import { type ApiProcess, spawnApi } from "../helpers/processes.ts";
-import { devTokenFor } from "../helpers/tokens.ts";
-import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
-import { bash, type Cli, elevate, installCli } from "./cli.ts";
+import type { Db } from "../../src/db/client.ts";
+import { bash, type CliApi, elevate, startCliApi } from "./cli.ts";
 
 // Issue 17 at the command line: stages, step-up and conditions when creating a policy,
 // the organization's step-up and time zone settings, and a decision without MFA
 // refused with STEP_UP_REQUIRED's exit code (22), all typed into bash.
 
-const queuePrefix = uniquePrefix("cli-orchestration");
-const keyFile = path.join(tmpdir(), `elevate-test-issuer-${queuePrefix}.json`);
-
-let api: ApiProcess;
+let cliApi: CliApi;
 let db: Db;
-let key: DevIssuerKey;
-let cli: Cli;
 let admin: Record<string, string>;
 let requester: Record<string, string>;
 let approver: Record<string, string>;
 
-const tokenFor = (email: string) => devTokenFor(db, key, email, { issuer: "elevate-dev", audience: "elevate" });
-const configDir = (name: string) => mkdtemp(path.join(tmpdir(), `elevate-${name}-`));
 const json = <T>(stdout: string) => JSON.parse(stdout) as T;
 
 beforeAll(async () => {
-  key = await loadOrCreateDevIssuerKey(keyFile);
-  db = createDb(workerDatabaseUrl());
-  api = await spawnApi({ redisUrl, queuePrefix, devIssuerKeyFile: keyFile });
-  cli = await installCli(api.url);
-  admin = cli.env(await configDir("admin"), { ELEVATE_TOKEN: await tokenFor("admin@fabrikam.com") });
-  requester = cli.env(await configDir("requester"), { ELEVATE_TOKEN: await tokenFor("requester@fabrikam.com") });
-  approver = cli.env(await configDir("approver"), { ELEVATE_TOKEN: await tokenFor("approver1@fabrikam.com") });
+  cliApi = await startCliApi("cli-orchestration");
+  db = cliApi.db;
+  admin = await cliApi.shell("admin", await cliApi.tokenFor("admin@fabrikam.com"));
+  requester = await cliApi.shell("requester", await cliApi.tokenFor("requester@fabrikam.com"));
+  approver = await cliApi.shell("approver", await cliApi.tokenFor("approver1@fabrikam.com"));
   const enable = await elevate(admin, "Enable-ElevatedAccessControl", "-AdminGroup", "pamapprovers@fabrikam.com");
   expect(enable.code, enable.stderr).toBe(0);
 });
 
 afterAll(async () => {
-  await api?.stop();
-  await (await jobClient(redisUrl, queuePrefix)).close();
-  await db?.$disconnect();
+  await cliApi?.close();
 });
 
 describe("approval orchestration at the command line", () => {
@@ -70,12 +51,12 @@ describe("approval orchestration at the command line", () => {
     expect(refused.code).toBe(22);
     expect(refused.stderr).toContain("STEP_UP_REQUIRED");
     // The dev issuer says MFA when asked (`npm run token -- --mfa`, POST /dev/token with mfa): the decision counts.
-    const minted = await fetch(`${api.url}/dev/token`, {
+    const minted = await fetch(`${cliApi.api.url}/dev/token`, {
       method: "POST",
       body: JSON.stringify({ as: "approver1@fabrikam.com", mfa: true }),
     });
     const { access_token } = (await minted.json()) as { access_token: string };
-    const withMfa = cli.env(await configDir("approver-mfa"), { ELEVATE_TOKEN: access_token });
+    const withMfa = await cliApi.shell("approver-mfa", access_token);
     const approved = await elevate(
       withMfa,
       "Approve-ElevatedAccessRequest",
@@ -156,7 +137,7 @@ describe("Customer Lockbox at the command line", () => {
       expect.objectContaining({ VendorName: "Contoso Support", UserPrincipalName: `${subject}@apps.invalid` }),
     ]);
 
-    const vendor = cli.env(await configDir("vendor"), { ELEVATE_TOKEN: await tokenFor(`${subject}@apps.invalid`) });
+    const vendor = await cliApi.shell("vendor", await cliApi.tokenFor(`${subject}@apps.invalid`));
     const overLimit = await bash(
       vendor,
       "elevate New-ElevatedAccessRequest -Task 'Exchange\\Search-Mailbox' -Reason 'Case 120-4711' -DurationHours 3",

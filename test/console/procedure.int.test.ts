@@ -7,7 +7,7 @@ import { launchChromium } from "../helpers/chromium.ts";
 import { type JobClient, jobClient, uniquePrefix } from "../helpers/jobs.ts";
 import { type ApiProcess, spawnApi, waitFor } from "../helpers/processes.ts";
 import { redisUrl } from "../setup/test-env.ts";
-import { artifactsDir, checkScreen, openConsole, recordSocketInits, signInAs } from "./screens.ts";
+import { artifactsDir, checkScreen, choose, openConsole, recordSocketInits, signInAs } from "./screens.ts";
 
 // The seed's procedure through the console alone, in Chromium against a real API
 // process that serves the production build: an admin creates an approver group,
@@ -62,14 +62,6 @@ afterAll(async () => {
   await rm(keyFile, { force: true });
   expect(exit).toEqual({ code: 0, signal: null });
 }, 60_000);
-
-/** Picks an option of a Mantine Select (a combobox), searching for it first. */
-async function choose(page: Page, label: string, option: string, search?: string) {
-  const input = page.getByRole("combobox", { name: label, exact: true });
-  await input.click();
-  if (search) await input.fill(search);
-  await page.getByRole("option", { name: option, exact: true }).click();
-}
 
 async function navigate(page: Page, label: string) {
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: label, exact: true }).click();

@@ -61,6 +61,38 @@ export function recordSocketInits(page: Page): string[] {
   return inits;
 }
 
+/** Picks an option of a Mantine Select (a combobox), searching for it first. */
+export async function choose(page: Page, label: string, option: string, search?: string): Promise<void> {
+  const input = page.getByRole("combobox", { name: label, exact: true });
+  await input.click();
+  if (search) await input.fill(search);
+  await page.getByRole("option", { name: option, exact: true }).click();
+}
+
+/**
+ * Sends one GraphQL operation to the API process as `email`, with a token of its dev
+ * issuer: the setup a console test needs around the screens it drives, and what the API
+ * shows afterwards. Answers the first root field.
+ */
+export async function graphqlAs<T = { __typename: string; identity?: string }>(
+  baseUrl: string,
+  email: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<T> {
+  const minted = await fetch(`${baseUrl}/dev/token`, { method: "POST", body: JSON.stringify({ as: email }) });
+  const { access_token } = (await minted.json()) as { access_token: string };
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${access_token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const answer = (await response.json()) as { data?: Record<string, T>; errors?: unknown[] };
+  const [field] = Object.values(answer.data ?? {});
+  if (field === undefined) throw new Error(`no data: ${JSON.stringify(answer.errors)}`);
+  return field;
+}
+
 /** Signs in through the console's "sign in as" list (the dev issuer) and waits for the app. */
 export async function signInAs(page: Page, email: string, path = "/"): Promise<void> {
   await page.goto(path);

@@ -1,17 +1,9 @@
-import { tmpdir } from "node:os";
-import path from "node:path";
-import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { print } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
-import { createDb, type Db } from "../../src/db/client.ts";
 import type { AutoApprovalConditionsInput, Weekday } from "../graphql/graphql.ts";
 import { graphql } from "../graphql/index.ts";
 import { CreateApproverGroup, EnableControl } from "../helpers/documents.ts";
-import { jobClient, uniquePrefix } from "../helpers/jobs.ts";
-import { type SmtpServer, startSmtpServer } from "../helpers/mail.ts";
-import { type ApiProcess, freePort, spawnApi } from "../helpers/processes.ts";
-import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
+import type { SmtpServer } from "../helpers/mail.ts";
+import { type MailingApi, startMailingApi } from "../helpers/mailing-api.ts";
 import { expectType } from "../subscriptions/clients.ts";
 
 // Issue 17, conditional auto-approval: each condition met (the request is approved at
@@ -125,32 +117,9 @@ const ConditionalAudit = graphql(`
   }
 `);
 
-const queuePrefix = uniquePrefix("auto-approval");
-const keyFile = path.join(tmpdir(), `elevate-test-issuer-${queuePrefix}.json`);
-
+let session: MailingApi;
 let smtp: SmtpServer;
-let api: ApiProcess;
-let db: Db;
-const tokens = new Map<string, string>();
-
-async function as<TResult, TVariables>(
-  email: string,
-  document: TypedDocumentNode<TResult, TVariables>,
-  variables?: TVariables,
-): Promise<TResult> {
-  if (!tokens.has(email)) {
-    const minted = await fetch(`${api.url}/dev/token`, { method: "POST", body: JSON.stringify({ as: email }) });
-    tokens.set(email, ((await minted.json()) as { access_token: string }).access_token);
-  }
-  const response = await fetch(`${api.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${tokens.get(email)}` },
-    body: JSON.stringify({ query: print(document), variables }),
-  });
-  const answer = (await response.json()) as { data?: TResult; errors?: unknown[] };
-  if (!answer.data || answer.errors?.length) throw new Error(`${response.status}: ${JSON.stringify(answer.errors)}`);
-  return answer.data;
-}
+const as: MailingApi["as"] = (email, document, variables) => session.as(email, document, variables);
 
 const admin = "admin@fabrikam.com";
 
@@ -190,18 +159,8 @@ function zoneAroundNoon(): string {
 }
 
 beforeAll(async () => {
-  smtp = await startSmtpServer();
-  db = createDb(workerDatabaseUrl());
-  await loadOrCreateDevIssuerKey(keyFile);
-  const port = await freePort();
-  api = await spawnApi({
-    redisUrl,
-    queuePrefix,
-    devIssuerKeyFile: keyFile,
-    worker: true,
-    port,
-    env: { SMTP_URL: smtp.url, PUBLIC_URL: `http://127.0.0.1:${port}` },
-  });
+  session = await startMailingApi("auto-approval");
+  smtp = session.smtp;
   expectType(
     (await as(admin, EnableControl, { input: { adminGroup: "pamapprovers@fabrikam.com" } }))
       .enableElevatedAccessControl,
@@ -218,10 +177,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await api?.stop();
-  await (await jobClient(redisUrl, queuePrefix)).close();
-  await smtp?.close();
-  await db?.$disconnect();
+  await session?.close();
 });
 
 describe("conditional auto-approval", () => {
@@ -358,7 +314,7 @@ describe("conditional auto-approval", () => {
   });
 
   it("refuses bad conditions and time zones naming the field, writing nothing", async () => {
-    const policies = await db.approvalPolicy.count();
+    const policies = await session.db.approvalPolicy.count();
     const backwards = expectType(
       await policy({
         target: "Exchange\\New-Mailbox",
@@ -379,7 +335,7 @@ describe("conditional auto-approval", () => {
       "NotFoundError",
     );
     expect(unknownGroup.message).toContain("autoApproveWhen.requesterInGroup");
-    expect(await db.approvalPolicy.count()).toBe(policies);
+    expect(await session.db.approvalPolicy.count()).toBe(policies);
     const zone = expectType(
       (await as(admin, SetTimeZone, { input: { timeZone: "Mars/Olympus" } })).updateElevatedAccessControl,
       "ValidationError",

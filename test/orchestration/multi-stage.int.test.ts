@@ -1,17 +1,11 @@
-import { tmpdir } from "node:os";
-import path from "node:path";
-import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { print } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
-import { createDb, type Db } from "../../src/db/client.ts";
+import type { Db } from "../../src/db/client.ts";
 import { graphql } from "../graphql/index.ts";
 import { CreateApproverGroup, EnableControl } from "../helpers/documents.ts";
 import { rawId } from "../helpers/fixtures.ts";
-import { jobClient, uniquePrefix } from "../helpers/jobs.ts";
-import { decisionLink, type SmtpServer, startSmtpServer, submitDecision } from "../helpers/mail.ts";
-import { type ApiProcess, freePort, spawnApi, waitFor } from "../helpers/processes.ts";
-import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
+import { decisionLink, type SmtpServer, submitDecision } from "../helpers/mail.ts";
+import { type MailingApi, startMailingApi } from "../helpers/mailing-api.ts";
+import { waitFor } from "../helpers/processes.ts";
 import { expectType, isRefusal, type Subscriber, subscribeSse } from "../subscriptions/clients.ts";
 
 // Issue 17, multi-stage approval: a two-stage policy (team leads, 1 approval; then
@@ -146,38 +140,13 @@ const StagedAudit = graphql(`
   }
 `);
 
-const queuePrefix = uniquePrefix("multi-stage");
-const keyFile = path.join(tmpdir(), `elevate-test-issuer-${queuePrefix}.json`);
-
+let session: MailingApi;
 let smtp: SmtpServer;
-let api: ApiProcess;
 let db: Db;
 let events: Subscriber;
 let twoStage: { id: string; approverGroup: { email: string }; requiredApprovals: number; stages: unknown[] };
-const tokens = new Map<string, string>();
 
-async function tokenOf(email: string): Promise<string> {
-  if (!tokens.has(email)) {
-    const minted = await fetch(`${api.url}/dev/token`, { method: "POST", body: JSON.stringify({ as: email }) });
-    tokens.set(email, ((await minted.json()) as { access_token: string }).access_token);
-  }
-  return tokens.get(email)!;
-}
-
-async function as<TResult, TVariables>(
-  email: string,
-  document: TypedDocumentNode<TResult, TVariables>,
-  variables?: TVariables,
-): Promise<TResult> {
-  const response = await fetch(`${api.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${await tokenOf(email)}` },
-    body: JSON.stringify({ query: print(document), variables }),
-  });
-  const answer = (await response.json()) as { data?: TResult; errors?: unknown[] };
-  if (!answer.data || answer.errors?.length) throw new Error(`${response.status}: ${JSON.stringify(answer.errors)}`);
-  return answer.data;
-}
+const as: MailingApi["as"] = (email, document, variables) => session.as(email, document, variables);
 
 const admin = "admin@fabrikam.com";
 const lead = "approver1@fabrikam.com"; // in both groups
@@ -206,18 +175,8 @@ async function file(target: string) {
 }
 
 beforeAll(async () => {
-  smtp = await startSmtpServer();
-  db = createDb(workerDatabaseUrl());
-  await loadOrCreateDevIssuerKey(keyFile);
-  const port = await freePort();
-  api = await spawnApi({
-    redisUrl,
-    queuePrefix,
-    devIssuerKeyFile: keyFile,
-    worker: true,
-    port,
-    env: { SMTP_URL: smtp.url, PUBLIC_URL: `http://127.0.0.1:${port}` },
-  });
+  session = await startMailingApi("multi-stage");
+  ({ smtp, db } = session);
   expectType(
     (await as(admin, EnableControl, { input: { adminGroup: "pamapprovers@fabrikam.com" } }))
       .enableElevatedAccessControl,
@@ -250,17 +209,14 @@ beforeAll(async () => {
       "ApprovalPolicy",
     );
   }
-  const subscribed = await subscribeSse(api.url, await tokenOf("requester@fabrikam.com"));
+  const subscribed = await subscribeSse(session.api.url, await session.tokenOf("requester@fabrikam.com"));
   if (isRefusal(subscribed)) throw new Error(`subscription refused: ${subscribed.status} ${subscribed.body}`);
   events = subscribed;
 });
 
 afterAll(async () => {
   await events?.close();
-  await api?.stop();
-  await (await jobClient(redisUrl, queuePrefix)).close();
-  await smtp?.close();
-  await db?.$disconnect();
+  await session?.close();
 });
 
 describe("multi-stage approval", () => {

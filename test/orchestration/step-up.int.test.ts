@@ -1,18 +1,11 @@
-import { tmpdir } from "node:os";
-import path from "node:path";
-import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { print } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
-import { createDb, type Db } from "../../src/db/client.ts";
+import type { Db } from "../../src/db/client.ts";
 import { graphql } from "../graphql/index.ts";
 import { EnableControl } from "../helpers/documents.ts";
 import { rawId } from "../helpers/fixtures.ts";
 import { startTestIdp, type TestIdp } from "../helpers/idp.ts";
-import { jobClient, uniquePrefix } from "../helpers/jobs.ts";
-import { decisionLink, type SmtpServer, startSmtpServer } from "../helpers/mail.ts";
-import { type ApiProcess, freePort, spawnApi } from "../helpers/processes.ts";
-import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
+import { decisionLink, type SmtpServer } from "../helpers/mail.ts";
+import { type MailingApi, startMailingApi } from "../helpers/mailing-api.ts";
 import { expectType } from "../subscriptions/clients.ts";
 
 // Issue 17, step-up at decision: approvers of a policy that requires MFA (or of every
@@ -117,12 +110,9 @@ const StepUpAudit = graphql(`
   }
 `);
 
-const queuePrefix = uniquePrefix("step-up");
-const keyFile = path.join(tmpdir(), `elevate-test-issuer-${queuePrefix}.json`);
-
 let idp: TestIdp;
+let session: MailingApi;
 let smtp: SmtpServer;
-let api: ApiProcess;
 let db: Db;
 const subjects = new Map<string, string>();
 
@@ -131,49 +121,24 @@ async function signIn(email: string, mfa = false): Promise<string> {
   return (await idp.signIn(subjects.get(email)!, { mfa })).access_token;
 }
 
-async function as<TResult, TVariables>(
-  token: string,
-  document: TypedDocumentNode<TResult, TVariables>,
-  variables?: TVariables,
-): Promise<TResult> {
-  const response = await fetch(`${api.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: print(document), variables }),
-  });
-  const answer = (await response.json()) as { data?: TResult; errors?: unknown[] };
-  if (!answer.data || answer.errors?.length) throw new Error(`${response.status}: ${JSON.stringify(answer.errors)}`);
-  return answer.data;
-}
+const as: MailingApi["withToken"] = (token, document, variables) => session.withToken(token, document, variables);
 
 const approvalMailFor = (to: string, requestId: string) =>
   smtp.messages((mail) => mail.to === to && mail.text.includes(`/requests/${requestId}`));
 
 beforeAll(async () => {
   idp = await startTestIdp({ audience: "api://elevate-test" });
-  smtp = await startSmtpServer();
-  db = createDb(workerDatabaseUrl());
+  session = await startMailingApi("step-up", {
+    JWKS_URL: idp.jwksUrl,
+    JWT_ISSUER: idp.issuer,
+    JWT_AUDIENCE: idp.audience,
+  });
+  ({ smtp, db } = session);
   for (const email of ["admin", "approver1", "approver2", "requester"].map((name) => `${name}@fabrikam.com`)) {
     const user = await db.user.findFirstOrThrow({ where: { email }, include: { organization: true } });
     subjects.set(email, user.subject!);
     idp.addAccount({ subject: user.subject!, tenantId: user.organization.tenantId, email });
   }
-  await loadOrCreateDevIssuerKey(keyFile);
-  const port = await freePort();
-  api = await spawnApi({
-    redisUrl,
-    queuePrefix,
-    devIssuerKeyFile: keyFile,
-    worker: true,
-    port,
-    env: {
-      JWKS_URL: idp.jwksUrl,
-      JWT_ISSUER: idp.issuer,
-      JWT_AUDIENCE: idp.audience,
-      SMTP_URL: smtp.url,
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-    },
-  });
   const admin = await signIn("admin@fabrikam.com");
   expectType(
     (await as(admin, EnableControl, { input: { adminGroup: "pamapprovers@fabrikam.com" } }))
@@ -183,11 +148,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await api?.stop();
-  await (await jobClient(redisUrl, queuePrefix)).close();
-  await smtp?.close();
+  await session?.close();
   await idp?.close();
-  await db?.$disconnect();
 });
 
 describe("step-up at decision", () => {
@@ -216,7 +178,7 @@ describe("step-up at decision", () => {
     const [mail] = await approvalMailFor("approver1@fabrikam.com", request.identity);
     expect(mail!.text).not.toContain("/decide/");
     expect(mail!.html).not.toContain("/decide/");
-    expect(mail!.text).toContain(`Approve: ${api.url}/requests/${request.identity}`);
+    expect(mail!.text).toContain(`Approve: ${session.api.url}/requests/${request.identity}`);
     expect(mail!.text).toContain("signed in with multi-factor authentication");
 
     const withoutMfa = await as(await signIn("approver1@fabrikam.com"), StepUpApprove, {
@@ -292,7 +254,7 @@ describe("step-up at decision", () => {
     expect(page.status).toBe(200);
     expect(html).toContain("Sign in to decide");
     expect(html).not.toContain("<form");
-    expect(html).toContain(`href="${api.url}/requests/${request.identity}"`);
+    expect(html).toContain(`href="${session.api.url}/requests/${request.identity}"`);
     // Even a well-formed post (form token and cookie agreeing) decides nothing.
     const post = await fetch(link, {
       method: "POST",

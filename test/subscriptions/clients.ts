@@ -157,7 +157,6 @@ export function subscribeWs(
   baseUrl: string,
   connectionParams: Record<string, unknown> | undefined,
   variables: Variables = {},
-  { keepOpen = false }: { keepOpen?: boolean } = {},
 ) {
   const events: ReceivedEvent[] = [];
   const errors: unknown[] = [];
@@ -175,10 +174,9 @@ export function subscribeWs(
     webSocketImpl: WebSocket,
     connectionParams,
     retryAttempts: 0,
-    // Closed sockets are reported, not retried or kept open for reuse. A lazy client closes
-    // its socket itself (1000) once its last subscription completes; `keepOpen` leaves the
-    // closing to the server, for tests about the server's own close code.
-    lazy: !keepOpen,
+    // Closed sockets are reported, not retried or kept open for reuse: lazy, as graphql-ws
+    // clients are by default, it closes its socket itself (1000) once its last subscription completes.
+    lazy: true,
     lazyCloseTimeout: 0,
     on: {
       closed: (event) => {

@@ -47,8 +47,8 @@ async function sse(token: string | null, variables = {}): Promise<Subscriber> {
   return subscriber;
 }
 
-function ws(token: string, variables = {}, options: { keepOpen?: boolean } = {}) {
-  const subscriber = subscribeWs(baseUrl, { authorization: `Bearer ${token}` }, variables, options);
+function ws(token: string, variables = {}) {
+  const subscriber = subscribeWs(baseUrl, { authorization: `Bearer ${token}` }, variables);
   open.push(subscriber);
   return subscriber;
 }
@@ -178,9 +178,9 @@ describe("accessRequestChanged over SSE and WebSocket", () => {
     const expiresAt = (JSON.parse(Buffer.from(shortLived.split(".")[1]!, "base64url").toString()) as { exp: number })
       .exp;
     const listening = counting.listening();
-    // The server ends the subscription and closes the socket at the same instant; a lazy
-    // client may close first on the completed subscription, so this one leaves it to the server.
-    const socket = ws(shortLived, {}, { keepOpen: true });
+    // A lazy client (graphql-ws's default) closes its socket itself (1000) once its last
+    // subscription completes: the server must close the socket, not complete the subscription.
+    const socket = ws(shortLived);
     const stream = await sse(shortLived);
     await untilListening(counting, listening + 2);
 
@@ -192,9 +192,10 @@ describe("accessRequestChanged over SSE and WebSocket", () => {
 
     // Both end at the token's expiry, not before it (how soon after is a matter of load;
     // the test's timeout bounds it).
-    const [closed, ended] = await Promise.all([socket.socketClosed, stream.ended]);
+    const [closed, socketEnded, ended] = await Promise.all([socket.socketClosed, socket.ended, stream.ended]);
     expect(Date.now()).toBeGreaterThanOrEqual(expiresAt * 1000 - 50);
     expect(closed.code).toBe(4401);
+    expect(socketEnded).toEqual({ closeCode: 4401, reason: "token expired" });
     expect(ended.reason).toBe("complete");
 
     // Events after the expiry go nowhere near them: a live subscriber gets the next one, they do not.

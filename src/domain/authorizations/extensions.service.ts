@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { type AccessRequest, Prisma } from "../../db/client.ts";
+import type { AccessRequest } from "../../db/client.ts";
 import { requireActor } from "../access.ts";
-import { eligibleApproverIds } from "../approver-groups/eligibility.ts";
 import { maxGrantHours } from "../catalog/catalog.service.ts";
 import type { ServiceContext } from "../context.ts";
 import {
@@ -13,8 +12,7 @@ import {
   ValidationError,
 } from "../errors.ts";
 import { queueMail } from "../notifications/notifications.service.ts";
-import { nextReminder } from "../requests/reminders.service.ts";
-import { assertRequesterMayFile } from "../requests/requests.service.ts";
+import { assertRequesterMayFile, fileRequest } from "../requests/requests.service.ts";
 import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, nonEmptyText, parseInput, wholeHours } from "../validation.ts";
 
@@ -39,7 +37,7 @@ export async function requestAccessExtension(ctx: ServiceContext, rawInput: unkn
   const input = parseInput(extendInput, rawInput);
   await ctx.quotas.consume("requestCreation", actor.id);
   return transition(ctx, async (scope) => {
-    const { tx, now, audit, effect } = scope;
+    const { tx, now } = scope;
     const grant = await tx.accessAuthorization.findFirst({
       where: { id: input.authorizationId, organizationId: ctx.organizationId },
       include: { request: true },
@@ -77,17 +75,11 @@ export async function requestAccessExtension(ctx: ServiceContext, rawInput: unkn
       );
     }
     await assertRequesterMayFile(tx, actor.id, grant.catalogEntryId, control.maxPendingRequestsPerUser, now);
-    const auto = policy.approvalType === "AUTO";
-    const request = await tx.accessRequest.create({
-      data: {
-        organizationId: ctx.organizationId,
-        requesterId: actor.id,
-        policyId: policy.id,
-        approvalType: policy.approvalType,
-        approverGroupId: policy.approverGroupId,
-        requiredApprovals: policy.requiredApprovals,
-        requireMfa: policy.requireMfa,
-        laterStages: policy.laterStages ?? Prisma.DbNull,
+    return fileRequest(scope, control, {
+      requesterId: actor.id,
+      policy,
+      auto: policy.approvalType === "AUTO",
+      row: {
         type: grant.request.type,
         scope: grant.request.scope,
         target: grant.target,
@@ -96,54 +88,13 @@ export async function requestAccessExtension(ctx: ServiceContext, rawInput: unkn
         durationHours: input.hours,
         ticket: grant.request.ticket,
         extendsAuthorizationId: grant.id,
-        status: auto ? "APPROVED" : "PENDING",
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + control.requestLifetimeHours * hour),
-        decidedAt: auto ? now : null,
+      },
+      details: { extendsAuthorizationId: grant.id },
+      approveAtOnce: async (request) => {
+        const extended = await extendGrant(scope, request, input.hours);
+        return { authorizationId: extended.id, endsAt: extended.endsAt };
       },
     });
-    audit({
-      action: "New-ElevatedAccessRequest",
-      subjectId: request.id,
-      details: {
-        type: request.type,
-        target: request.target,
-        durationHours: input.hours,
-        reason: request.reason,
-        policyId: policy.id,
-        extendsAuthorizationId: grant.id,
-      },
-    });
-    effect({
-      kind: "requestEvent",
-      organizationId: ctx.organizationId,
-      requestId: request.id,
-      type: "CREATED",
-      at: now,
-    });
-    if (auto) {
-      const extended = await extendGrant(scope, request, input.hours);
-      audit({
-        action: "Approve-ElevatedAccessRequest",
-        subjectId: request.id,
-        details: { channel: "AUTO", authorizationId: extended.id, endsAt: extended.endsAt },
-      });
-    } else {
-      effect({
-        kind: "requestCreated",
-        requestId: request.id,
-        organizationId: request.organizationId,
-        expiresAt: request.expiresAt,
-        remindAt: nextReminder(control.reminderHours, request, now),
-      });
-      const approvers = await eligibleApproverIds(tx, request.approverGroupId, request.requesterId);
-      await queueMail(
-        scope,
-        ctx.organizationId,
-        approvers.map((recipientId) => ({ template: "approval-needed", recipientId, requestId: request.id })),
-      );
-    }
-    return request;
   });
 }
 

@@ -272,7 +272,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
   const input = parseInput(createInput, rawInput);
   await ctx.quotas.consume("requestCreation", actor.id);
   return transition(ctx, async (scope) => {
-    const { tx, now, audit, effect } = scope;
+    const { tx, now } = scope;
     const control = await tx.elevatedAccessControl.findUniqueOrThrow({ where: { organizationId: ctx.organizationId } });
     const lockbox = actor.vendor ? lockboxTerms(control, input.durationHours) : null;
     if (!lockbox && !control.enabled) {
@@ -301,35 +301,27 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
           now,
         })
       : null;
-    // A conditional policy that approves at once gives an AUTO grant: no person approved it.
-    const auto = policy !== null && (policy.approvalType === "AUTO" || unmet?.length === 0);
-    const terms = policy
-      ? {
-          kind: "STANDARD" as const,
-          policyId: policy.id,
-          approvalType: auto ? ("AUTO" as const) : policy.approvalType,
-          approverGroupId: policy.approverGroupId,
-          requiredApprovals: policy.requiredApprovals,
-          requireMfa: policy.requireMfa,
-          laterStages: policy.laterStages ?? Prisma.DbNull,
-          lifetimeHours: control.requestLifetimeHours,
-        }
-      : {
-          kind: "CUSTOMER_LOCKBOX" as const,
-          policyId: null,
-          approvalType: "MANUAL" as const,
-          approverGroupId: lockbox!.approverGroupId,
-          requiredApprovals: 1,
-          requireMfa: false,
-          laterStages: Prisma.DbNull,
-          lifetimeHours: lockbox!.lifetimeHours,
-        };
-    const { lifetimeHours, ...filed } = terms;
-    const request = await tx.accessRequest.create({
-      data: {
-        organizationId: ctx.organizationId,
-        requesterId: actor.id,
-        ...filed,
+    return fileRequest(scope, control, {
+      requesterId: actor.id,
+      ...(policy
+        ? {
+            policy,
+            // A conditional policy that approves at once gives an AUTO grant: no person approved it.
+            auto: policy.approvalType === "AUTO" || unmet?.length === 0,
+          }
+        : {
+            policy: {
+              id: null,
+              approvalType: "MANUAL" as const,
+              approverGroupId: lockbox!.approverGroupId,
+              requiredApprovals: 1,
+              requireMfa: false,
+              laterStages: null,
+            },
+            auto: false,
+            lockboxLifetimeHours: lockbox!.lifetimeHours,
+          }),
+      row: {
         type: input.type,
         scope: input.scope,
         target: entry.name,
@@ -338,62 +330,128 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         durationHours,
         ticket: input.ticket ?? null,
         startsAt,
-        status: auto ? "APPROVED" : "PENDING",
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + lifetimeHours * hour),
-        decidedAt: auto ? now : null,
       },
-    });
-    audit({
-      action: "New-ElevatedAccessRequest",
-      subjectId: request.id,
       details: {
-        type: request.type,
-        target: request.target,
-        durationHours,
-        reason: request.reason,
-        ...(policy ? { policyId: policy.id } : { kind: request.kind, vendor: actor.vendor }),
-        ...(request.ticket ? { ticket: request.ticket } : {}),
+        ...(lockbox ? { kind: "CUSTOMER_LOCKBOX", vendor: actor.vendor } : {}),
+        ...(input.ticket ? { ticket: input.ticket } : {}),
         ...(startsAt ? { startsAt } : {}),
         ...(unmet ? { autoApproval: { met: unmet.length === 0, unmet } } : {}),
       },
-    });
-    effect({
-      kind: "requestEvent",
-      organizationId: ctx.organizationId,
-      requestId: request.id,
-      type: "CREATED",
-      at: now,
-    });
-    if (auto) {
-      const authorization = await grantAccess(scope, request);
-      audit({
-        action: "Approve-ElevatedAccessRequest",
-        subjectId: request.id,
-        details: {
-          channel: "AUTO",
+      approveAtOnce: async (request) => {
+        const authorization = await grantAccess(scope, request);
+        return {
           authorizationId: authorization.id,
           endsAt: authorization.endsAt,
           ...(unmet ? { by: "conditions" } : {}),
-        },
-      });
-    } else {
-      effect({
-        kind: "requestCreated",
-        requestId: request.id,
-        organizationId: request.organizationId,
-        expiresAt: request.expiresAt,
-        remindAt: nextReminder(control.reminderHours, request, now),
-      });
-      const approvers = await eligibleApproverIds(scope.tx, request.approverGroupId, request.requesterId);
-      await queueMail(
-        scope,
-        ctx.organizationId,
-        approvers.map((recipientId) => ({ template: "approval-needed", recipientId, requestId: request.id })),
-      );
-    }
-    return request;
+        };
+      },
+    });
   });
+}
+
+/** The approval terms a request copies from its policy when filed: a later policy change does not move it. */
+type FiledPolicy = Pick<PolicyAtDepth, "approvalType" | "approverGroupId" | "requiredApprovals" | "requireMfa"> & {
+  /** Null for a Customer Lockbox request: filed under the organization's Lockbox terms, not a policy. */
+  id: string | null;
+  laterStages: Prisma.JsonValue | null;
+};
+
+/** What differs between filings: a new request and an extension of a grant. */
+interface Filing {
+  requesterId: string;
+  policy: FiledPolicy;
+  auto: boolean;
+  /** Set for a Customer Lockbox request: its own lifetime instead of the organization's request lifetime. */
+  lockboxLifetimeHours?: number;
+  row: Pick<
+    Prisma.AccessRequestUncheckedCreateInput,
+    | "type"
+    | "scope"
+    | "target"
+    | "catalogEntryId"
+    | "reason"
+    | "durationHours"
+    | "ticket"
+    | "startsAt"
+    | "extendsAuthorizationId"
+  >;
+  /** Added to the New-ElevatedAccessRequest audit entry. */
+  details: Record<string, unknown>;
+  /** Grants an AUTO request at once; answers the details of its Approve-ElevatedAccessRequest audit entry. */
+  approveAtOnce(request: AccessRequest): Promise<Record<string, unknown>>;
+}
+
+/**
+ * Files a request under its policy: the row, its audit entry and CREATED event, then
+ * either the AUTO approval or the manual path's deadline, reminder and approvers' mail.
+ * New requests and extensions both come here, so each filing rule lives once.
+ */
+export async function fileRequest(
+  scope: TransitionScope,
+  control: { organizationId: string; requestLifetimeHours: number; reminderHours: number[] },
+  filing: Filing,
+) {
+  const { tx, now, audit, effect } = scope;
+  const { policy, auto } = filing;
+  const request = await tx.accessRequest.create({
+    data: {
+      ...filing.row,
+      organizationId: control.organizationId,
+      requesterId: filing.requesterId,
+      kind: filing.lockboxLifetimeHours ? "CUSTOMER_LOCKBOX" : "STANDARD",
+      policyId: policy.id,
+      approvalType: auto ? "AUTO" : policy.approvalType,
+      approverGroupId: policy.approverGroupId,
+      requiredApprovals: policy.requiredApprovals,
+      requireMfa: policy.requireMfa,
+      laterStages: policy.laterStages ?? Prisma.DbNull,
+      status: auto ? "APPROVED" : "PENDING",
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + (filing.lockboxLifetimeHours ?? control.requestLifetimeHours) * hour),
+      decidedAt: auto ? now : null,
+    },
+  });
+  audit({
+    action: "New-ElevatedAccessRequest",
+    subjectId: request.id,
+    details: {
+      type: request.type,
+      target: request.target,
+      durationHours: request.durationHours,
+      reason: request.reason,
+      ...(policy.id ? { policyId: policy.id } : {}),
+      ...filing.details,
+    },
+  });
+  effect({
+    kind: "requestEvent",
+    organizationId: request.organizationId,
+    requestId: request.id,
+    type: "CREATED",
+    at: now,
+  });
+  if (auto) {
+    audit({
+      action: "Approve-ElevatedAccessRequest",
+      subjectId: request.id,
+      details: { channel: "AUTO", ...(await filing.approveAtOnce(request)) },
+    });
+  } else {
+    effect({
+      kind: "requestCreated",
+      requestId: request.id,
+      organizationId: request.organizationId,
+      expiresAt: request.expiresAt,
+      remindAt: nextReminder(control.reminderHours, request, now),
+    });
+    const approvers = await eligibleApproverIds(tx, request.approverGroupId, request.requesterId);
+    await queueMail(
+      scope,
+      request.organizationId,
+      approvers.map((recipientId) => ({ template: "approval-needed", recipientId, requestId: request.id })),
+    );
+  }
+  return request;
 }
 
 const decideInput = z.object({

@@ -56,7 +56,8 @@ const statusColors: Record<AccessRequestStatus | AuthorizationStatus, string> = 
 
 export function StatusBadge({ status }: { status: AccessRequestStatus | AuthorizationStatus }) {
   return (
-    <Badge color={statusColors[status]} autoContrast>
+    // max-content: a narrow table column must not cut the label to "SCHEDUL…".
+    <Badge color={statusColors[status]} autoContrast miw="max-content">
       {statusLabels[status]}
     </Badge>
   );

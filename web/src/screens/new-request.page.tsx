@@ -1,4 +1,4 @@
-import { Alert, Button, Group, NumberInput, Paper, Select, Stack, Textarea } from "@mantine/core";
+import { Alert, Button, Group, NumberInput, Paper, Select, Stack, Textarea, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useState } from "react";
 import { useNavigate } from "react-router";
@@ -20,10 +20,13 @@ const RequestOptions = graphql(`
       scope
       target
       maxDurationHours
+      ticketRequired
+      ticketPattern
     }
     elevatedAccessControl {
       enabled
       defaultDurationHours
+      requestLifetimeHours
     }
   }
 `);
@@ -45,7 +48,15 @@ const CreateRequest = graphql(`
 const types = Object.entries(policyTypeLabels).map(([value, label]) => ({ value, label }));
 const scopes = Object.entries(scopeLabels).map(([value, label]) => ({ value, label }));
 
-/** "New request": what to run, for how long and why. */
+/** What the policy asks of a ticket reference, in words. */
+function ticketHint(governed: { ticketRequired: boolean; ticketPattern?: string | null } | undefined): string {
+  const pattern = governed?.ticketPattern ? `, matching ${governed.ticketPattern}` : "";
+  return governed?.ticketRequired
+    ? `Required by the policy${pattern}: the change or incident ticket this is for`
+    : `Optional${pattern}: the change or incident ticket this is for`;
+}
+
+/** "New request": what to run, from when, for how long and why, with the ticket it is for. */
 export function NewRequestPage() {
   const navigate = useNavigate();
   const [{ data }] = useQuery({ query: RequestOptions });
@@ -57,10 +68,14 @@ export function NewRequestPage() {
       scope: "EXCHANGE" as PolicyScope,
       target: "",
       durationHours: "" as number | string,
+      // A datetime-local value (the browser's time zone), empty for "at approval".
+      startsAt: "",
+      ticket: "",
       reason: "",
     },
     validate: {
       target: (value) => (value ? null : "Choose what the request is for"),
+      startsAt: (value) => (value === "" || !Number.isNaN(new Date(value).getTime()) ? null : "Enter a date and time"),
       reason: (value) => (value.trim() ? null : "Say why you need the access"),
     },
   });
@@ -70,6 +85,7 @@ export function NewRequestPage() {
     (entry) => entry.type === type && entry.scope === scope && entry.target === target,
   );
   const defaultHours = data?.elevatedAccessControl.defaultDurationHours;
+  const lifetimeHours = data?.elevatedAccessControl.requestLifetimeHours;
 
   const submit = form.onSubmit(async (values) => {
     setFailure(null);
@@ -81,6 +97,8 @@ export function NewRequestPage() {
           target: values.target,
           reason: values.reason.trim(),
           durationHours: values.durationHours === "" ? null : Number(values.durationHours),
+          startsAt: values.startsAt === "" ? null : new Date(values.startsAt).toISOString(),
+          ticket: values.ticket.trim() || null,
         },
       }),
       "AccessRequest",
@@ -139,6 +157,18 @@ export function NewRequestPage() {
             allowDecimal={false}
             description={defaultHours ? `Default: ${defaultHours} hours` : undefined}
             {...form.getInputProps("durationHours")}
+          />
+          <TextInput
+            type="datetime-local"
+            label="Start at"
+            description={`Optional, at most 14 days ahead; empty: as soon as it is approved. Undecided, the request still expires ${lifetimeHours ?? 24} hours after you file it.`}
+            {...form.getInputProps("startsAt")}
+          />
+          <TextInput
+            label="Ticket"
+            required={governed?.ticketRequired ?? false}
+            description={ticketHint(governed)}
+            {...form.getInputProps("ticket")}
           />
           <Textarea label="Comments" required autosize minRows={3} {...form.getInputProps("reason")} />
           <Group justify="flex-end">

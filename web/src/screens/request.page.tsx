@@ -1,7 +1,21 @@
-import { Alert, Button, Card, Group, Loader, SimpleGrid, Stack, Table, Text, Textarea, Title } from "@mantine/core";
+import {
+  Alert,
+  Anchor,
+  Button,
+  Card,
+  Group,
+  Loader,
+  NumberInput,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  Title,
+} from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { type ReactNode, useState } from "react";
-import { useParams } from "react-router";
+import { Link, useParams } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { applyApiError } from "../app/form-errors.ts";
 import { formatDateTime, policyTypeLabels, StatusBadge, scopeLabels, timeLeft, useNow } from "../app/format.tsx";
@@ -9,6 +23,7 @@ import { Page } from "../app/page.tsx";
 import { ErrorAlert, ScrollTable } from "../app/ui.tsx";
 import { useViewer } from "../app/viewer.tsx";
 import { useAuth, useSession } from "../auth/auth-provider.tsx";
+import type { AccessRequestPageQuery } from "../gql/graphql.ts";
 import { graphql } from "../gql/index.ts";
 import { type Outcome, outcome } from "../graphql/results.ts";
 
@@ -22,6 +37,8 @@ const AccessRequestPage = graphql(`
       target
       reason
       durationHours
+      ticket
+      startsAt
       status
       createdAt
       expiresAt
@@ -55,12 +72,23 @@ const AccessRequestPage = graphql(`
         stage
         authenticationMethods
         decidedAt
+        durationHours
+      }
+      extendsAuthorization {
+        id
+        endsAt
+        request {
+          id
+          identity
+        }
       }
       authorization {
         id
         status
         startsAt
         endsAt
+        endedAt
+        endComment
         revokedAt
         revocationComment
         revokedBy {
@@ -139,26 +167,39 @@ function Detail({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-/** The buttons of an action, with a comment when `label` names one; API errors show beside it or above. */
+/**
+ * The buttons of an action, with a comment when `label` names one and a number of hours
+ * when `hours` asks for one; API errors show beside the field they name, or above.
+ */
 function ActionForm({
   label,
+  hours,
   actions,
   onStepUp,
 }: {
   label?: string;
-  actions: { name: string; color?: string; variant?: string; run(comment: string): Promise<Outcome<unknown>> }[];
+  hours?: { label: string; description: string; max: number };
+  actions: {
+    name: string;
+    color?: string;
+    variant?: string;
+    run(comment: string, hours: number | null): Promise<Outcome<unknown>>;
+  }[];
   /** Offered when the API asks for a sign-in with multi-factor authentication (STEP_UP_REQUIRED). */
   onStepUp?: () => Promise<void>;
 }) {
-  const form = useForm({ initialValues: { comment: "" } });
+  // `durationHours` as the API names it, so its field errors land on the field.
+  const form = useForm({ initialValues: { comment: "", durationHours: "" as number | string } });
   const [failure, setFailure] = useState<string | null>(null);
   const [stepUp, setStepUp] = useState(false);
   const [busy, setBusy] = useState<string | null>(null);
   const act = async (action: (typeof actions)[number]) => {
     setFailure(null);
     setStepUp(false);
+    form.clearErrors();
     setBusy(action.name);
-    const result = await action.run(form.getValues().comment.trim());
+    const { comment, durationHours } = form.getValues();
+    const result = await action.run(comment.trim(), durationHours === "" ? null : Number(durationHours));
     setBusy(null);
     if (result.error) setFailure(applyApiError(form, result.error));
     if (result.error?.code === "STEP_UP_REQUIRED") setStepUp(true);
@@ -181,6 +222,19 @@ function ActionForm({
         </Group>
       )}
       {label && <Textarea label={label} autosize minRows={2} {...form.getInputProps("comment")} />}
+      {hours && (
+        <NumberInput
+          label={hours.label}
+          description={hours.description}
+          min={1}
+          max={hours.max}
+          // The API says what is out of range, beside the field; the form never rewrites what was typed.
+          clampBehavior="none"
+          allowDecimal={false}
+          maw={320}
+          {...form.getInputProps("durationHours")}
+        />
+      )}
       <Group>
         {actions.map((action) => (
           <Button
@@ -197,6 +251,28 @@ function ActionForm({
       </Group>
     </Stack>
   );
+}
+
+type Grant = NonNullable<NonNullable<AccessRequestPageQuery["accessRequest"]>["authorization"]>;
+
+/** Where a grant stands, in a sentence. */
+function describeGrant(grant: Grant, now: number): string {
+  switch (grant.status) {
+    case "SCHEDULED":
+      return `Scheduled from ${formatDateTime(grant.startsAt)} to ${formatDateTime(grant.endsAt)}`;
+    case "ACTIVE":
+      return `From ${formatDateTime(grant.startsAt)} to ${formatDateTime(grant.endsAt)} (${timeLeft(grant.endsAt, now)})`;
+    case "REVOKED":
+      return `Revoked ${formatDateTime(grant.revokedAt)} by ${grant.revokedBy?.displayName ?? "an administrator"}${
+        grant.revocationComment ? `: ${grant.revocationComment}` : ""
+      }`;
+    case "ENDED": {
+      const early = grant.endedAt && new Date(grant.endedAt) < new Date(grant.endsAt);
+      return early
+        ? `Ended early ${formatDateTime(grant.endedAt)} by its grantee${grant.endComment ? `: ${grant.endComment}` : ""}`
+        : `Ended ${formatDateTime(grant.endsAt)}`;
+    }
+  }
 }
 
 /** One request: its details, decisions and grant, and what the viewer may do with it. */
@@ -235,8 +311,14 @@ export function RequestPage() {
   const isRequester = request.requester.id === me.id;
   const canDecide = request.status === "PENDING" && !isRequester && me.kind === "MEMBER" && isMember && !decidedByMe;
   const grant = request.authorization;
-  const canRevoke = grant?.status === "ACTIVE" && (isAdmin || isMember);
+  const canRevoke = (grant?.status === "ACTIVE" || grant?.status === "SCHEDULED") && (isAdmin || isMember);
   const requestId = request.id;
+  const extension = request.extendsAuthorization;
+  // The grant takes the fewest hours any approval gave (the API's rule); shown when fewer than asked.
+  const grantedHours = Math.min(
+    request.durationHours,
+    ...request.decisions.map((decision) => (decision.approved && decision.durationHours) || request.durationHours),
+  );
 
   return (
     <Page title={`Request for ${request.target}`}>
@@ -252,7 +334,23 @@ export function RequestPage() {
           </Detail>
           <Detail label="Request type">{policyTypeLabels[request.type]}</Detail>
           <Detail label="Request scope">{scopeLabels[request.scope]}</Detail>
-          <Detail label="Duration (hours)">{request.durationHours}</Detail>
+          <Detail label={extension ? "Extension (hours)" : "Duration (hours)"}>{request.durationHours}</Detail>
+          {grantedHours < request.durationHours && (
+            <Detail label="Granted (hours)">
+              {grantedHours} of the {request.durationHours} asked for
+            </Detail>
+          )}
+          {extension ? (
+            <Detail label="Extends">
+              <Anchor component={Link} to={`/requests/${extension.request.identity}`}>
+                The access granted by request {extension.request.identity}
+              </Anchor>
+              , now until {formatDateTime(extension.endsAt)}
+            </Detail>
+          ) : (
+            <Detail label="Starts">{request.startsAt ? formatDateTime(request.startsAt) : "When approved"}</Detail>
+          )}
+          {request.ticket && <Detail label="Ticket">{request.ticket}</Detail>}
           <Detail label="Comments">{request.reason}</Detail>
           <Detail label="Approval">
             {request.approvalType === "AUTO"
@@ -273,15 +371,7 @@ export function RequestPage() {
           <Title order={2} size="h4" mb="xs">
             Access
           </Title>
-          <Text>
-            {grant.status === "ACTIVE"
-              ? `From ${formatDateTime(grant.startsAt)} to ${formatDateTime(grant.endsAt)} (${timeLeft(grant.endsAt, now)})`
-              : grant.status === "REVOKED"
-                ? `Revoked ${formatDateTime(grant.revokedAt)} by ${grant.revokedBy?.displayName ?? "an administrator"}${
-                    grant.revocationComment ? `: ${grant.revocationComment}` : ""
-                  }`
-                : `Ended ${formatDateTime(grant.endsAt)}`}
-          </Text>
+          <Text>{describeGrant(grant, now)}</Text>
         </Card>
       )}
 
@@ -308,6 +398,7 @@ export function RequestPage() {
                     <Table.Td>{decision.approver.displayName}</Table.Td>
                     <Table.Td>
                       {decision.approved ? "Approved" : "Denied"}
+                      {decision.durationHours && ` for ${decision.durationHours} h`}
                       {decision.channel !== "API" && ` (${decision.channel.toLowerCase()})`}
                       {request.stageCount > 1 && `, stage ${decision.stage}`}
                       {decision.authenticationMethods.includes("mfa") && ", with MFA"}
@@ -326,6 +417,11 @@ export function RequestPage() {
         <Card withBorder component="section" aria-label="Decide">
           <ActionForm
             label="Comment"
+            hours={{
+              label: "Hours to grant",
+              description: `Approvals only: fewer than the ${request.durationHours} asked for (1 to ${request.durationHours}); empty grants them all`,
+              max: request.durationHours,
+            }}
             onStepUp={async () => {
               const stepped = await auth.stepUp(location.pathname);
               if (!stepped) return;
@@ -336,8 +432,11 @@ export function RequestPage() {
               {
                 name: "Approve",
                 color: "teal.9",
-                run: async (comment) =>
-                  outcome(await approve({ input: { requestId, comment: comment || null } }), "AccessRequest"),
+                run: async (comment, durationHours) =>
+                  outcome(
+                    await approve({ input: { requestId, comment: comment || null, durationHours } }),
+                    "AccessRequest",
+                  ),
               },
               {
                 name: "Deny",

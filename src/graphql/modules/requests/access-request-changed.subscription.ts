@@ -94,12 +94,12 @@ const subscriberCheckMs = 5000;
  * The caller's events. Each one is checked against the subscriber as the database
  * has them when it arrives (roles, group membership, existence), so a demoted or
  * removed user stops receiving at once; the stream ends when the user is gone
- * (checked on every event and on an interval) or the token expires.
+ * (checked on every event and on an interval) or the token expires (over SSE; a WebSocket closes whole, see GraphQLContext.overWebSocket).
  */
 async function* visibleEvents(ctx: GraphQLContext, requestId: string | null): AsyncGenerator<DeliveredEvent> {
   const source = ctx.events.requestEvents(ctx.actor.organizationId);
   const end = () => void source.return?.();
-  const cancelExpiry = atTokenExpiry(ctx.tokenExpiresAt, end);
+  const cancelExpiry = ctx.overWebSocket ? () => {} : atTokenExpiry(ctx.tokenExpiresAt, end);
   const check = setInterval(() => {
     ctx.reloadActor().then(
       (viewer) => viewer || end(),
