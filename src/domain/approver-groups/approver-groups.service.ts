@@ -228,9 +228,10 @@ export async function removeApproverGroup(
   group: ApproverGroup,
   source: GroupChangeSource,
 ) {
-  const [policies, control, requests] = await Promise.all([
+  const [policies, control, lockbox, requests] = await Promise.all([
     tx.approvalPolicy.findMany({ where: { approverGroupId: group.id }, select: { target: true } }),
     tx.elevatedAccessControl.count({ where: { defaultApproverGroupId: group.id } }),
+    tx.elevatedAccessControl.count({ where: { lockboxApproverGroupId: group.id } }),
     tx.accessRequest.count({ where: { approverGroupId: group.id } }),
   ]);
   if (policies.length > 0) {
@@ -239,6 +240,7 @@ export async function removeApproverGroup(
     );
   }
   if (control > 0) throw new ConflictError("groupId: it is the control's default approver group; name another first");
+  if (lockbox > 0) throw new ConflictError("groupId: it is the Customer Lockbox approver group; name another first");
   if (requests > 0) throw new ConflictError(`groupId: ${requests} requests were filed under this group and keep it`);
   await tx.approverGroup.delete({ where: { id: group.id } });
   effect({ kind: "actorsChanged", organizationId: ctx.organizationId });
