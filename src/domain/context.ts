@@ -13,6 +13,11 @@ export interface Actor {
   /** An eligible member of at least one approver group (a MEMBER principal in one). */
   approver: boolean;
   /**
+   * The vendor this identity is registered for (Customer Lockbox, requests/lockbox.ts): it
+   * files only Lockbox requests, sees only its own, never decides and holds no role.
+   */
+  vendor?: string | null;
+  /**
    * How this caller signed in, from the bearer token of this operation; absent where no
    * token was shown (email links, jobs, the directory), which never counts as multi-factor.
    */

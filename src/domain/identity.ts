@@ -41,6 +41,7 @@ const actorSelect = {
   displayName: true,
   kind: true,
   roles: true,
+  vendorName: true,
   organization: { select: { name: true } },
   // An eligible approver somewhere: reads the approval configuration of the organization.
   memberships: { where: eligibleMember, select: { groupId: true }, take: 1 },
@@ -53,6 +54,7 @@ type ActorRow = {
   displayName: string;
   kind: Actor["kind"];
   roles: Actor["roles"];
+  vendorName: string | null;
   organization: { name: string };
   memberships: { groupId: string }[];
 };
@@ -65,8 +67,10 @@ function toActor(user: ActorRow): Actor {
     email: user.email,
     displayName: user.displayName,
     kind: user.kind,
-    roles: user.roles,
+    // A vendor holds no role whatever its row or its token says: it administers and reads nothing.
+    roles: user.vendorName ? [] : user.roles,
     approver: user.memberships.length > 0,
+    vendor: user.vendorName,
   };
 }
 

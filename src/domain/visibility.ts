@@ -10,9 +10,11 @@ import type { Actor } from "./context.ts";
 
 const memberOfGroup = (actor: Actor) => ({ members: { some: { userId: actor.id } } });
 
-/** Requesters see their own requests, approvers those of their groups, readers all. */
+/** Requesters see their own requests, approvers those of their groups, readers all; vendors their own. */
 export function visibleRequests(actor: Actor): Prisma.AccessRequestWhereInput {
   const tenant = { organizationId: actor.organizationId };
+  // A vendor sees its own requests only, even as a member of an approver group.
+  if (actor.vendor) return { ...tenant, requesterId: actor.id };
   if (isReader(actor)) return tenant;
   // Approvers of an earlier stage keep seeing a multi-stage request they decided; an
   // escalation group sees a request from the moment it escalated.

@@ -95,6 +95,7 @@ export async function deliverMail(deps: DeliveryDeps, messageId: string): Promis
         durationHours: request.durationHours,
         expiresAt: request.expiresAt,
         extendsAccessEndingAt: await extendedGrantEnd(db, request.extendsAuthorizationId),
+        lockboxVendor: request.kind === "CUSTOMER_LOCKBOX" ? (request.requester.vendorName ?? "A vendor") : null,
         approveUrl: decideUrl("APPROVE"),
         denyUrl: decideUrl("DENY"),
         stepUp,

@@ -26,6 +26,8 @@ export interface RequestedAccessVars {
 export interface ApprovalNeededVars extends BrandingVars, RequestedAccessVars {
   /** Set for a request to extend a grant: when that grant ends now. */
   extendsAccessEndingAt?: Date | undefined;
+  /** Set for a Customer Lockbox request: the vendor asking for access to the organization's content. */
+  lockboxVendor?: string | null | undefined;
   approverName: string;
   requesterName: string;
   requesterEmail: string;
@@ -203,6 +205,7 @@ function textLayout(vars: BrandingVars, blocks: readonly string[]): string {
 }
 
 function requestKind(vars: ApprovalNeededVars): string {
+  if (vars.lockboxVendor) return `Customer Lockbox: ${vars.lockboxVendor} asks for access to your content`;
   return vars.extendsAccessEndingAt
     ? `Extension by ${formatDuration(vars.durationHours)} of access that now ends at ${formatUtc(vars.extendsAccessEndingAt)}`
     : "New access";
@@ -234,9 +237,11 @@ const approvalNeeded = defineTemplate({
     "decisionNote",
   ],
   subject: (vars: ApprovalNeededVars) =>
-    vars.extendsAccessEndingAt
-      ? `Approval needed: ${vars.requesterName} asks to extend ${vars.target}`
-      : `Approval needed: ${vars.requesterName} requests ${vars.target}`,
+    vars.lockboxVendor
+      ? `Customer Lockbox approval needed: ${vars.lockboxVendor} requests ${vars.target}`
+      : vars.extendsAccessEndingAt
+        ? `Approval needed: ${vars.requesterName} asks to extend ${vars.target}`
+        : `Approval needed: ${vars.requesterName} requests ${vars.target}`,
   values: (vars) => ({
     requestKind: requestKind(vars),
     approverName: vars.approverName,

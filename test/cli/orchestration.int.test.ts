@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../src/db/client.ts";
 import { bash, type CliApi, elevate, startCliApi } from "./cli.ts";
@@ -84,6 +85,12 @@ describe("approval orchestration at the command line", () => {
       "elevate New-ElevatedAccessApprovalPolicy -Task 'Exchange\\New-Mailbox' -ApprovalType Manual -AutoApproveWhen @{Days='Someday'}",
     );
     expect(badDay.code).toBe(2);
+    const ticketed = await bash(
+      admin,
+      "elevate New-ElevatedAccessApprovalPolicy -Task 'Exchange\\New-MailboxSearch' -ApprovalType Manual -AutoApproveWhen \"@{TicketGiven='true'}\" -Json",
+    );
+    expect(ticketed.code, ticketed.stderr).toBe(0);
+    expect(json<{ AutoApproveWhen: string }>(ticketed.stdout).AutoApproveWhen).toBe("TicketGiven=True");
     expect(badDay.stderr).toContain("Days");
 
     const set = await bash(
@@ -98,5 +105,61 @@ describe("approval orchestration at the command line", () => {
     });
     const badZone = await elevate(admin, "Set-ElevatedAccessControl", "-TimeZone", "Mars/Olympus");
     expect(badZone.code).toBe(10);
+  });
+});
+
+describe("Customer Lockbox at the command line", () => {
+  it("sets the Lockbox group and limits, registers a vendor, and lists its requests under -CustomerLockbox", async () => {
+    const set = await bash(
+      admin,
+      "elevate Set-ElevatedAccessControl -LockboxApproverGroup 'pamapprovers@fabrikam.com' -LockboxMaxDurationHours 2 -Json",
+    );
+    expect(set.code, set.stderr).toBe(0);
+    expect(json(set.stdout)).toMatchObject({
+      LockboxApproverGroup: "pamapprovers@fabrikam.com",
+      LockboxRequestLifetimeHours: 12,
+      LockboxMaxDurationHours: 2,
+    });
+    const tooLong = await elevate(admin, "Set-ElevatedAccessControl", "-LockboxMaxDurationHours", "25");
+    expect(tooLong.code).toBe(10);
+    expect(tooLong.stderr).toContain("lockboxMaxDurationHours");
+
+    const subject = randomUUID();
+    const registered = await bash(
+      admin,
+      `elevate New-CustomerLockboxVendor -VendorName 'Contoso Support' -ObjectId ${subject} -Json`,
+    );
+    expect(registered.code, registered.stderr).toBe(0);
+    expect(json(registered.stdout)).toMatchObject({ VendorName: "Contoso Support", Enabled: true });
+    const vendors = await bash(admin, "elevate Get-CustomerLockboxVendor -Json");
+    expect(vendors.code, vendors.stderr).toBe(0);
+    expect([json<unknown>(vendors.stdout)].flat()).toEqual([
+      expect.objectContaining({ VendorName: "Contoso Support", UserPrincipalName: `${subject}@apps.invalid` }),
+    ]);
+
+    const vendor = await cliApi.shell("vendor", await cliApi.tokenFor(`${subject}@apps.invalid`));
+    const overLimit = await bash(
+      vendor,
+      "elevate New-ElevatedAccessRequest -Task 'Exchange\\Search-Mailbox' -Reason 'Case 120-4711' -DurationHours 3",
+    );
+    expect(overLimit.code).toBe(10);
+    expect(overLimit.stderr).toContain("at most 2 hours for a Customer Lockbox request");
+    const filed = await bash(
+      vendor,
+      "elevate New-ElevatedAccessRequest -Task 'Exchange\\Search-Mailbox' -Reason 'Case 120-4711' -DurationHours 2 -Json",
+    );
+    expect(filed.code, filed.stderr).toBe(0);
+    const request = json<{ Identity: string; RequestKind: string }>(filed.stdout);
+    expect(request.RequestKind).toBe("CustomerLockbox");
+
+    const listed = await bash(admin, "elevate Get-ElevatedAccessRequest -CustomerLockbox -Json");
+    expect(listed.code, listed.stderr).toBe(0);
+    expect([json<{ Identity: string; RequestKind: string }>(listed.stdout)].flat()).toEqual([
+      expect.objectContaining({ Identity: request.Identity, RequestKind: "CustomerLockbox" }),
+    ]);
+    // The vendor decides nothing: NOT_AN_APPROVER's exit code.
+    const approve = await elevate(vendor, "Approve-ElevatedAccessRequest", "-Identity", request.Identity);
+    expect(approve.code).not.toBe(0);
+    expect(approve.stderr).toContain("SELF_APPROVAL");
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser } from "playwright-core";
@@ -117,4 +118,46 @@ it("an approver refused for want of MFA signs in again with it and decides", asy
   });
   expect(decision).toMatchObject({ stage: 1, authMethods: ["pwd", "mfa"] });
   await approver.close();
+});
+
+it("sets Customer Lockbox, registers a vendor, and lists its request under the Customer Lockbox filter", async () => {
+  await admin.goto("/settings");
+  const lockbox = admin.getByRole("group", { name: "Customer Lockbox", exact: true });
+  await choose(admin, "Lockbox approval group", "PAM Approvers (pamapprovers@fabrikam.com)");
+  await lockbox.getByRole("textbox", { name: "Lockbox maximum access (hours)" }).fill("2");
+  await lockbox.getByRole("button", { name: "Save", exact: true }).click();
+  await admin.getByRole("status").getByText("Saved at", { exact: false }).waitFor();
+  expect(
+    await db.elevatedAccessControl.findFirstOrThrow({
+      where: { organization: { users: { some: { email: "admin@fabrikam.com" } } } },
+      include: { lockboxApproverGroup: true },
+    }),
+  ).toMatchObject({
+    lockboxApproverGroup: { email: "pamapprovers@fabrikam.com" },
+    lockboxMaxDurationHours: 2,
+    lockboxRequestLifetimeHours: 12,
+  });
+
+  const subject = randomUUID();
+  const vendors = admin.getByRole("group", { name: "Customer Lockbox vendors" });
+  await vendors.getByRole("textbox", { name: "Vendor name" }).fill("Contoso Support");
+  await vendors.getByRole("textbox", { name: "Service identity object ID" }).fill(subject);
+  await vendors.getByRole("button", { name: "Register vendor" }).click();
+  await vendors.getByText("Contoso Support (Contoso Support support)").waitFor();
+  await checkScreen(admin, "settings-customer-lockbox");
+
+  const filed = await graphqlAs(
+    api.url,
+    `${subject}@apps.invalid`,
+    `mutation { createAccessRequest(input: { target: "Exchange\\\\Search-Mailbox", reason: "Case 120-4711", durationHours: 2 }) { __typename ... on AccessRequest { identity } } }`,
+  );
+  expect(filed.__typename).toBe("AccessRequest");
+  await admin.goto("/requests");
+  // The segment's radio input is hidden behind its label, which is what a person clicks.
+  await admin.getByText("Customer Lockbox", { exact: true }).click();
+  await admin.waitForURL(/status=LOCKBOX/);
+  const list = admin.getByRole("region", { name: "Access requests" });
+  await list.getByRole("cell", { name: "Task (Customer Lockbox)" }).waitFor();
+  await admin.getByText("1 request.", { exact: false }).waitFor();
+  await checkScreen(admin, "requests-customer-lockbox");
 });

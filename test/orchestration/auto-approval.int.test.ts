@@ -27,6 +27,7 @@ const ConditionalPolicy = graphql(`
             start
             end
           }
+          ticketGiven
         }
       }
       ... on Error {
@@ -192,6 +193,7 @@ describe("conditional auto-approval", () => {
       requesterInGroup: { email: "oncall@fabrikam.com" },
       maxDurationHours: null,
       window: null,
+      ticketGiven: false,
     });
     const member = await file("requester@fabrikam.com", "Exchange\\New-MoveRequest");
     expect(member).toMatchObject({ status: "APPROVED", approvalType: "AUTO", authorization: { status: "ACTIVE" } });
@@ -267,6 +269,48 @@ describe("conditional auto-approval", () => {
     await approvalMail(outside.identity);
     const [filed] = await auditOf(outside.identity);
     expect(filed?.details).toMatchObject({ autoApproval: { met: false, unmet: ["window"] } });
+  });
+
+  it("approves a request that gives a ticket at once, and sends one without to the approvers", async () => {
+    const target = "Exchange\\New-MailboxSearch";
+    const created = expectType(await policy({ target, autoApproveWhen: { ticketGiven: true } }), "ApprovalPolicy");
+    expect(created.autoApproveWhen).toMatchObject({ ticketGiven: true, maxDurationHours: null });
+    const [withTicket, withoutTicket] = [
+      { as: "requester@fabrikam.com", ticket: "INC0012345" },
+      { as: "approver1@fabrikam.com", ticket: null },
+    ];
+    const given = expectType(
+      (
+        await as(withTicket.as, FileRequest, {
+          input: { target, reason: "Ticketed change", durationHours: 1, ticket: withTicket.ticket },
+        })
+      ).createAccessRequest,
+      "AccessRequest",
+    );
+    expect(given).toMatchObject({ status: "APPROVED", approvalType: "AUTO", authorization: { status: "ACTIVE" } });
+    const none = await file(withoutTicket.as, target);
+    expect(none).toMatchObject({ status: "PENDING", approvalType: "MANUAL" });
+    await approvalMail(none.identity);
+    const [filed] = await auditOf(none.identity);
+    expect(filed?.details).toMatchObject({ autoApproval: { met: false, unmet: ["ticketGiven"] } });
+
+    // Changing the condition is audited with what it was and what it is.
+    expectType(
+      (await as(admin, ChangeConditions, { input: { id: created.id, autoApproveWhen: { maxDurationHours: 1 } } }))
+        .updateApprovalPolicy,
+      "ApprovalPolicy",
+    );
+    const changes = (await auditOf(created.identity)).find(
+      (event) => event.action === "Set-ElevatedAccessApprovalPolicy",
+    );
+    expect(changes?.details).toMatchObject({
+      changes: { autoApproveWhen: { from: { ticketGiven: true }, to: { ticketGiven: false, maxDurationHours: 1 } } },
+    });
+    const refused = expectType(
+      await policy({ target: "Exchange\\New-Mailbox", autoApproveWhen: { ticketGiven: false } }),
+      "ValidationError",
+    );
+    expect(refused.message).toContain("must name at least one condition");
   });
 
   it("refuses bad conditions and time zones naming the field, writing nothing", async () => {

@@ -18,6 +18,9 @@ graphql(`
     requireMfaForDecisions
     mfaAcrValues
     timeZone
+    lockboxApproverGroup { email }
+    lockboxRequestLifetimeHours
+    lockboxMaxDurationHours
     updatedAt
   }
 `);
@@ -35,6 +38,9 @@ const controlView: View = {
     "RequireMfaForDecisions",
     "MfaAcrValues",
     "TimeZone",
+    "LockboxApproverGroup",
+    "LockboxRequestLifetimeHours",
+    "LockboxMaxDurationHours",
     "WhenChanged",
   ],
   table: ["Enabled", "AdminGroup", "SystemAccounts"],
@@ -53,6 +59,9 @@ function controlRow(control: ControlFieldsFragment): Row {
     RequireMfaForDecisions: control.requireMfaForDecisions,
     MfaAcrValues: control.mfaAcrValues,
     TimeZone: control.timeZone,
+    LockboxApproverGroup: control.lockboxApproverGroup?.email ?? null,
+    LockboxRequestLifetimeHours: control.lockboxRequestLifetimeHours,
+    LockboxMaxDurationHours: control.lockboxMaxDurationHours,
     WhenChanged: control.updatedAt,
   };
 }
@@ -155,6 +164,7 @@ export const setControl = cmdlet({
     "Set-ElevatedAccessControl -SystemAccounts @() -UnknownTasks Deny",
     "Set-ElevatedAccessControl -ReminderHours @(2,12)",
     "Set-ElevatedAccessControl -RequireMfaForDecisions True -MfaAcrValues @('c2') -TimeZone 'Europe/Paris'",
+    "Set-ElevatedAccessControl -LockboxApproverGroup 'lockbox@fabrikam.com' -LockboxRequestLifetimeHours 12 -LockboxMaxDurationHours 4",
   ],
   parameters: {
     AdminGroup: text("The default approver group's address"),
@@ -170,6 +180,9 @@ export const setControl = cmdlet({
     ),
     MfaAcrValues: list("Token acr values that count as multi-factor authentication; @() for none"),
     TimeZone: text("IANA time zone that auto-approval windows are read in, e.g. 'Europe/Paris'"),
+    LockboxApproverGroup: text("The group deciding vendors' Customer Lockbox requests; naming one turns Lockbox on"),
+    LockboxRequestLifetimeHours: int("Hours an undecided Customer Lockbox request waits (1 to 72, default 12)"),
+    LockboxMaxDurationHours: int("The most hours a Customer Lockbox access lasts (1 to 24, default 4)"),
   },
   view: controlView,
   async run(values, { api }) {
@@ -186,6 +199,13 @@ export const setControl = cmdlet({
         : {}),
       ...(values.MfaAcrValues !== undefined ? { mfaAcrValues: values.MfaAcrValues } : {}),
       ...(values.TimeZone !== undefined ? { timeZone: values.TimeZone } : {}),
+      ...(values.LockboxApproverGroup !== undefined ? { lockboxApproverGroup: values.LockboxApproverGroup } : {}),
+      ...(values.LockboxRequestLifetimeHours !== undefined
+        ? { lockboxRequestLifetimeHours: values.LockboxRequestLifetimeHours }
+        : {}),
+      ...(values.LockboxMaxDurationHours !== undefined
+        ? { lockboxMaxDurationHours: values.LockboxMaxDurationHours }
+        : {}),
     };
     const data = await api.request(UpdateControl, { input });
     return one(controlRow(expectType(data.updateElevatedAccessControl, "ElevatedAccessControl")));

@@ -9,6 +9,7 @@ import {
   testAccess,
 } from "./authorizations.cmdlets.ts";
 import { disableControl, enableControl, getControl, setControl } from "./control.cmdlets.ts";
+import { getVendor, newVendor } from "./lockbox.cmdlets.ts";
 import { getPolicy, newPolicy, removePolicy } from "./policies.cmdlets.ts";
 import { approveRequest, cancelRequest, denyRequest, getRequest, newRequest } from "./requests.cmdlets.ts";
 import { login, logout, whoami } from "./session.cmdlets.ts";
@@ -36,6 +37,8 @@ export const cmdlets: Cmdlet[] = [
   stopAuthorization,
   requestExtension,
   testAccess,
+  newVendor,
+  getVendor,
   getAuditLog,
   testAuditLog,
   login,

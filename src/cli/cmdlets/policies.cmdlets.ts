@@ -26,6 +26,7 @@ graphql(`
       requesterInGroup { email }
       maxDurationHours
       window { days start end }
+      ticketGiven
     }
     createdAt
   }
@@ -76,7 +77,7 @@ function policyRow(policy: PolicyFieldsFragment): Row {
   };
 }
 
-/** "RequesterInGroup=oncall@fabrikam.com; MaxDurationHours=2; Window=Mon,Tue 09:00-17:00" */
+/** "RequesterInGroup=oncall@fabrikam.com; MaxDurationHours=2; Window=Mon,Tue 09:00-17:00; TicketGiven=True" */
 function conditionsText(conditions: PolicyFieldsFragment["autoApproveWhen"]): string | null {
   if (!conditions) return null;
   const parts = [
@@ -84,6 +85,7 @@ function conditionsText(conditions: PolicyFieldsFragment["autoApproveWhen"]): st
     conditions.maxDurationHours != null && `MaxDurationHours=${conditions.maxDurationHours}`,
     conditions.window &&
       `Window=${conditions.window.days.map(pascal).join(",")} ${conditions.window.start}-${conditions.window.end}`,
+    conditions.ticketGiven && "TicketGiven=True",
   ];
   return parts.filter(Boolean).join("; ");
 }
@@ -103,7 +105,7 @@ const weekdayNames = { Mon: "MON", Tue: "TUE", Wed: "WED", Thu: "THU", Fri: "FRI
 function conditionsOf(table: Record<string, unknown>) {
   const entry = (name: string) =>
     Object.entries(table).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1] ?? null;
-  const known = ["RequesterInGroup", "MaxDurationHours", "Days", "Start", "End"];
+  const known = ["RequesterInGroup", "MaxDurationHours", "Days", "Start", "End", "TicketGiven"];
   for (const key of Object.keys(table)) {
     if (!known.some((name) => name.toLowerCase() === key.toLowerCase())) {
       throw new UsageError(`-AutoApproveWhen: unknown key ${key}; use ${known.join(", ")}`);
@@ -128,7 +130,10 @@ function conditionsOf(table: Record<string, unknown>) {
           end: String(entry("End") ?? "23:59"),
         };
   const hours = entry("MaxDurationHours");
+  const ticket = entry("TicketGiven");
   return {
+    // PowerShell writes $true; bash users often type true or 1.
+    ticketGiven: ticket === null ? null : ["true", "$true", "1"].includes(String(ticket).toLowerCase()),
     requesterInGroup: entry("RequesterInGroup") === null ? null : String(entry("RequesterInGroup")),
     maxDurationHours: hours === null ? null : Number(hours),
     window,
@@ -180,7 +185,7 @@ export const newPolicy = cmdlet({
       "Hours after filing at which an undecided request escalates (less than the request lifetime)",
     ),
     AutoApproveWhen: table(
-      "Approve at once when all hold: @{RequesterInGroup='<group>'; MaxDurationHours=<n>; Days='Mon,Fri'; Start='09:00'; End='17:00'}",
+      "Approve at once when all hold: @{RequesterInGroup='<group>'; MaxDurationHours=<n>; Days='Mon,Fri'; Start='09:00'; End='17:00'; TicketGiven=$true}",
     ),
   },
   oneOf: ["Task", "Role", "RoleGroup"],

@@ -10,6 +10,7 @@ graphql(`
   fragment RequestFields on AccessRequest {
     identity
     requester { email }
+    kind
     type
     scope
     target
@@ -32,6 +33,7 @@ export const requestView: View = {
   properties: [
     "Identity",
     "RequestorUPN",
+    "RequestKind",
     "Service",
     "RequestType",
     "RequestedAccess",
@@ -57,6 +59,7 @@ export function requestRow(request: RequestFieldsFragment): Row {
   return {
     Identity: request.identity,
     RequestorUPN: request.requester.email,
+    RequestKind: pascal(request.kind),
     Service: pascal(request.scope),
     RequestType: pascal(request.type),
     RequestedAccess: request.target,
@@ -155,17 +158,19 @@ export const getRequest = cmdlet({
     "Get-ElevatedAccessRequest -Identity 28560ed0-419d-4cc3-8f5b-603911cbd450 | select RequestStatus",
     "Get-ElevatedAccessRequest -Identity 28560ed0-419d-4cc3-8f5b-603911cbd450 -Select RequestStatus",
     "Get-ElevatedAccessRequest -AwaitingMyDecision",
+    "Get-ElevatedAccessRequest -CustomerLockbox -RequestStatus Pending",
     "Get-ElevatedAccessRequest -RequestStatus Pending,Approved -Requestor requester@fabrikam.com -Json",
   ],
   parameters: {
     Identity: text("The request's GUID (or ID); the other filters then do not apply", {
       aliases: ["RequestId"],
-      conflicts: ["RequestStatus", "Requestor", "AwaitingMyDecision", "Target", "ResultSize"],
+      conflicts: ["RequestStatus", "Requestor", "AwaitingMyDecision", "Target", "ResultSize", "CustomerLockbox"],
     }),
     RequestStatus: choices(statuses, "Only requests in these states", { aliases: ["Status"] }),
     Requestor: text("Only requests of this user", { aliases: ["RequestorUPN"] }),
     AwaitingMyDecision: switchParam("Only pending requests you may approve or deny"),
     Target: text("Only requests for this task, role or role group"),
+    CustomerLockbox: switchParam("Only vendors' Customer Lockbox requests"),
     ResultSize: resultSize("At most this many (default 1000), or Unlimited"),
   },
   view: requestView,
@@ -180,6 +185,7 @@ export const getRequest = cmdlet({
       ...(values.Requestor ? { requesterEmail: values.Requestor } : {}),
       ...(values.AwaitingMyDecision ? { awaitingMyDecision: true } : {}),
       ...(values.Target ? { target: values.Target } : {}),
+      ...(values.CustomerLockbox ? { kind: "CUSTOMER_LOCKBOX" as const } : {}),
     };
     const requests = await collect(values.ResultSize ?? 1000, async (first, after) => {
       const data = await api.request(Requests, { filter, first, after });

@@ -228,12 +228,13 @@ export async function removeApproverGroup(
   group: ApproverGroup,
   source: GroupChangeSource,
 ) {
-  const [policies, control, requests] = await Promise.all([
+  const [policies, control, lockbox, requests] = await Promise.all([
     tx.approvalPolicy.findMany({
       where: { OR: [{ approverGroupId: group.id }, { escalationGroupId: group.id }] },
       select: { target: true },
     }),
     tx.elevatedAccessControl.count({ where: { defaultApproverGroupId: group.id } }),
+    tx.elevatedAccessControl.count({ where: { lockboxApproverGroupId: group.id } }),
     tx.accessRequest.count({ where: { OR: [{ approverGroupId: group.id }, { escalationGroupId: group.id }] } }),
   ]);
   if (policies.length > 0) {
@@ -242,6 +243,7 @@ export async function removeApproverGroup(
     );
   }
   if (control > 0) throw new ConflictError("groupId: it is the control's default approver group; name another first");
+  if (lockbox > 0) throw new ConflictError("groupId: it is the Customer Lockbox approver group; name another first");
   if (requests > 0) throw new ConflictError(`groupId: ${requests} requests were filed under this group and keep it`);
   await tx.approverGroup.delete({ where: { id: group.id } });
   effect({ kind: "actorsChanged", organizationId: ctx.organizationId });

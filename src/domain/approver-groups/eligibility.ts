@@ -8,10 +8,11 @@ import type { Actor } from "../context.ts";
 
 /**
  * An eligible approver of a group: an active MEMBER principal in it now (GUEST and
- * SERVICE principals never decide, even as members). Read at decision time.
+ * SERVICE principals and Customer Lockbox vendors never decide, even as members).
+ * Read at decision time.
  */
 export const eligibleMember = {
-  user: { kind: "MEMBER", active: true },
+  user: { kind: "MEMBER", active: true, vendorName: null },
 } satisfies Prisma.ApproverGroupMemberWhereInput;
 
 /** What eligibility reads of a request: its current stage's group, and its escalation group once it escalated. */

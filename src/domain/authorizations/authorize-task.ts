@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { batched } from "../../db/batch.ts";
-import { type AuthorizeReason, type Db, Prisma } from "../../db/client.ts";
+import { type AccessRequestKind, type AuthorizeReason, type Db, Prisma } from "../../db/client.ts";
 import { requireActor } from "../access.ts";
 import type { ResolvedTask } from "../catalog/catalog.service.ts";
 import type { Actor, ServiceContext } from "../context.ts";
@@ -32,6 +32,7 @@ export interface TaskAuthorizationResult {
 interface ActiveGrant extends GrantTerms {
   id: string;
   catalogEntryId: string;
+  kind: AccessRequestKind;
 }
 
 const hour = 3_600_000;
@@ -56,7 +57,7 @@ async function lookUpGrants(db: Db, lookups: GrantLookup[]): Promise<GrantRow[][
   if (keys.length === 0) return found;
   const rows = await db.$queryRaw<(GrantRow & { lookup: number })[]>`
     SELECT k.lookup, a.id::text, a."catalogEntryId"::text, a."startsAt", a."endsAt", r."policyId"::text,
-           r."approvalType", r."approverGroupId"::text, r."requiredApprovals",
+           r."approvalType", r."approverGroupId"::text, r."requiredApprovals", r.kind,
            COALESCE(jsonb_array_length(r."laterStages"), 0) + 1 AS "stageCount"
     FROM (VALUES ${Prisma.join(keys)}) AS k(lookup, "userId", "entryId", now)
     JOIN "AccessAuthorization" a ON a."userId" = k."userId" AND a.status IN ('ACTIVE', 'SCHEDULED') AND a."catalogEntryId" = k."entryId"
@@ -123,6 +124,31 @@ async function decideForTasks(
 }
 
 /**
+ * A Customer Lockbox vendor gets no access but its Lockbox grants: not through the control
+ * being off, an ungoverned or unknown task, or a system-account listing. Each task the
+ * name resolved to must be covered by one of its Lockbox grants in its window now.
+ */
+async function decideForVendor(
+  ctx: ServiceContext,
+  userId: string,
+  tasks: ResolvedTask[],
+  now: Date,
+): Promise<Verdict> {
+  if (tasks.length === 0) return { reason: "UNKNOWN_TASK", allowed: false, authorizationId: null };
+  const entryIds = [...new Set(tasks.flatMap((task) => task.covering.map((entry) => entry.id)))];
+  const grants = (await activeGrants(ctx.db, userId, entryIds, now)).filter(
+    (grant) => grant.kind === "CUSTOMER_LOCKBOX",
+  );
+  let authorizationId: string | null = null;
+  for (const task of tasks) {
+    const grant = grants.find((candidate) => task.covering.some((entry) => entry.id === candidate.catalogEntryId));
+    if (!grant) return { reason: "NO_AUTHORIZATION", allowed: false, authorizationId: null };
+    authorizationId ??= grant.id;
+  }
+  return { reason: "ACTIVE_AUTHORIZATION", allowed: true, authorizationId };
+}
+
+/**
  * The per-execution check enforcement services call before every privileged task.
  * The typed name is resolved through the catalog's canonical names, the task's
  * most specific policies decide which grants count (precedence, see
@@ -174,23 +200,26 @@ async function checkTask(
   input: z.infer<typeof authorizeTaskInput>,
 ): Promise<TaskAuthorizationResult> {
   let userId = caller.id;
+  let vendor = Boolean(caller.vendor);
   if (input.userEmail && input.userEmail !== caller.email) {
     if (!caller.roles.includes("ENFORCER")) {
       throw new ForbiddenError("only enforcement services may check tasks on behalf of another user");
     }
     const user = await ctx.db.user.findFirst({
       where: { organizationId: ctx.organizationId, email: input.userEmail },
-      select: { id: true },
+      select: { id: true, vendorName: true },
     });
     if (!user) throw new NotFoundError("userEmail", "user");
     userId = user.id;
+    vendor = user.vendorName !== null;
   }
 
   const now = ctx.clock();
   const coverage = await organizationCoverage(ctx.db, ctx.organizationId);
   const tasks = await resolvedTasks(ctx.db, coverage, ctx.organizationId, input.task);
   let verdict: Verdict;
-  if (!coverage.enabled) verdict = { reason: "CONTROL_DISABLED", allowed: true, authorizationId: null };
+  if (vendor) verdict = await decideForVendor(ctx, userId, tasks, now);
+  else if (!coverage.enabled) verdict = { reason: "CONTROL_DISABLED", allowed: true, authorizationId: null };
   else if (coverage.systemAccountIds.has(userId)) {
     verdict = { reason: "SYSTEM_ACCOUNT", allowed: true, authorizationId: null };
   } else if (tasks.length === 0) {

@@ -44,6 +44,12 @@ export async function requestAccessExtension(ctx: ServiceContext, rawInput: unkn
     });
     if (!grant) throw new NotFoundError("authorizationId", "authorization");
     if (grant.userId !== actor.id) throw new ForbiddenError("only the grantee may ask to extend their access");
+    if (grant.request.kind === "CUSTOMER_LOCKBOX") {
+      throw new ValidationError(
+        "authorizationId",
+        "a Customer Lockbox access is not extended past the hours it was approved for; file a new Lockbox request",
+      );
+    }
     if (grant.status === "SCHEDULED") {
       throw new ConflictError("the access has not started yet: ask to extend it once it is ACTIVE");
     }

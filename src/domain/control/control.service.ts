@@ -5,6 +5,7 @@ import { maxGrantHours } from "../catalog/catalog.service.ts";
 import type { ServiceContext } from "../context.ts";
 import { ConflictError } from "../errors.ts";
 import { timeZoneName } from "../policies/auto-approval.ts";
+import { maxLockboxDurationHours, maxLockboxRequestLifetimeHours } from "../requests/lockbox.ts";
 import { transition } from "../transition.ts";
 import { emailAddress, nonEmptyText, parseInput, wholeHours } from "../validation.ts";
 
@@ -68,6 +69,10 @@ const updateInput = z.object({
   requireMfaForDecisions: z.boolean("must be true or false").nullish(),
   mfaAcrValues: z.array(nonEmptyText(128)).max(10, "must list at most 10 values").nullish(),
   timeZone: timeZoneName.nullish(),
+  /** Naming it turns Customer Lockbox on (requests/lockbox.ts). */
+  lockboxApproverGroup: nonEmptyText(254).nullish(),
+  lockboxRequestLifetimeHours: wholeHours(maxLockboxRequestLifetimeHours).nullish(),
+  lockboxMaxDurationHours: wholeHours(maxLockboxDurationHours).nullish(),
 });
 
 /**
@@ -90,13 +95,19 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
         requireMfaForDecisions: boolean;
         mfaAcrValues: string[];
         timeZone: string;
+        lockboxRequestLifetimeHours: number;
+        lockboxMaxDurationHours: number;
       }[]
     >`SELECT "defaultApproverGroupId"::text, "maxPolicies", "requestLifetimeHours", "defaultDurationHours",
-        "unknownTasks"::text, "maxPendingRequestsPerUser", "requireMfaForDecisions", "mfaAcrValues", "timeZone"
+        "unknownTasks"::text, "maxPendingRequestsPerUser", "requireMfaForDecisions", "mfaAcrValues", "timeZone",
+        "lockboxRequestLifetimeHours", "lockboxMaxDurationHours"
       FROM "ElevatedAccessControl" WHERE "organizationId" = ${ctx.organizationId}::uuid FOR UPDATE`;
     if (!before) throw new Error("organization has no control settings");
     const group = input.defaultApproverGroup
       ? await findApproverGroup(tx, ctx.organizationId, input.defaultApproverGroup, "defaultApproverGroup")
+      : null;
+    const lockboxGroup = input.lockboxApproverGroup
+      ? await findApproverGroup(tx, ctx.organizationId, input.lockboxApproverGroup, "lockboxApproverGroup")
       : null;
     if (input.maxPolicies != null) {
       const count = await tx.approvalPolicy.count({ where: { organizationId: ctx.organizationId } });
@@ -124,6 +135,11 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
         ...(input.requireMfaForDecisions != null ? { requireMfaForDecisions: input.requireMfaForDecisions } : {}),
         ...(acrValues ? { mfaAcrValues: acrValues } : {}),
         ...(input.timeZone ? { timeZone: input.timeZone } : {}),
+        ...(lockboxGroup ? { lockboxApproverGroupId: lockboxGroup.id } : {}),
+        ...(input.lockboxRequestLifetimeHours != null
+          ? { lockboxRequestLifetimeHours: input.lockboxRequestLifetimeHours }
+          : {}),
+        ...(input.lockboxMaxDurationHours != null ? { lockboxMaxDurationHours: input.lockboxMaxDurationHours } : {}),
         ...(accounts ? { systemAccounts: { create: accounts.map((user) => ({ userId: user.id })) } } : {}),
         ...(input.reminderHours ? { reminderHours: input.reminderHours } : {}),
       },
@@ -132,6 +148,7 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
       action: "Set-ElevatedAccessControl",
       details: {
         ...(group ? { defaultApproverGroup: group.email } : {}),
+        ...(lockboxGroup ? { lockboxApproverGroup: lockboxGroup.email } : {}),
         ...(accounts ? { systemAccounts: accounts.map((user) => user.email).sort() } : {}),
         ...(input.reminderHours ? { reminderHours: input.reminderHours } : {}),
         ...(acrValues && acrValues.join() !== before.mfaAcrValues.join()
@@ -147,6 +164,8 @@ export async function updateElevatedAccessControl(ctx: ServiceContext, rawInput:
               "maxPendingRequestsPerUser",
               "requireMfaForDecisions",
               "timeZone",
+              "lockboxRequestLifetimeHours",
+              "lockboxMaxDurationHours",
             ] as const
           )
             .filter((field) => input[field] != null && input[field] !== before[field])

@@ -15,6 +15,7 @@ const group = "0192f1e2-0000-7000-8000-000000000001";
 const facts = {
   requesterGroupIds: [group],
   durationHours: 2,
+  ticket: "INC0012345" as string | null,
   // A Tuesday, 09:30 in Paris (UTC+1 in November).
   now: new Date("2026-11-24T08:30:00Z"),
   timeZone: "Europe/Paris",
@@ -29,7 +30,12 @@ describe("unmetConditions", () => {
   it("approves when every named condition holds", () => {
     expect(
       unmetConditions(
-        { requesterInGroupId: group, maxDurationHours: 2, window: { ...weekdaysNineToFive, days: ["TUE"] } },
+        {
+          requesterInGroupId: group,
+          maxDurationHours: 2,
+          window: { ...weekdaysNineToFive, days: ["TUE"] },
+          ticketGiven: true,
+        },
         facts,
       ),
     ).toEqual([]);
@@ -38,14 +44,24 @@ describe("unmetConditions", () => {
   it("names each condition that does not hold", () => {
     expect(
       unmetConditions(
-        { requesterInGroupId: "0192f1e2-0000-7000-8000-000000000002", maxDurationHours: 1, window: null },
-        facts,
+        {
+          requesterInGroupId: "0192f1e2-0000-7000-8000-000000000002",
+          maxDurationHours: 1,
+          window: null,
+          ticketGiven: true,
+        },
+        { ...facts, ticket: null },
       ),
-    ).toEqual(["requesterInGroup", "maxDurationHours"]);
+    ).toEqual(["requesterInGroup", "maxDurationHours", "ticketGiven"]);
   });
 
   it("reads the window in the organization's time zone, its end excluded", () => {
-    const conditions = { requesterInGroupId: null, maxDurationHours: null, window: weekdaysNineToFive };
+    const conditions = {
+      requesterInGroupId: null,
+      maxDurationHours: null,
+      window: weekdaysNineToFive,
+      ticketGiven: false,
+    };
     // 08:30 UTC is 09:30 in Paris but 03:30 in New York.
     expect(unmetConditions(conditions, facts)).toEqual([]);
     expect(unmetConditions(conditions, { ...facts, timeZone: "America/New_York" })).toEqual(["window"]);

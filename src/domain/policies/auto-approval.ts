@@ -33,9 +33,11 @@ export const autoApprovalInput = z
     requesterInGroup: nonEmptyText(254).nullish(),
     maxDurationHours: wholeHours(maxGrantHours).nullish(),
     window: weeklyWindow.nullish(),
+    /** The request carries a ticket reference (checked against the policy's ticket rules first). */
+    ticketGiven: z.boolean("must be true or false").nullish(),
   })
-  .refine((conditions) => Object.values(conditions).some((value) => value != null), {
-    message: "must name at least one condition (requesterInGroup, maxDurationHours or window)",
+  .refine((conditions) => Object.values(conditions).some((value) => value != null && value !== false), {
+    message: "must name at least one condition (requesterInGroup, maxDurationHours, window or ticketGiven)",
   });
 
 export type AutoApprovalInput = z.infer<typeof autoApprovalInput>;
@@ -45,6 +47,8 @@ export const autoApprovalConditions = z.object({
   requesterInGroupId: z.uuid().nullable(),
   maxDurationHours: z.number().int().nullable(),
   window: weeklyWindow.nullable(),
+  // Absent in conditions stored before the ticket condition existed: not asked for.
+  ticketGiven: z.boolean().default(false),
 });
 
 export type AutoApprovalConditions = z.infer<typeof autoApprovalConditions>;
@@ -81,12 +85,14 @@ export function localTime(at: Date, timeZone: string): { day: Weekday; time: str
   return { day: part("weekday").toUpperCase() as Weekday, time: `${part("hour")}:${part("minute")}` };
 }
 
-export type AutoApprovalCondition = "requesterInGroup" | "maxDurationHours" | "window";
+export type AutoApprovalCondition = "requesterInGroup" | "maxDurationHours" | "window" | "ticketGiven";
 
 export interface RequestFacts {
   /** The approver groups the requester is a member of. */
   requesterGroupIds: readonly string[];
   durationHours: number;
+  /** The request's ticket reference, if it gave one. */
+  ticket: string | null;
   now: Date;
   timeZone: string;
 }
@@ -100,6 +106,7 @@ export function unmetConditions(conditions: AutoApprovalConditions, facts: Reque
   if (conditions.maxDurationHours !== null && facts.durationHours > conditions.maxDurationHours) {
     unmet.push("maxDurationHours");
   }
+  if (conditions.ticketGiven && !facts.ticket) unmet.push("ticketGiven");
   if (conditions.window !== null) {
     const { day, time } = localTime(facts.now, facts.timeZone);
     const { days, start, end } = conditions.window;
@@ -131,6 +138,7 @@ export async function storedConditions(
     requesterInGroupId: group?.id ?? null,
     maxDurationHours: input.maxDurationHours ?? null,
     window: input.window ?? null,
+    ticketGiven: input.ticketGiven ?? false,
   };
 }
 
@@ -144,6 +152,7 @@ export async function describeConditions(tx: Tx, conditions: AutoApprovalConditi
     requesterInGroup: conditions.requesterInGroupId ? (group?.email ?? conditions.requesterInGroupId) : null,
     maxDurationHours: conditions.maxDurationHours,
     window: conditions.window,
+    ticketGiven: conditions.ticketGiven,
   };
 }
 
@@ -155,7 +164,7 @@ export async function describeConditions(tx: Tx, conditions: AutoApprovalConditi
 export async function unmetConditionsFor(
   tx: Tx,
   policy: { approvalType: "MANUAL" | "AUTO"; autoApproveWhen: unknown },
-  request: { organizationId: string; requesterId: string; durationHours: number; now: Date },
+  request: { organizationId: string; requesterId: string; durationHours: number; ticket: string | null; now: Date },
 ): Promise<AutoApprovalCondition[] | null> {
   const conditions = policy.approvalType === "MANUAL" ? readConditions(policy.autoApproveWhen) : null;
   if (!conditions) return null;
@@ -169,6 +178,7 @@ export async function unmetConditionsFor(
   return unmetConditions(conditions, {
     requesterGroupIds: memberships.map((membership) => membership.groupId),
     durationHours: request.durationHours,
+    ticket: request.ticket,
     now: request.now,
     timeZone: control?.timeZone ?? "UTC",
   });

@@ -1,4 +1,4 @@
-import type { AccessRequestStatus, Prisma } from "../../db/client.ts";
+import type { AccessRequestKind, AccessRequestStatus, Prisma } from "../../db/client.ts";
 import { awaitingDecisionBy } from "../approver-groups/eligibility.ts";
 import { canonicalName } from "../catalog/names.ts";
 import type { Actor } from "../context.ts";
@@ -10,6 +10,8 @@ export interface RequestFilter {
   /** Any spelling of the target's name (canonical names, like everywhere). */
   target?: string | null;
   awaitingMyDecision?: boolean | null;
+  /** CUSTOMER_LOCKBOX: vendors' requests (the Customer Lockbox list). */
+  kind?: AccessRequestKind | null;
 }
 
 /** The requests a list shows: what the caller may see, narrowed by the filter. */
@@ -25,6 +27,7 @@ export function requestFilter(
     const keys = [canonicalName("TASK", filter.target), canonicalName("ROLE", filter.target)];
     and.push({ catalogEntry: { key: { in: keys } } });
   }
+  if (filter?.kind) and.push({ kind: filter.kind });
   if (filter?.awaitingMyDecision) and.push(awaitingDecisionBy(actor, now));
   return { AND: and };
 }

@@ -39,6 +39,7 @@ import { checkTicket, ticketReference } from "../policies/tickets.ts";
 import { type TransitionScope, transition } from "../transition.ts";
 import { entityId, nonEmptyText, optionalText, parseInput, wholeHours } from "../validation.ts";
 import { escalationOf } from "./escalation.service.ts";
+import { lockboxTerms } from "./lockbox.ts";
 import { nextReminder } from "./reminders.service.ts";
 import { assertTransition, requestTransitions } from "./request-states.ts";
 import { advanceStage, nextStageOf } from "./stages.ts";
@@ -262,6 +263,11 @@ export async function assertRequesterMayFile(
   }
 }
 
+/**
+ * New-ElevatedAccessRequest. A vendor files a Customer Lockbox request (lockbox.ts)
+ * under the organization's Lockbox terms; everyone else files under the policy over
+ * the target.
+ */
 export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown) {
   const actor = requireActor(ctx);
   const input = parseInput(createInput, rawInput);
@@ -269,30 +275,53 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
   return transition(ctx, async (scope) => {
     const { tx, now } = scope;
     const control = await tx.elevatedAccessControl.findUniqueOrThrow({ where: { organizationId: ctx.organizationId } });
-    if (!control.enabled) throw new ControlDisabledError("privileged access control is off: nothing needs approval");
+    const lockbox = actor.vendor ? lockboxTerms(control, input.durationHours) : null;
+    if (!lockbox && !control.enabled) {
+      throw new ControlDisabledError("privileged access control is off: nothing needs approval");
+    }
     const entry = await findCatalogEntry(tx, ctx.organizationId, input.type, input.scope, input.target);
-    const durationHours = input.durationHours ?? control.defaultDurationHours;
+    const durationHours = lockbox?.durationHours ?? input.durationHours ?? control.defaultDurationHours;
     const startsAt = scheduledStart(input.startsAt, now);
-    const policy = await policyForRequest(tx, ctx.organizationId, entry, durationHours);
-    checkTicket(
-      await tx.approvalPolicy.findUniqueOrThrow({
-        where: { id: policy.id },
-        select: { ticketRequired: true, ticketPattern: true },
-      }),
-      input.ticket,
-    );
+    const policy = lockbox ? null : await policyForRequest(tx, ctx.organizationId, entry, durationHours);
+    if (policy) {
+      checkTicket(
+        await tx.approvalPolicy.findUniqueOrThrow({
+          where: { id: policy.id },
+          select: { ticketRequired: true, ticketPattern: true },
+        }),
+        input.ticket,
+      );
+    }
     await assertRequesterMayFile(tx, actor.id, entry.id, control.maxPendingRequestsPerUser, now);
-    const unmet = await unmetConditionsFor(tx, policy, {
-      organizationId: ctx.organizationId,
-      requesterId: actor.id,
-      durationHours,
-      now,
-    });
+    const unmet = policy
+      ? await unmetConditionsFor(tx, policy, {
+          organizationId: ctx.organizationId,
+          requesterId: actor.id,
+          durationHours,
+          ticket: input.ticket ?? null,
+          now,
+        })
+      : null;
     return fileRequest(scope, control, {
       requesterId: actor.id,
-      policy,
-      // A conditional policy that approves at once gives an AUTO grant: no person approved it.
-      auto: policy.approvalType === "AUTO" || unmet?.length === 0,
+      ...(policy
+        ? {
+            policy,
+            // A conditional policy that approves at once gives an AUTO grant: no person approved it.
+            auto: policy.approvalType === "AUTO" || unmet?.length === 0,
+          }
+        : {
+            policy: {
+              id: null,
+              approvalType: "MANUAL" as const,
+              approverGroupId: lockbox!.approverGroupId,
+              requiredApprovals: 1,
+              requireMfa: false,
+              laterStages: null,
+            },
+            auto: false,
+            lockboxLifetimeHours: lockbox!.lifetimeHours,
+          }),
       row: {
         type: input.type,
         scope: input.scope,
@@ -304,6 +333,7 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
         startsAt,
       },
       details: {
+        ...(lockbox ? { kind: "CUSTOMER_LOCKBOX", vendor: actor.vendor } : {}),
         ...(input.ticket ? { ticket: input.ticket } : {}),
         ...(startsAt ? { startsAt } : {}),
         ...(unmet ? { autoApproval: { met: unmet.length === 0, unmet } } : {}),
@@ -321,10 +351,9 @@ export async function createAccessRequest(ctx: ServiceContext, rawInput: unknown
 }
 
 /** The approval terms a request copies from its policy when filed: a later policy change does not move it. */
-type FiledPolicy = Pick<
-  PolicyAtDepth,
-  "id" | "approvalType" | "approverGroupId" | "requiredApprovals" | "requireMfa"
-> & {
+type FiledPolicy = Pick<PolicyAtDepth, "approvalType" | "approverGroupId" | "requiredApprovals" | "requireMfa"> & {
+  /** Null for a Customer Lockbox request: filed under the organization's Lockbox terms, not a policy. */
+  id: string | null;
   laterStages: Prisma.JsonValue | null;
 };
 
@@ -333,6 +362,8 @@ interface Filing {
   requesterId: string;
   policy: FiledPolicy;
   auto: boolean;
+  /** Set for a Customer Lockbox request: its own lifetime instead of the organization's request lifetime. */
+  lockboxLifetimeHours?: number;
   row: Pick<
     Prisma.AccessRequestUncheckedCreateInput,
     | "type"
@@ -363,13 +394,15 @@ export async function fileRequest(
 ) {
   const { tx, now, audit, effect } = scope;
   const { policy, auto } = filing;
-  const expiresAt = new Date(now.getTime() + control.requestLifetimeHours * hour);
-  const escalation = auto ? null : await escalationOf(tx, policy.id, now, expiresAt);
+  const expiresAt = new Date(now.getTime() + (filing.lockboxLifetimeHours ?? control.requestLifetimeHours) * hour);
+  // A Customer Lockbox request has no policy, so no escalation.
+  const escalation = auto || !policy.id ? null : await escalationOf(tx, policy.id, now, expiresAt);
   const request = await tx.accessRequest.create({
     data: {
       ...filing.row,
       organizationId: control.organizationId,
       requesterId: filing.requesterId,
+      kind: filing.lockboxLifetimeHours ? "CUSTOMER_LOCKBOX" : "STANDARD",
       policyId: policy.id,
       approvalType: auto ? "AUTO" : policy.approvalType,
       approverGroupId: policy.approverGroupId,
@@ -392,7 +425,7 @@ export async function fileRequest(
       target: request.target,
       durationHours: request.durationHours,
       reason: request.reason,
-      policyId: policy.id,
+      ...(policy.id ? { policyId: policy.id } : {}),
       ...filing.details,
     },
   });

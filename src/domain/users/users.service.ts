@@ -23,6 +23,8 @@ export interface UserProfile {
   externalId?: string | null;
   roles?: UserRole[];
   active?: boolean;
+  /** A Customer Lockbox vendor's support identity (vendors.service.ts). */
+  vendorName?: string | null;
 }
 
 const profileInput = z.object({
@@ -92,6 +94,7 @@ export async function addUser(
       externalId: profile.externalId ?? null,
       roles: profile.roles ?? [],
       active: profile.active ?? true,
+      vendorName: profile.vendorName ?? null,
     },
   });
   scope.audit({
@@ -104,6 +107,7 @@ export async function addUser(
       roles: user.roles,
       active: user.active,
       ...(user.externalId ? { externalId: user.externalId } : {}),
+      ...(user.vendorName ? { vendorName: user.vendorName } : {}),
     },
   });
   return user;
@@ -243,7 +247,10 @@ export function parseProfileChanges(raw: unknown): Partial<UserProfile> {
 /** Users of the organization matching a search, for the admin API (admins and auditors). */
 export function userSearch(
   organizationId: string,
-  filter: { search?: string | null; role?: UserRole | null; active?: boolean | null } | null | undefined,
+  filter:
+    | { search?: string | null; role?: UserRole | null; active?: boolean | null; vendor?: boolean | null }
+    | null
+    | undefined,
 ): Prisma.UserWhereInput {
   const search = filter?.search?.trim();
   return {
@@ -258,5 +265,6 @@ export function userSearch(
       : {}),
     ...(filter?.role ? { roles: { has: filter.role } } : {}),
     ...(filter?.active != null ? { active: filter.active } : {}),
+    ...(filter?.vendor != null ? { vendorName: filter.vendor ? { not: null } : null } : {}),
   };
 }

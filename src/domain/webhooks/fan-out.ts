@@ -22,6 +22,7 @@ async function requestSnapshots(tx: Tx, requestIds: string[]) {
       {
         request: {
           id: request.id,
+          kind: request.kind,
           status: request.status,
           type: request.type,
           scope: request.scope,

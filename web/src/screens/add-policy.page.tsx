@@ -75,6 +75,7 @@ export function AddPolicyPage() {
       autoApproveDays: [] as string[],
       autoApproveFrom: "09:00",
       autoApproveUntil: "17:00",
+      autoApproveTicket: false,
     },
     validate: { target: (value) => (value ? null : "Choose the policy name from the catalog") },
   });
@@ -98,11 +99,12 @@ export function AddPolicyPage() {
         ? { days: input.autoApproveDays as Weekday[], start: input.autoApproveFrom, end: input.autoApproveUntil }
         : null;
     const conditions =
-      manual && (input.autoApproveGroup || input.autoApproveMaxHours !== "" || window)
+      manual && (input.autoApproveGroup || input.autoApproveMaxHours !== "" || window || input.autoApproveTicket)
         ? {
             requesterInGroup: input.autoApproveGroup,
             maxDurationHours: input.autoApproveMaxHours === "" ? null : Number(input.autoApproveMaxHours),
             window,
+            ticketGiven: input.autoApproveTicket,
           }
         : null;
     const result = outcome(
@@ -254,6 +256,7 @@ export function AddPolicyPage() {
                     <TextInput label="Until (HH:MM)" {...form.getInputProps("autoApproveUntil")} />
                   </Group>
                 )}
+                <Switch label="And gives a ticket" {...form.getInputProps("autoApproveTicket", { type: "checkbox" })} />
               </Fieldset>
             </>
           )}

@@ -37,6 +37,7 @@ const ApprovalPolicies = graphql(`
               name
             }
             maxDurationHours
+            ticketGiven
             window {
               days
               start
@@ -251,11 +252,13 @@ function conditionsText(conditions: {
   requesterInGroup?: { name: string } | null;
   maxDurationHours?: number | null;
   window?: { days: string[]; start: string; end: string } | null;
+  ticketGiven?: boolean;
 }): string {
   return [
     conditions.requesterInGroup && `requester in ${conditions.requesterInGroup.name}`,
     conditions.maxDurationHours != null && `at most ${conditions.maxDurationHours} h`,
     conditions.window && `${conditions.window.days.join(",")} ${conditions.window.start}–${conditions.window.end}`,
+    conditions.ticketGiven && "with a ticket",
   ]
     .filter(Boolean)
     .join(", ");

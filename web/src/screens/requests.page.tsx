@@ -21,6 +21,7 @@ const AccessRequests = graphql(`
         node {
           id
           identity
+          kind
           type
           target
           status
@@ -37,8 +38,11 @@ const AccessRequests = graphql(`
 `);
 
 const statuses: AccessRequestStatus[] = ["PENDING", "APPROVED", "DENIED", "EXPIRED", "CANCELED"];
+/** The Office 365 Admin Center's fourth filter: vendors' Customer Lockbox requests, in any state. */
+const lockbox = "LOCKBOX";
 const statusOptions = [
   ...statuses.map((value) => ({ value, label: statusLabels[value] })),
+  { value: lockbox, label: "Customer Lockbox" },
   { value: "ALL", label: "All" },
 ];
 // Lists start empty too: refetch them when a request appears.
@@ -50,10 +54,10 @@ export function RequestsPage() {
   const [params, setParams] = useSearchParams();
   const phone = usePhone();
   const pager = usePager();
-  const status = (params.get("status") ?? "PENDING") as AccessRequestStatus | "ALL";
+  const status = (params.get("status") ?? "PENDING") as AccessRequestStatus | "ALL" | typeof lockbox;
   const awaitingMe = params.get("awaiting") === "me";
   const filter = {
-    ...(status === "ALL" ? {} : { status: [status] }),
+    ...(status === "ALL" ? {} : status === lockbox ? { kind: "CUSTOMER_LOCKBOX" as const } : { status: [status] }),
     ...(awaitingMe ? { awaitingMyDecision: true } : {}),
   };
   const [{ data, error, fetching }] = useQuery({
@@ -89,7 +93,7 @@ export function RequestsPage() {
       }
     >
       <Group justify="space-between">
-        {/* Six segments do not fit a phone: there the same choice is a select. */}
+        {/* Seven segments do not fit a phone: there the same choice is a select. */}
         {phone ? (
           <Select
             label="Status"
@@ -142,7 +146,10 @@ export function RequestsPage() {
                         {node.target}
                       </Anchor>
                     </Table.Td>
-                    <Table.Td>{policyTypeLabels[node.type]}</Table.Td>
+                    <Table.Td>
+                      {policyTypeLabels[node.type]}
+                      {node.kind === "CUSTOMER_LOCKBOX" && " (Customer Lockbox)"}
+                    </Table.Td>
                     <Table.Td>{node.requester.displayName}</Table.Td>
                     <Table.Td>{node.durationHours} h</Table.Td>
                     <Table.Td>{formatDateTime(node.createdAt)}</Table.Td>

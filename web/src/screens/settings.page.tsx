@@ -1,4 +1,16 @@
-import { Button, Fieldset, Group, Loader, NumberInput, Select, Stack, Switch, TagsInput, Text } from "@mantine/core";
+import {
+  Button,
+  Fieldset,
+  Group,
+  Loader,
+  NumberInput,
+  Select,
+  Stack,
+  Switch,
+  TagsInput,
+  Text,
+  TextInput,
+} from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useState } from "react";
 import { useMutation, useQuery } from "urql";
@@ -28,7 +40,40 @@ const PrivilegedAccess = graphql(`
       requestLifetimeHours
       defaultDurationHours
       unknownTasks
+      lockboxApproverGroup {
+        id
+        email
+      }
+      lockboxRequestLifetimeHours
+      lockboxMaxDurationHours
       updatedAt
+    }
+  }
+`);
+
+const LockboxVendors = graphql(`
+  query LockboxVendors {
+    users(filter: { vendor: true }, first: 100) {
+      edges {
+        node {
+          id
+          vendorName
+          displayName
+          active
+        }
+      }
+    }
+  }
+`);
+
+const RegisterVendor = graphql(`
+  mutation RegisterVendor($input: RegisterLockboxVendorInput!) {
+    registerLockboxVendor(input: $input) {
+      __typename
+      ... on User {
+        id
+      }
+      ...MutationError
     }
   }
 `);
@@ -218,9 +263,125 @@ function RequestSettingsForm({ control, editable, onSaved }: FormProps) {
   );
 }
 
+/**
+ * Customer Lockbox: the group deciding vendors' requests (naming one turns Lockbox on),
+ * how long an undecided request waits and how long a grant may last.
+ */
+function LockboxForm({ control, editable, onSaved }: FormProps) {
+  const groups = useApproverGroupOptions();
+  const [, update] = useMutation(UpdateControl);
+  const [failure, setFailure] = useState<string | null>(null);
+  const form = useForm({
+    initialValues: {
+      lockboxApproverGroup: control.lockboxApproverGroup?.email ?? null,
+      lockboxRequestLifetimeHours: control.lockboxRequestLifetimeHours as number | string,
+      lockboxMaxDurationHours: control.lockboxMaxDurationHours as number | string,
+    },
+  });
+  const submit = form.onSubmit(async (values) => {
+    setFailure(null);
+    const result = outcome(
+      await update({
+        input: {
+          ...(values.lockboxApproverGroup ? { lockboxApproverGroup: values.lockboxApproverGroup } : {}),
+          lockboxRequestLifetimeHours: Number(values.lockboxRequestLifetimeHours),
+          lockboxMaxDurationHours: Number(values.lockboxMaxDurationHours),
+        },
+      }),
+      "ElevatedAccessControl",
+    );
+    if (result.error) setFailure(applyApiError(form, result.error));
+    else onSaved();
+  });
+  return (
+    <form onSubmit={submit} noValidate>
+      <Fieldset legend="Customer Lockbox" disabled={!editable}>
+        <Stack>
+          <FormFailure message={failure} />
+          <Select
+            label="Lockbox approval group"
+            description="Decides vendors' requests for access to your content; choosing one turns Customer Lockbox on"
+            data={groups.options}
+            {...form.getInputProps("lockboxApproverGroup")}
+          />
+          <NumberInput
+            label="Lockbox request lifetime (hours)"
+            description="An undecided vendor request expires after this (1 to 72)"
+            min={1}
+            allowDecimal={false}
+            {...form.getInputProps("lockboxRequestLifetimeHours")}
+          />
+          <NumberInput
+            label="Lockbox maximum access (hours)"
+            description="The longest a vendor's access lasts (1 to 24)"
+            min={1}
+            allowDecimal={false}
+            {...form.getInputProps("lockboxMaxDurationHours")}
+          />
+          {editable && (
+            <Group justify="flex-end">
+              <Button type="submit" loading={form.submitting}>
+                Save
+              </Button>
+            </Group>
+          )}
+        </Stack>
+      </Fieldset>
+    </form>
+  );
+}
+
+/** The registered vendors, and (admins) registering one by its service identity's object ID. */
+function VendorsForm({ editable }: { editable: boolean }) {
+  const [{ data, error }, refetch] = useQuery({ query: LockboxVendors });
+  const [, register] = useMutation(RegisterVendor);
+  const [failure, setFailure] = useState<string | null>(null);
+  const form = useForm({ initialValues: { vendorName: "", subject: "" } });
+  const submit = form.onSubmit(async (values) => {
+    setFailure(null);
+    const result = outcome(await register({ input: values }), "User");
+    if (result.error) setFailure(applyApiError(form, result.error));
+    else {
+      form.reset();
+      refetch({ requestPolicy: "network-only" });
+    }
+  });
+  const vendors = data?.users.edges.map(({ node }) => node) ?? [];
+  return (
+    <form onSubmit={submit} noValidate>
+      <Fieldset legend="Customer Lockbox vendors" disabled={!editable}>
+        <Stack>
+          {error && <ErrorAlert>{error.message}</ErrorAlert>}
+          <FormFailure message={failure} />
+          <Text size="sm" aria-label="Registered vendors">
+            {vendors.length
+              ? vendors.map((vendor) => `${vendor.vendorName} (${vendor.displayName})`).join(", ")
+              : "No vendor is registered."}
+          </Text>
+          {editable && (
+            <>
+              <TextInput label="Vendor name" {...form.getInputProps("vendorName")} />
+              <TextInput
+                label="Service identity object ID"
+                description="The oid of the vendor's tokens at your identity provider"
+                {...form.getInputProps("subject")}
+              />
+              <Group justify="flex-end">
+                <Button type="submit" loading={form.submitting}>
+                  Register vendor
+                </Button>
+              </Group>
+            </>
+          )}
+        </Stack>
+      </Fieldset>
+    </form>
+  );
+}
+
 /** The organization's privileged access settings (admins change them; approvers and auditors read). */
 export function SettingsPage() {
-  const { isAdmin } = useViewer();
+  const { isAdmin, isReader } = useViewer();
   const [{ data, error, fetching }] = useQuery({ query: PrivilegedAccess });
   const control = data?.elevatedAccessControl;
   const [savedAt, setSavedAt] = useState<string | null>(null);
@@ -243,6 +404,8 @@ export function SettingsPage() {
             editable={isAdmin}
             onSaved={onSaved}
           />
+          <LockboxForm key={`lockbox-${control.updatedAt}`} control={control} editable={isAdmin} onSaved={onSaved} />
+          {isReader && <VendorsForm editable={isAdmin} />}
         </Stack>
       )}
     </Page>

@@ -1,4 +1,5 @@
 import {
+  AccessRequestKind,
   AccessRequestStatus,
   ApprovalType,
   AuthorizationStatus,
@@ -18,6 +19,11 @@ export const UserRoleEnum = builder.enumType(UserRole, { name: "UserRole" });
 export const PolicyTypeEnum = builder.enumType(PolicyType, { name: "PolicyType" });
 export const PolicyScopeEnum = builder.enumType(PolicyScope, { name: "PolicyScope" });
 export const ApprovalTypeEnum = builder.enumType(ApprovalType, { name: "ApprovalType" });
+export const AccessRequestKindEnum = builder.enumType(AccessRequestKind, {
+  name: "AccessRequestKind",
+  description:
+    "STANDARD: filed under a policy. CUSTOMER_LOCKBOX: a vendor's request under the Customer Lockbox settings",
+});
 export const AccessRequestStatusEnum = builder.enumType(AccessRequestStatus, { name: "AccessRequestStatus" });
 export const AuthorizationStatusEnum = builder.enumType(AuthorizationStatus, { name: "AuthorizationStatus" });
 export const DecisionChannelEnum = builder.enumType(DecisionChannel, { name: "DecisionChannel" });

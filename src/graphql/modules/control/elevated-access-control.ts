@@ -42,6 +42,16 @@ const ElevatedAccessControl = builder.prismaObject("ElevatedAccessControl", {
     timeZone: t.exposeString("timeZone", {
       description: "IANA time zone that auto-approval windows are read in (default UTC)",
     }),
+    lockboxApproverGroup: t.relation("lockboxApproverGroup", {
+      nullable: true,
+      description: "Decides vendors' Customer Lockbox requests; null: Customer Lockbox is off",
+    }),
+    lockboxRequestLifetimeHours: t.exposeInt("lockboxRequestLifetimeHours", {
+      description: "Hours after which an undecided Customer Lockbox request expires (default 12)",
+    }),
+    lockboxMaxDurationHours: t.exposeInt("lockboxMaxDurationHours", {
+      description: "The most hours a Customer Lockbox grant lasts (default 4)",
+    }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
 });
@@ -95,6 +105,11 @@ const UpdateElevatedAccessControlInput = builder.inputType("UpdateElevatedAccess
     requireMfaForDecisions: t.boolean({ description: "Step-up at decision for every policy" }),
     mfaAcrValues: t.stringList({ description: "Replaces the acr values that count as multi-factor (at most 10)" }),
     timeZone: t.string({ description: "IANA time zone, e.g. Europe/Paris" }),
+    lockboxApproverGroup: t.string({
+      description: "Approver group email (or ID) deciding Customer Lockbox requests; naming one turns Lockbox on",
+    }),
+    lockboxRequestLifetimeHours: t.int({ description: "Hours an undecided Lockbox request waits (1 to 72)" }),
+    lockboxMaxDurationHours: t.int({ description: "The most hours a Lockbox grant lasts (1 to 24)" }),
   }),
 });
 

@@ -39,6 +39,9 @@ export const AutoApprovalConditionsRef = builder.objectRef<AutoApprovalCondition
       description: "The request is filed inside this weekly window",
       resolve: (conditions) => conditions.window,
     }),
+    ticketGiven: t.exposeBoolean("ticketGiven", {
+      description: "The request gives a ticket reference (valid by the policy's ticket pattern, when it has one)",
+    }),
   }),
 });
 
@@ -56,5 +59,6 @@ export const AutoApprovalConditionsInput = builder.inputType("AutoApprovalCondit
     requesterInGroup: t.string({ description: "Approver group email or ID the requester must be a member of" }),
     maxDurationHours: t.int(),
     window: t.field({ type: WeeklyWindowInput, description: "In the organization's time zone (control.timeZone)" }),
+    ticketGiven: t.boolean({ description: "true: the request must give a ticket reference" }),
   }),
 });

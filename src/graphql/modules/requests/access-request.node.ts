@@ -27,6 +27,7 @@ import {
 } from "../../../domain/visibility.ts";
 import { builder } from "../../builder.ts";
 import {
+  AccessRequestKindEnum,
   AccessRequestStatusEnum,
   ApprovalTypeEnum,
   DecisionChannelEnum,
@@ -65,6 +66,7 @@ export const AccessRequestNode = builder.prismaNode("AccessRequest", {
   fields: (t) => ({
     identity: t.exposeString("id", { description: "The request identity GUID (Get-ElevatedAccessRequest -Identity)" }),
     requester: t.relation("requester"),
+    kind: t.expose("kind", { type: AccessRequestKindEnum }),
     type: t.expose("type", { type: PolicyTypeEnum }),
     scope: t.expose("scope", { type: PolicyScopeEnum }),
     target: t.exposeString("target"),
@@ -175,6 +177,7 @@ const AccessRequestFilter = builder.inputType("AccessRequestFilter", {
     requesterEmail: t.string(),
     target: t.string(),
     awaitingMyDecision: t.boolean({ description: "PENDING requests the caller may approve" }),
+    kind: t.field({ type: AccessRequestKindEnum, description: "CUSTOMER_LOCKBOX: the Customer Lockbox list" }),
   }),
 });
 

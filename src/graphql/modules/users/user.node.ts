@@ -1,5 +1,6 @@
 import { isReader } from "../../../domain/access.ts";
 import { deactivateUser, reactivateUser, setUserRoles, userSearch } from "../../../domain/users/users.service.ts";
+import { registerLockboxVendor } from "../../../domain/users/vendors.service.ts";
 import { builder } from "../../builder.ts";
 import { PrincipalKindEnum, UserRoleEnum } from "../common/enums.ts";
 import { mutationErrors } from "../common/mutation-result.ts";
@@ -18,7 +19,13 @@ export const UserNode = builder.prismaNode("User", {
       type: [UserRoleEnum],
       nullable: true,
       description: "Null unless it is the caller, or the caller is an admin or auditor",
-      resolve: (user, _args, ctx) => (user.id === ctx.actor.id || isReader(ctx.actor) ? user.roles : null),
+      // A vendor holds no role whatever its row says (domain/identity.ts).
+      resolve: (user, _args, ctx) =>
+        user.id === ctx.actor.id || isReader(ctx.actor) ? (user.vendorName ? [] : user.roles) : null,
+    }),
+    vendorName: t.exposeString("vendorName", {
+      nullable: true,
+      description: "Set for a vendor's support identity registered for Customer Lockbox",
     }),
     active: t.exposeBoolean("active", { description: "A deactivated user is refused everywhere" }),
     signedIn: t.boolean({
@@ -50,6 +57,7 @@ const UserFilter = builder.inputType("UserFilter", {
     search: t.string({ description: "Part of the address or the name" }),
     role: t.field({ type: UserRoleEnum }),
     active: t.boolean(),
+    vendor: t.boolean({ description: "true: Customer Lockbox vendors only; false: everyone else" }),
   }),
 });
 
@@ -86,6 +94,17 @@ builder.queryFields((t) => ({
   ),
 }));
 
+const RegisterLockboxVendorInput = builder.inputType("RegisterLockboxVendorInput", {
+  fields: (t) => ({
+    vendorName: t.string({ required: true, description: "The vendor, e.g. Contoso Support" }),
+    subject: t.string({
+      required: true,
+      description: "The vendor's service identity at the identity provider: the oid (else sub) of its tokens",
+    }),
+    displayName: t.string(),
+  }),
+});
+
 const UserInput = builder.inputType("UserInput", {
   fields: (t) => ({ userId: t.id({ required: true, description: "Global ID or GUID" }) }),
 });
@@ -112,6 +131,14 @@ builder.mutationFields((t) => ({
     errors: mutationErrors("DeactivateUserResult"),
     args: { input: t.arg({ type: UserInput, required: true }) },
     resolve: (_root, { input }, ctx) => deactivateUser(ctx.services, input),
+  }),
+  registerLockboxVendor: t.field({
+    type: UserNode,
+    description:
+      "Registers a vendor's service identity for Customer Lockbox: it files only Lockbox requests, sees only its own, never decides (admins)",
+    errors: mutationErrors("RegisterLockboxVendorResult"),
+    args: { input: t.arg({ type: RegisterLockboxVendorInput, required: true }) },
+    resolve: (_root, { input }, ctx) => registerLockboxVendor(ctx.services, input),
   }),
   reactivateUser: t.field({
     type: UserNode,
