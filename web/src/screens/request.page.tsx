@@ -48,6 +48,7 @@ const AccessRequestPage = graphql(`
       stage
       stageCount
       requireMfa
+      awaitsMyDecision
       requester {
         id
         displayName
@@ -307,9 +308,9 @@ export function RequestPage() {
     );
 
   const isMember = request.approverGroup.members?.some((member) => member.id === me.id) ?? false;
-  const decidedByMe = request.decisions.some((decision) => decision.approver.id === me.id);
   const isRequester = request.requester.id === me.id;
-  const canDecide = request.status === "PENDING" && !isRequester && me.kind === "MEMBER" && isMember && !decidedByMe;
+  // The API's own rule (current stage's group, or the escalation group once escalated).
+  const canDecide = request.awaitsMyDecision;
   const grant = request.authorization;
   const canRevoke = (grant?.status === "ACTIVE" || grant?.status === "SCHEDULED") && (isAdmin || isMember);
   const requestId = request.id;
