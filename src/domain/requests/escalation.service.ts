@@ -3,6 +3,7 @@ import { eligibleApproverIds } from "../approver-groups/eligibility.ts";
 import type { DeadlineOutcome, ServiceContext } from "../context.ts";
 import { queueMail } from "../notifications/notifications.service.ts";
 import { transition } from "../transition.ts";
+import { lockIfPending } from "./pending-lock.ts";
 
 // Escalation: a policy may name a group whose members may also decide a request that
 // has waited escalateAfterHours undecided (counted from its filing, like reminders and
@@ -40,11 +41,7 @@ export async function escalationOf(
 export async function escalateRequest(ctx: ServiceContext, requestId: string): Promise<DeadlineOutcome> {
   return transition(ctx, async (scope) => {
     const { tx, now, audit, effect } = scope;
-    const [locked] = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id::text FROM "AccessRequest"
-      WHERE id = ${requestId}::uuid AND "organizationId" = ${ctx.organizationId}::uuid AND status = 'PENDING'
-      FOR UPDATE`;
-    if (!locked) return { kind: "settled" };
+    if (!(await lockIfPending(tx, ctx.organizationId, requestId))) return { kind: "settled" };
     const request = await tx.accessRequest.findUniqueOrThrow({
       where: { id: requestId },
       include: { decisions: { select: { approverId: true } }, escalationGroup: { select: { email: true } } },

@@ -2,6 +2,7 @@ import { eligibleApproverIds } from "../approver-groups/eligibility.ts";
 import type { DeadlineOutcome, ServiceContext } from "../context.ts";
 import { queueMail } from "../notifications/notifications.service.ts";
 import { transition } from "../transition.ts";
+import { lockIfPending } from "./pending-lock.ts";
 
 const hour = 3_600_000;
 
@@ -29,11 +30,7 @@ export function nextReminder(
 export async function remindApprovers(ctx: ServiceContext, requestId: string): Promise<DeadlineOutcome> {
   return transition(ctx, async (scope) => {
     const { tx, now } = scope;
-    const [locked] = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id::text FROM "AccessRequest"
-      WHERE id = ${requestId}::uuid AND "organizationId" = ${ctx.organizationId}::uuid AND status = 'PENDING'
-      FOR UPDATE`;
-    if (!locked) return { kind: "settled" };
+    if (!(await lockIfPending(tx, ctx.organizationId, requestId))) return { kind: "settled" };
     const request = await tx.accessRequest.findUniqueOrThrow({
       where: { id: requestId },
       include: { decisions: true },
