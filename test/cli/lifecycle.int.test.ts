@@ -44,6 +44,8 @@ afterAll(async () => {
 
 interface RequestRow {
   Identity: string;
+  StartTime: string | null;
+  AuthorizationStatus: string | null;
   DurationHours: number;
   RequestStatus: string;
   Decisions: { Approver: string; DurationHours: number | null }[];
@@ -297,5 +299,53 @@ describe("Approve-ElevatedAccessRequest -DurationHours, then Stop-ElevatedAccess
       EscalationGroup: "pamapprovers@fabrikam.com",
       EscalateAfterHours: 4,
     });
+  });
+
+  it("New-ElevatedAccessRequest -StartTime: approved before its start, the access is Scheduled from then", async () => {
+    const policy = await elevate(
+      as("admin@fabrikam.com"),
+      "New-ElevatedAccessApprovalPolicy",
+      "-Task",
+      "Exchange\\Add-MailboxPermission",
+      "-ApprovalType",
+      "Manual",
+    );
+    expect(policy.code, policy.stderr).toBe(0);
+    const file = (startTime: Date) =>
+      elevate(
+        as("requester@fabrikam.com"),
+        "New-ElevatedAccessRequest",
+        "-Task",
+        "Exchange\\Add-MailboxPermission",
+        "-Reason",
+        "Weekend migration",
+        "-StartTime",
+        startTime.toISOString(),
+        "-Json",
+      );
+    const tooFar = await file(new Date(Date.now() + 20 * 24 * hour));
+    expect(tooFar.code).toBe(10);
+    expect(JSON.parse(tooFar.stderr)).toMatchObject({ error: { code: "VALIDATION", field: "startsAt" } });
+
+    const startsAt = new Date(Math.ceil((Date.now() + 2 * 24 * hour) / 1000) * 1000);
+    const filed = await file(startsAt);
+    expect(filed.code, filed.stderr).toBe(0);
+    const request = json<RequestRow>(filed.stdout);
+    expect(request).toMatchObject({ RequestStatus: "Pending", AuthorizationStatus: null });
+    expect(new Date(request.StartTime!).getTime()).toBe(startsAt.getTime());
+    const approved = await elevate(
+      as("approver1@fabrikam.com"),
+      "Approve-ElevatedAccessRequest",
+      "-RequestId",
+      request.Identity,
+      "-Json",
+    );
+    expect(approved.code, approved.stderr).toBe(0);
+    const grant = json<RequestRow>(approved.stdout);
+    expect(grant.AuthorizationStatus).toBe("Scheduled");
+    expect(new Date(grant.AuthorizationStartTime).getTime()).toBe(startsAt.getTime());
+    expect(
+      await cliApi.db.accessAuthorization.count({ where: { requestId: request.Identity, status: "SCHEDULED" } }),
+    ).toBe(1);
   });
 });

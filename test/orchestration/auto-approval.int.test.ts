@@ -30,10 +30,7 @@ const ConditionalPolicy = graphql(`
           ticketGiven
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }
@@ -53,10 +50,7 @@ const ChangeConditions = graphql(`
           }
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -68,10 +62,7 @@ const SetTimeZone = graphql(`
       ... on ElevatedAccessControl {
         timeZone
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }
@@ -92,10 +83,7 @@ const FileRequest = graphql(`
           status
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);

@@ -38,10 +38,7 @@ const LockboxSettings = graphql(`
         lockboxRequestLifetimeHours
         lockboxMaxDurationHours
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }
@@ -59,10 +56,7 @@ const RegisterVendor = graphql(`
         vendorName
         roles
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -103,10 +97,7 @@ const ExtendAccess = graphql(`
   mutation LockboxExtend($input: RequestAccessExtensionInput!) {
     requestAccessExtension(input: $input) {
       __typename
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }

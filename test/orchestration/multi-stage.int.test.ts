@@ -32,10 +32,7 @@ const StagedPolicy = graphql(`
           requiredApprovals
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }
@@ -54,10 +51,7 @@ const StagedFile = graphql(`
         stage
         stageCount
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -84,10 +78,7 @@ const StagedApprove = graphql(`
           stage
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -100,10 +91,7 @@ const StagedDeny = graphql(`
         status
         stage
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -112,10 +100,7 @@ const StagedUpdate = graphql(`
   mutation StagedUpdate($input: UpdateApprovalPolicyInput!) {
     updateApprovalPolicy(input: $input) {
       __typename
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }

@@ -22,10 +22,7 @@ const StepUpPolicy = graphql(`
         id
         requireMfa
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -38,10 +35,7 @@ const StepUpControl = graphql(`
         requireMfaForDecisions
         mfaAcrValues
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on ValidationError {
         field
       }
@@ -59,10 +53,7 @@ const StepUpFile = graphql(`
         status
         requireMfa
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -83,10 +74,7 @@ const StepUpApprove = graphql(`
           authenticationContext
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
       ... on StepUpRequiredError {
         field
       }

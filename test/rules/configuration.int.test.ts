@@ -15,10 +15,7 @@ const UpdateCatalogEntry = graphql(`
         id
         name
       }
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);
@@ -27,10 +24,7 @@ const RemoveCatalogEntry = graphql(`
   mutation RulesRemoveCatalogEntry($input: RemoveCatalogEntryInput!) {
     removeCatalogEntry(input: $input) {
       __typename
-      ... on Error {
-        code
-        message
-      }
+      ...ErrorFields
     }
   }
 `);

@@ -17,6 +17,7 @@ graphql(`
     reason
     durationHours
     ticket
+    startsAt
     status
     createdAt
     expiresAt
@@ -40,6 +41,7 @@ export const requestView: View = {
     "Reason",
     "DurationHours",
     "Ticket",
+    "StartTime",
     "RequestStatus",
     "ApprovalType",
     "ApproverGroup",
@@ -66,6 +68,8 @@ export function requestRow(request: RequestFieldsFragment): Row {
     Reason: request.reason,
     DurationHours: request.durationHours,
     Ticket: request.ticket ?? null,
+    // The start asked for; null: at approval.
+    StartTime: request.startsAt ?? null,
     RequestStatus: pascal(request.status),
     ApprovalType: pascal(request.approvalType),
     ApproverGroup: request.approverGroup.email,
