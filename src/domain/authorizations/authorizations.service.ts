@@ -23,6 +23,14 @@ async function moveAuthorization(
   from: AuthorizationStatus[] = liveStatuses,
 ): Promise<boolean> {
   for (const status of from) assertTransition(authorizationTransitions, status, to);
+  if (to !== "ACTIVE") {
+    // Ending a grant cancels its pending extension requests (cancelPendingExtensions). They
+    // are locked before the grant, the order an extension's approval takes (its request,
+    // then the grant it moves): the other order deadlocked with such an approval.
+    await tx.$queryRaw`
+      SELECT id FROM "AccessRequest" WHERE "extendsAuthorizationId" = ${id}::uuid AND status = 'PENDING'
+      ORDER BY id FOR UPDATE`;
+  }
   const { count } = await tx.accessAuthorization.updateMany({
     where: { ...where, id, status: { in: from } },
     data: { ...data, status: to },
