@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { verifyAuditLog } from "../../src/domain/audit/audit.service.ts";
+import { endAccessAuthorization } from "../../src/domain/authorizations/authorizations.service.ts";
+import { serviceContext } from "../../src/domain/context.ts";
 import { DomainError } from "../../src/domain/errors.ts";
 import { approveAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
@@ -133,6 +135,47 @@ describe("extension racing the end job", () => {
     expect(extended).toBeLessThan(grants.length);
     expect(await verifyAuditLog(env.db, testAuditKeys, env.fabrikam.requester.organizationId)).toMatchObject({
       ok: true,
+    });
+  });
+});
+
+describe("an extension's approval holding its request as the grant ends", () => {
+  it("takes the locks in one order: the end waits for the approval, no deadlock, the grant extended", async () => {
+    const [grant] = await insertActiveAuthorizations(env.db, env.fabrikam.requester, [new Date(Date.now() + hour)]);
+    const [extensionId] = await insertExtensions([grant!]);
+    const grantId = grant!.authorizationId;
+    let ending: Promise<unknown> | undefined;
+    // As approveAccessRequest does: the extension request locked first, then the grant moved.
+    await env.db.$transaction(
+      async (tx) => {
+        const [locker] = await tx.$queryRaw<{ pid: number }[]>`
+          SELECT pg_backend_pid() AS pid FROM "AccessRequest" WHERE id = ${extensionId}::uuid FOR UPDATE`;
+        // The grant falls due meanwhile and its end runs (here, and maybe the worker's reconciler too).
+        await env.db.accessAuthorization.update({
+          where: { id: grantId },
+          data: { endsAt: new Date(Date.now() - 1000) },
+        });
+        ending = endAccessAuthorization(
+          serviceContext(
+            { db: env.db, effects: env.jobs.effects, auditKeys: testAuditKeys },
+            env.fabrikam.requester.organizationId,
+            null,
+          ),
+          grantId,
+        );
+        await waitFor("the end to wait on a lock this transaction holds", async () => {
+          const [waiting] = await env.db.$queryRaw<{ blocked: number }[]>`
+            SELECT count(*)::int AS blocked FROM pg_stat_activity WHERE ${locker!.pid}::int = ANY(pg_blocking_pids(pid))`;
+          return waiting!.blocked > 0;
+        });
+        await tx.accessAuthorization.update({ where: { id: grantId }, data: { endsAt: new Date(Date.now() + hour) } });
+      },
+      { timeout: 30_000 },
+    );
+    // Had the end locked the grant before the extension request, one of the two would have died in a deadlock.
+    expect(await ending).toMatchObject({ kind: "notDue" });
+    expect(await env.db.accessAuthorization.findUniqueOrThrow({ where: { id: grantId } })).toMatchObject({
+      status: "ACTIVE",
     });
   });
 });
