@@ -4,7 +4,7 @@
 //   npm run bench -- --quick      quick mode (3 s per metric, 2,000 scheduled expiries; CI's smoke test)
 //   BENCH_MODE=quick npm run bench   the same as --quick
 //   BENCH_CPU_PROF=<dir>          the API runs under `node --cpu-prof` and writes its profile there on exit
-//   BENCH_ONLY=http|expiry|mail   one part only
+//   BENCH_ONLY=http|expiry|mail|mailflow|subscriptions   one part only
 //
 // It makes its own database (migrated and seeded like the tests' template), starts a bare
 // graphql-yoga hello world and the API (WORKER=false) and a worker as child processes, and
@@ -17,10 +17,12 @@ const only = process.env.BENCH_ONLY ?? null;
 // The bench's own databases, never a test run's: set before anything reads the test environment.
 process.env.ELEVATE_TEST_RUN = `bench_${process.pid}`;
 
-const { connections, loads, quick, rows } = await import("./common.ts");
+const { connections, loads, memoryRows, quick, rows } = await import("./common.ts");
 const { benchHttp } = await import("./http.ts");
 const { benchMail } = await import("./mail.ts");
 const { benchExpiry } = await import("./expiry.ts");
+const { benchMailflow } = await import("./mailflow.ts");
+const { benchSubscriptions } = await import("./subscriptions.ts");
 const { createDb } = await import("../../src/db/client.ts");
 const { createDatabase, dropDatabase } = await import("../../src/db/database.ts");
 const { applyMigrations } = await import("../../src/db/schema-engine.ts");
@@ -48,10 +50,13 @@ try {
   if (!only || only === "http") await benchHttp(db, fabrikam, queuePrefix);
   if (!only || only === "mail") await benchMail();
   if (!only || only === "expiry") await benchExpiry(db, fabrikam, queuePrefix);
+  if (!only || only === "mailflow") await benchMailflow(db, fabrikam);
+  if (!only || only === "subscriptions") await benchSubscriptions(db, fabrikam);
 } catch (error) {
   failed = true;
   console.error(error);
 } finally {
+  memoryRows();
   await db.$disconnect();
   await dropDatabase(serverUrl, database);
 }

@@ -1,10 +1,12 @@
 // What every part of `npm run bench` shares: the mode, autocannon at 32 connections, and
 // the one table the run prints.
+import { readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import type { createDb } from "../../src/db/client.ts";
 import type { prepareFabrikam } from "../helpers/jobs.ts";
+import type { Exit, ServiceProcess } from "../helpers/processes.ts";
 
 export const quick = process.argv.includes("--quick") || process.env.BENCH_MODE === "quick";
 export type Db = ReturnType<typeof createDb>;
@@ -86,4 +88,37 @@ export async function graphql(url: string, body: string, token?: string): Promis
     body,
   });
   return { status: response.status, json: await response.json() };
+}
+
+/** The peak resident memory of each API and worker process the run started, by part. */
+const peaks: { kind: "API" | "worker"; part: string; mb: number }[] = [];
+
+/**
+ * Stops a process the bench spawned, reading its peak RSS (VmHWM) first: the spawned
+ * process is node itself (tsx is an --import loader in it), so its pid is the one to read.
+ */
+export async function stopMeasured(kind: "API" | "worker", part: string, service: ServiceProcess): Promise<Exit> {
+  const status = await readFile(`/proc/${service.child.pid}/status`, "utf8").catch(() => "");
+  const kb = Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1]);
+  if (kb) peaks.push({ kind, part, mb: kb / 1024 });
+  return service.stop();
+}
+
+/** The memory goals: the highest peak of any API and any worker over the parts that ran. */
+export function memoryRows() {
+  for (const [kind, goal] of [
+    ["API", 250],
+    ["worker", 200],
+  ] as const) {
+    const measured = peaks.filter((peak) => peak.kind === kind);
+    if (measured.length === 0) continue;
+    const top = measured.reduce((a, b) => (b.mb > a.mb ? b : a));
+    const each = measured.map((peak) => `${peak.part} ${peak.mb.toFixed(0)}`).join(", ");
+    row(
+      `${kind} peak RSS`,
+      `≤ ${goal} MB`,
+      `${top.mb.toFixed(0)} MB (${top.part}; each process: ${each} MB)`,
+      top.mb <= goal,
+    );
+  }
 }

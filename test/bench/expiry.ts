@@ -3,7 +3,7 @@ import { loadavg } from "node:os";
 import { insertPendingRequests, jobClient } from "../helpers/jobs.ts";
 import { spawnWorker, waitFor } from "../helpers/processes.ts";
 import { redisUrl } from "../setup/test-env.ts";
-import { type Db, type Fabrikam, loads, ms, quantile, quick, row } from "./common.ts";
+import { type Db, type Fabrikam, loads, ms, quantile, quick, row, stopMeasured } from "./common.ts";
 
 /**
  * Requests scheduled with the product's own effect (requestCreated → a delayed
@@ -79,7 +79,7 @@ export async function benchExpiry(db: Db, fabrikam: Fabrikam, queuePrefix: strin
       early === 0 && onceEach && p99 <= 1000 && max <= 2000 && notDueYet >= scheduled - due,
     );
   } finally {
-    await worker.stop();
+    await stopMeasured("worker", "expiry", worker);
     await jobs.close();
   }
 }

@@ -29,6 +29,7 @@ import {
   repoRoot,
   row,
   seconds,
+  stopMeasured,
   warmupSeconds,
 } from "./common.ts";
 
@@ -234,7 +235,7 @@ export async function benchHttp(db: Db, fabrikam: Fabrikam, queuePrefix: string)
     console.error(`  ${executions} executions logged`);
   } finally {
     await hello.stop();
-    const exit = await api.stop();
+    const exit = await stopMeasured("API", "http", api);
     if (exit.code !== 0) console.error(`the API exited with ${JSON.stringify(exit)}:\n${api.output().slice(-4000)}`);
     await rm(keyFile, { force: true });
   }

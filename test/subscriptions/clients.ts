@@ -36,6 +36,8 @@ export interface ReceivedEvent {
   requestId: string;
   at: string;
   requester: string;
+  /** When this client read it (Date.now()). */
+  receivedAt: number;
 }
 
 export interface Subscriber {
@@ -56,7 +58,7 @@ type Result = {
 
 function toEvent(result: Result): ReceivedEvent {
   const { type, at, request } = result.accessRequestChanged;
-  return { type, at, requestId: request.id, requester: request.requester.email };
+  return { type, at, requestId: request.id, requester: request.requester.email, receivedAt: Date.now() };
 }
 
 function deferred<T>() {
