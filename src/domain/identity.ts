@@ -1,3 +1,4 @@
+import { batched } from "../db/batch.ts";
 import type { Db, PrincipalKind, UserRole } from "../db/client.ts";
 import { eligibleMember } from "./approver-groups/eligibility.ts";
 import { type Actor, type Authentication, type ServiceDeps, serviceContext } from "./context.ts";
@@ -157,11 +158,34 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string }).code === "P2002";
 }
 
+type ActorLookup = (key: { organizationId: string; userId: string }) => Promise<Actor | null>;
+const lookups = new WeakMap<Db, ActorLookup>();
+
 /**
  * The actor as the database has it now, for doors that already know the user (email
- * links, open streams); null when the user is gone or deactivated.
+ * links, open streams); null when the user is gone or deactivated. Concurrent calls
+ * share one SELECT (each open stream rereads its subscriber at every event, so an
+ * event reaching a thousand streams would otherwise be a thousand lookups); each
+ * call still reads after it was made.
  */
-export async function actorById(db: Db, organizationId: string, userId: string): Promise<Actor | null> {
-  const user = await db.user.findFirst({ where: { id: userId, organizationId, active: true }, select: actorSelect });
-  return user ? toActor(user) : null;
+export function actorById(db: Db, organizationId: string, userId: string): Promise<Actor | null> {
+  let lookup = lookups.get(db);
+  if (!lookup) {
+    lookup = batched<{ organizationId: string; userId: string }, Actor | null>(
+      async (keys) => {
+        const users = await db.user.findMany({
+          where: { id: { in: [...new Set(keys.map((key) => key.userId))] }, active: true },
+          select: actorSelect,
+        });
+        const byId = new Map(users.map((user) => [user.id, user]));
+        return keys.map(({ organizationId, userId }) => {
+          const user = byId.get(userId);
+          return user?.organizationId === organizationId ? toActor(user) : null;
+        });
+      },
+      { maxBatch: 1000 },
+    );
+    lookups.set(db, lookup);
+  }
+  return lookup({ organizationId, userId });
 }
