@@ -2,11 +2,12 @@
 // the one table the run prints.
 import { readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import type { createDb } from "../../src/db/client.ts";
 import type { prepareFabrikam } from "../helpers/jobs.ts";
-import type { Exit, ServiceProcess } from "../helpers/processes.ts";
+import type { Exit, NodeCommand, ServiceProcess } from "../helpers/processes.ts";
 
 export const quick = process.argv.includes("--quick") || process.env.BENCH_MODE === "quick";
 export type Db = ReturnType<typeof createDb>;
@@ -14,6 +15,16 @@ export type Fabrikam = Awaited<ReturnType<typeof prepareFabrikam>>;
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const connections = 32;
+
+/** With BENCH_CPU_PROF, an entry point (src/main/…) runs under `node --cpu-prof` and writes its profile there on exit. */
+export function profiled(entry: string): { command?: NodeCommand } {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir
+    ? {
+        command: { args: ["--cpu-prof", "--cpu-prof-dir", path.resolve(dir), "--import", "tsx", entry], cwd: repoRoot },
+      }
+    : {};
+}
 export const seconds = quick ? 3 : 15;
 export const warmupSeconds = quick ? 1 : 3;
 
@@ -121,4 +132,10 @@ export function memoryRows() {
       top.mb <= goal,
     );
   }
+}
+
+/** The last error lines a spawned process logged, to show why a part failed. */
+export function logErrors(name: string, service: ServiceProcess, count = 2) {
+  for (const line of service.logs.filter((l) => l.level >= 50).slice(-count))
+    console.error(`  ${name} logged: ${JSON.stringify(line).slice(0, 1500)}`);
 }

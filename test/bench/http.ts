@@ -26,6 +26,7 @@ import {
   type Load,
   load,
   ms,
+  profiled,
   repoRoot,
   row,
   seconds,
@@ -126,20 +127,12 @@ export async function benchHttp(db: Db, fabrikam: Fabrikam, queuePrefix: string)
   const notGranted = await tokenFor("approver2@fabrikam.com");
 
   const hello = await startHelloYoga();
-  const profileDir = process.env.BENCH_CPU_PROF;
   const api = await spawnApi({
     redisUrl,
     queuePrefix,
     devIssuerKeyFile: keyFile,
     env: { QUOTA_AUTHORIZE_TASK_PER_MINUTE: "1000000000", LOG_LEVEL: "info" },
-    ...(profileDir
-      ? {
-          command: {
-            args: ["--cpu-prof", "--cpu-prof-dir", path.resolve(profileDir), "--import", "tsx", "src/main/server.ts"],
-            cwd: repoRoot,
-          },
-        }
-      : {}),
+    ...profiled("src/main/server.ts"),
   });
   const graphqlUrl = `${api.url}/graphql`;
   try {

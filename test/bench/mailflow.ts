@@ -16,7 +16,18 @@ import { startSmtpServer } from "../helpers/mail.ts";
 import { spawnApi, spawnWorker, waitFor } from "../helpers/processes.ts";
 import { devTokenFor } from "../helpers/tokens.ts";
 import { redisUrl } from "../setup/test-env.ts";
-import { type Db, type Fabrikam, loads, ms, quantile, quick, row, stopMeasured } from "./common.ts";
+import {
+  type Db,
+  type Fabrikam,
+  loads,
+  logErrors,
+  ms,
+  profiled,
+  quantile,
+  quick,
+  row,
+  stopMeasured,
+} from "./common.ts";
 
 const perSecond = 20;
 const approvers = 5;
@@ -84,9 +95,9 @@ export async function benchMailflow(db: Db, fabrikam: Fabrikam) {
   const jobs = await jobClient(redisUrl, queuePrefix);
   const env = { SMTP_URL: smtp.url, QUOTA_REQUESTS_PER_HOUR: "1000000", LOG_LEVEL: "info" };
   const [api, worker] = await Promise.all([
-    spawnApi({ redisUrl, queuePrefix, devIssuerKeyFile: keyFile, env }),
+    spawnApi({ redisUrl, queuePrefix, devIssuerKeyFile: keyFile, env, ...profiled("src/main/server.ts") }),
     // Reconciling is the safety net, not the path measured: it stays out of the way.
-    spawnWorker({ redisUrl, queuePrefix, reconcileIntervalSeconds: 30, env }),
+    spawnWorker({ redisUrl, queuePrefix, reconcileIntervalSeconds: 30, env, ...profiled("src/main/worker.ts") }),
   ]);
   const query = print(CreateRequest);
   /** x-request-id → when the mutation's response arrived. */
@@ -145,7 +156,10 @@ export async function benchMailflow(db: Db, fabrikam: Fabrikam) {
       `p50 ${ms(quantile(delays, 0.5))}, p99 ${ms(p99)}, max ${ms(delays.at(-1) ?? Number.NaN)}; ${arrived.length} of ${expected} arrived, ${missing} missing, ${duplicates} duplicates; ${failures.length} mutations failed`,
       p99 <= 1000 && missing === 0 && duplicates === 0 && failures.length === 0,
     );
-    if (failures.length) console.error(`  failed mutations (first 3): ${failures.slice(0, 3).join("\n")}`);
+    if (failures.length) {
+      console.error(`  failed mutations (first 3): ${failures.slice(0, 3).join("\n")}`);
+      logErrors("API", api);
+    }
   } finally {
     const exits = [await stopMeasured("API", "mailflow", api), await stopMeasured("worker", "mailflow", worker)];
     for (const [name, exit, service] of [

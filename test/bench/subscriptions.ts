@@ -14,7 +14,18 @@ import { type ApiProcess, spawnApi, waitFor } from "../helpers/processes.ts";
 import { devTokenFor } from "../helpers/tokens.ts";
 import { redisUrl } from "../setup/test-env.ts";
 import { expectType, isRefusal, post, type Subscriber, subscribeSse } from "../subscriptions/clients.ts";
-import { type Db, type Fabrikam, loads, ms, quantile, quick, row, stopMeasured } from "./common.ts";
+import {
+  type Db,
+  type Fabrikam,
+  loads,
+  logErrors,
+  ms,
+  profiled,
+  quantile,
+  quick,
+  row,
+  stopMeasured,
+} from "./common.ts";
 
 /** Who subscribes: readers (admin, auditor) and the members of the policy's approver group. */
 const watchers = ["admin@fabrikam.com", "auditor@fabrikam.com", "approver1@fabrikam.com", "approver2@fabrikam.com"];
@@ -42,7 +53,11 @@ export async function benchSubscriptions(db: Db, fabrikam: Fabrikam) {
   const subscribers: Subscriber[] = [];
   try {
     apis.push(
-      ...(await Promise.all([0, 1].map(() => spawnApi({ redisUrl, queuePrefix, devIssuerKeyFile: keyFile, env })))),
+      ...(await Promise.all(
+        [0, 1].map(() =>
+          spawnApi({ redisUrl, queuePrefix, devIssuerKeyFile: keyFile, env, ...profiled("src/main/server.ts") }),
+        ),
+      )),
     );
     const watcherTokens = await Promise.all(watchers.map(tokenFor));
     const requester = await tokenFor("requester@fabrikam.com");
@@ -123,6 +138,9 @@ export async function benchSubscriptions(db: Db, fabrikam: Fabrikam) {
       `p50 ${ms(quantile(delays, 0.5))}, p99 ${ms(p99)}, max ${ms(delays.at(-1) ?? Number.NaN)}; ${delays.length} of ${subscriberCount * mutations.length} events, ${missing} missing; ${errors} errors, ${ended} streams ended early`,
       p99 <= 250 && missing === 0 && errors === 0 && ended === 0,
     );
+  } catch (error) {
+    for (const [i, api] of apis.entries()) logErrors(`API ${i + 1}`, api);
+    throw error;
   } finally {
     await Promise.all(subscribers.map((subscriber) => subscriber.close()));
     for (const [i, api] of apis.entries()) {
