@@ -34,6 +34,10 @@ export function smtpMailer(smtpUrl: string, from: string): Mailer {
         from,
         ...message,
         messageId: `<${message.messageId}@elevate>`,
+        // Chosen rather than detected: nodemailer's detection scans the whole HTML with two
+        // regular expressions and quoted-printable encodes it in JavaScript, 8% of a
+        // worker's time at 100 mails a second; base64 is native.
+        textEncoding: "base64",
         ...(requestId ? { headers: { "X-Request-Id": requestId } } : {}),
       });
     },
