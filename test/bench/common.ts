@@ -16,14 +16,17 @@ export type Fabrikam = Awaited<ReturnType<typeof prepareFabrikam>>;
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const connections = 32;
 
-/** With BENCH_CPU_PROF, an entry point (src/main/…) runs under `node --cpu-prof` and writes its profile there on exit. */
-export function profiled(entry: string): { command?: NodeCommand } {
+/**
+ * How a part starts an entry point: from source under tsx, or with BENCH_DIST=1 from
+ * the build `npm run build` wrote (what `npm run start:prod` runs); with BENCH_CPU_PROF
+ * under `node --cpu-prof`, writing its profile there on exit.
+ */
+export function entryPoint(name: "server" | "worker"): { command: NodeCommand } {
   const dir = process.env.BENCH_CPU_PROF;
-  return dir
-    ? {
-        command: { args: ["--cpu-prof", "--cpu-prof-dir", path.resolve(dir), "--import", "tsx", entry], cwd: repoRoot },
-      }
-    : {};
+  const profile = dir ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(dir)] : [];
+  const entry =
+    process.env.BENCH_DIST === "1" ? [`dist/src/main/${name}.js`] : ["--import", "tsx", `src/main/${name}.ts`];
+  return { command: { args: [...profile, ...entry], cwd: repoRoot } };
 }
 export const seconds = quick ? 3 : 15;
 export const warmupSeconds = quick ? 1 : 3;

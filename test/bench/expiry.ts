@@ -3,7 +3,7 @@ import { loadavg } from "node:os";
 import { insertPendingRequests, jobClient } from "../helpers/jobs.ts";
 import { spawnWorker, waitFor } from "../helpers/processes.ts";
 import { redisUrl } from "../setup/test-env.ts";
-import { type Db, type Fabrikam, loads, ms, quantile, quick, row, stopMeasured } from "./common.ts";
+import { type Db, entryPoint, type Fabrikam, loads, ms, quantile, quick, row, stopMeasured } from "./common.ts";
 
 /**
  * Requests scheduled with the product's own effect (requestCreated → a delayed
@@ -15,7 +15,13 @@ export async function benchExpiry(db: Db, fabrikam: Fabrikam, queuePrefix: strin
   const due = quick ? 500 : 10_000;
   const windowMs = quick ? 5_000 : 10_000;
   const jobs = await jobClient(redisUrl, queuePrefix);
-  const worker = await spawnWorker({ redisUrl, queuePrefix, reconcileIntervalSeconds: 30, env: { LOG_LEVEL: "info" } });
+  const worker = await spawnWorker({
+    redisUrl,
+    queuePrefix,
+    reconcileIntervalSeconds: 30,
+    env: { LOG_LEVEL: "info" },
+    ...entryPoint("worker"),
+  });
   try {
     // Scheduling 100,000 takes a while: the window starts once they all are.
     const setupMs = quick ? 10_000 : 240_000;

@@ -21,12 +21,12 @@ import {
   connections,
   type Db,
   describeLoad,
+  entryPoint,
   type Fabrikam,
   graphql,
   type Load,
   load,
   ms,
-  profiled,
   repoRoot,
   row,
   seconds,
@@ -132,7 +132,7 @@ export async function benchHttp(db: Db, fabrikam: Fabrikam, queuePrefix: string)
     queuePrefix,
     devIssuerKeyFile: keyFile,
     env: { QUOTA_AUTHORIZE_TASK_PER_MINUTE: "1000000000", LOG_LEVEL: "info" },
-    ...profiled("src/main/server.ts"),
+    ...entryPoint("server"),
   });
   const graphqlUrl = `${api.url}/graphql`;
   try {

@@ -18,11 +18,11 @@ import { devTokenFor } from "../helpers/tokens.ts";
 import { redisUrl } from "../setup/test-env.ts";
 import {
   type Db,
+  entryPoint,
   type Fabrikam,
   loads,
   logErrors,
   ms,
-  profiled,
   quantile,
   quick,
   row,
@@ -95,9 +95,9 @@ export async function benchMailflow(db: Db, fabrikam: Fabrikam) {
   const jobs = await jobClient(redisUrl, queuePrefix);
   const env = { SMTP_URL: smtp.url, QUOTA_REQUESTS_PER_HOUR: "1000000", LOG_LEVEL: "info" };
   const [api, worker] = await Promise.all([
-    spawnApi({ redisUrl, queuePrefix, devIssuerKeyFile: keyFile, env, ...profiled("src/main/server.ts") }),
+    spawnApi({ redisUrl, queuePrefix, devIssuerKeyFile: keyFile, env, ...entryPoint("server") }),
     // Reconciling is the safety net, not the path measured: it stays out of the way.
-    spawnWorker({ redisUrl, queuePrefix, reconcileIntervalSeconds: 30, env, ...profiled("src/main/worker.ts") }),
+    spawnWorker({ redisUrl, queuePrefix, reconcileIntervalSeconds: 30, env, ...entryPoint("worker") }),
   ]);
   const query = print(CreateRequest);
   /** x-request-id → when the mutation's response arrived. */

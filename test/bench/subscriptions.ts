@@ -16,11 +16,11 @@ import { redisUrl } from "../setup/test-env.ts";
 import { expectType, isRefusal, post, type Subscriber, subscribeSse } from "../subscriptions/clients.ts";
 import {
   type Db,
+  entryPoint,
   type Fabrikam,
   loads,
   logErrors,
   ms,
-  profiled,
   quantile,
   quick,
   row,
@@ -54,9 +54,7 @@ export async function benchSubscriptions(db: Db, fabrikam: Fabrikam) {
   try {
     apis.push(
       ...(await Promise.all(
-        [0, 1].map(() =>
-          spawnApi({ redisUrl, queuePrefix, devIssuerKeyFile: keyFile, env, ...profiled("src/main/server.ts") }),
-        ),
+        [0, 1].map(() => spawnApi({ redisUrl, queuePrefix, devIssuerKeyFile: keyFile, env, ...entryPoint("server") })),
       )),
     );
     const watcherTokens = await Promise.all(watchers.map(tokenFor));
