@@ -1,5 +1,5 @@
 import { batched } from "../db/batch.ts";
-import type { Db, PrincipalKind, UserRole } from "../db/client.ts";
+import type { Db, PrincipalKind, User, UserRole } from "../db/client.ts";
 import { eligibleMember } from "./approver-groups/eligibility.ts";
 import { type Actor, type Authentication, type ServiceDeps, serviceContext } from "./context.ts";
 import { ConflictError } from "./errors.ts";
@@ -35,43 +35,28 @@ export class AuthenticationError extends Error {
   }
 }
 
-const actorSelect = {
-  id: true,
-  organizationId: true,
-  email: true,
-  displayName: true,
-  kind: true,
-  roles: true,
-  vendorName: true,
+// The whole row (every column is small): it is what `me` answers with (Actor.user).
+const actorInclude = {
   organization: { select: { name: true } },
   // An eligible approver somewhere: reads the approval configuration of the organization.
   memberships: { where: eligibleMember, select: { groupId: true }, take: 1 },
 } as const;
 
-type ActorRow = {
-  id: string;
-  organizationId: string;
-  email: string;
-  displayName: string;
-  kind: Actor["kind"];
-  roles: Actor["roles"];
-  vendorName: string | null;
-  organization: { name: string };
-  memberships: { groupId: string }[];
-};
+type ActorRow = User & { organization: { name: string }; memberships: { groupId: string }[] };
 
-function toActor(user: ActorRow): Actor {
+function toActor({ organization, memberships, ...user }: ActorRow): Actor {
   return {
     id: user.id,
     organizationId: user.organizationId,
-    organizationName: user.organization.name,
+    organizationName: organization.name,
     email: user.email,
     displayName: user.displayName,
     kind: user.kind,
     // A vendor holds no role whatever its row or its token says: it administers and reads nothing.
     roles: user.vendorName ? [] : user.roles,
-    approver: user.memberships.length > 0,
+    approver: memberships.length > 0,
     vendor: user.vendorName,
+    user,
   };
 }
 
@@ -112,7 +97,7 @@ export async function resolveActor(deps: ServiceDeps, identity: VerifiedIdentity
   });
   if (!organization) throw new AuthenticationError(notAccepted);
   const where = { organizationId: organization.id, subject: identity.subject };
-  let user = await deps.db.user.findFirst({ where, select: { ...actorSelect, active: true, subject: true } });
+  let user = await deps.db.user.findFirst({ where, include: actorInclude });
   const profile = claimedProfile(identity, organization.rolesFromToken);
   const unchanged =
     user !== null &&
@@ -147,7 +132,7 @@ export async function resolveActor(deps: ServiceDeps, identity: VerifiedIdentity
       // Two first requests of a new user raced; the other one created it.
       if (!isUniqueViolation(error)) throw error;
     }
-    user = await deps.db.user.findFirst({ where, select: { ...actorSelect, active: true, subject: true } });
+    user = await deps.db.user.findFirst({ where, include: actorInclude });
   }
   if (!user) throw new AuthenticationError(notAccepted);
   if (!user.active) throw new AuthenticationError("user is deactivated");
@@ -175,7 +160,7 @@ export function actorById(db: Db, organizationId: string, userId: string): Promi
       async (keys) => {
         const users = await db.user.findMany({
           where: { id: { in: [...new Set(keys.map((key) => key.userId))] }, active: true },
-          select: actorSelect,
+          include: actorInclude,
         });
         const byId = new Map(users.map((user) => [user.id, user]));
         return keys.map(({ organizationId, userId }) => {

@@ -4,7 +4,6 @@ import { spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { pino } from "pino";
 import { loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
 import { createTokenVerifier } from "../../src/auth/token-verifier.ts";
@@ -15,6 +14,7 @@ import { createApp } from "../../src/http/app.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
 import { contextFor, target } from "../helpers/jobs.ts";
 import { freePort, spawnApi, waitFor } from "../helpers/processes.ts";
+import { statementsDuring } from "../helpers/statements.ts";
 import { devTokenFor } from "../helpers/tokens.ts";
 import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
 import {
@@ -73,14 +73,6 @@ const authorizeBody = (task: string) =>
     variables: { input: { task } },
   });
 
-// Every statement any pg client of this process sends (Prisma's adapter included).
-let statements = 0;
-const query = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: unknown, ...args: unknown[]) {
-  statements++;
-  return (query as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof query;
-
 /**
  * Statements per request, counted in this process on the same app (createApp) with its
  * own database client: a warm-up request, then 20 of each.
@@ -110,9 +102,10 @@ async function statementsPerRequest(
   const counts = new Map<string, number>();
   for (const { name, body, token } of requests) {
     await (await send(body, token)).text();
-    const before = statements;
-    for (let i = 0; i < 20; i++) await (await send(body, token)).text();
-    counts.set(name, (statements - before) / 20);
+    const { statements } = await statementsDuring(async () => {
+      for (let i = 0; i < 20; i++) await (await send(body, token)).text();
+    });
+    counts.set(name, statements / 20);
   }
   await db.$disconnect();
   return counts;
