@@ -3,7 +3,8 @@
 //   npm run bench                 full mode (15 s per HTTP metric, 100,000 scheduled expiries)
 //   npm run bench -- --quick      quick mode (3 s per metric, 2,000 scheduled expiries; CI's smoke test)
 //   BENCH_MODE=quick npm run bench   the same as --quick
-//   BENCH_CPU_PROF=<dir>          the API runs under `node --cpu-prof` and writes its profile there on exit
+//   BENCH_CPU_PROF=<dir>          every API and worker runs under `node --cpu-prof` and writes its profile there on exit
+//   BENCH_DIST=1                  the API and worker run from dist/ (`npm run build` first), not under tsx
 //   BENCH_ONLY=http|expiry|mail|mailflow|subscriptions   one part only
 //
 // It makes its own database (migrated and seeded like the tests' template), starts a bare
