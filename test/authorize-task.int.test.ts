@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { graphql } from "./graphql/index.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import { AuthorizeTask, RemovePolicy } from "./helpers/documents.ts";
 import { approve, createPolicy, createRequest, enableControl, rawId } from "./helpers/fixtures.ts";
+import { statementsDuring } from "./helpers/statements.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -204,5 +206,66 @@ describe("under load", () => {
     } finally {
       await t.db.user.update({ where: { id: enforcer.id }, data: { roles: enforcer.roles } });
     }
+  });
+});
+
+// What an enforcement service asks, nothing more: each other field is a query of its own.
+const Verdict = graphql(`
+  mutation AuthorizeTaskVerdict($input: AuthorizeTaskInput!) {
+    authorizeTask(input: $input) {
+      __typename
+      ... on TaskAuthorization {
+        allowed
+        reason
+      }
+    }
+  }
+`);
+
+describe("the grants a verdict is decided on", () => {
+  it("are the ones last read while the database still has them, else read again before answering", async () => {
+    const task = "Exchange\\New-OutboundConnector";
+    await createPolicy(t, { target: task, approvalType: "MANUAL" });
+    const requestId = await createRequest(t, task, { as: "approver2@fabrikam.com" });
+    await approve(t, requestId, "approver1@fabrikam.com");
+    const token = await t.tokenFor("approver2@fabrikam.com");
+    const checkWith = () =>
+      statementsDuring(async () => (await t.request(token, Verdict, { input: { task } })).data?.authorizeTask);
+    expect((await checkWith()).result).toMatchObject({ allowed: true, reason: "ACTIVE_AUTHORIZATION" });
+
+    // Nothing changed: the log's INSERT alone, which finds the grants the verdict saw.
+    const unchanged = await checkWith();
+    expect(unchanged.result).toMatchObject({ allowed: true, reason: "ACTIVE_AUTHORIZATION" });
+    expect(unchanged.statements).toBe(1);
+
+    // Revoked straight in the database, as by another instance: the INSERT finds another
+    // grant set, writes nothing, and the call decides again on what it reads now.
+    const grant = await t.db.accessAuthorization.findFirstOrThrow({ where: { requestId: rawId(requestId) } });
+    await t.db.accessAuthorization.update({ where: { id: grant.id }, data: { status: "REVOKED" } });
+    const revoked = await checkWith();
+    expect(revoked.result).toMatchObject({ allowed: false, reason: "NO_AUTHORIZATION" });
+    expect(revoked.statements).toBe(3);
+    const logged = await t.db.taskExecution.findMany({
+      where: { task, userId: grant.userId },
+      orderBy: { at: "desc" },
+      take: 3,
+    });
+    expect(logged.map((row) => row.reason)).toEqual([
+      "NO_AUTHORIZATION",
+      "ACTIVE_AUTHORIZATION",
+      "ACTIVE_AUTHORIZATION",
+    ]);
+
+    // A grant that is still there but changed (here: ends sooner) is read again too.
+    await t.db.accessAuthorization.update({
+      where: { id: grant.id },
+      data: { status: "ACTIVE", endsAt: new Date(Date.now() + 60_000) },
+    });
+    const changed = await checkWith();
+    expect(changed.result).toMatchObject({ allowed: true, reason: "ACTIVE_AUTHORIZATION" });
+    expect(changed.statements).toBe(3);
+    // Its end passes: refused by the window, the same on both sides, with no read.
+    await t.db.accessAuthorization.update({ where: { id: grant.id }, data: { endsAt: new Date(Date.now() - 1) } });
+    expect((await checkWith()).result).toMatchObject({ allowed: false, reason: "NO_AUTHORIZATION" });
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeGlobalId } from "../src/domain/global-id.ts";
 import { graphql } from "./graphql/index.ts";
 import { audience, issuer, startTestApp, type TestApp } from "./helpers/app.ts";
+import { statementsDuring } from "./helpers/statements.ts";
 import { devTokenFor } from "./helpers/tokens.ts";
 
 const Me = graphql(`
@@ -21,6 +22,31 @@ const NodeById = graphql(`
       ... on User {
         email
       }
+    }
+  }
+`);
+
+const MeInFull = graphql(`
+  query MeInFull {
+    me {
+      id
+      identity
+      email
+      displayName
+      kind
+      roles
+      vendorName
+      active
+      signedIn
+      createdAt
+    }
+  }
+`);
+
+const SetRoles = graphql(`
+  mutation SetRolesForMe($input: SetUserRolesInput!) {
+    setUserRoles(input: $input) {
+      __typename
     }
   }
 `);
@@ -110,5 +136,35 @@ describe("tenant scoping", () => {
   it("gives each organization's caller their own `me`", async () => {
     expect((await t.as("requester@contoso.com", Me)).me.email).toBe("requester@contoso.com");
     expect((await t.as("requester@fabrikam.com", Me)).me.email).toBe("requester@fabrikam.com");
+  });
+});
+
+describe("`me`", () => {
+  it("answers from the row the token resolved to, without a query, and anew once the user changes", async () => {
+    const token = await t.tokenFor("approver2@fabrikam.com");
+    const first = (await t.request(token, MeInFull)).data!.me;
+    const row = await t.db.user.findFirstOrThrow({ where: { email: "approver2@fabrikam.com" } });
+    expect(first).toMatchObject({
+      identity: row.id,
+      email: row.email,
+      displayName: row.displayName,
+      kind: row.kind,
+      roles: row.roles,
+      vendorName: null,
+      active: true,
+      signedIn: row.subject !== null,
+      createdAt: row.createdAt.toISOString(),
+    });
+
+    // The same token again: the caller is known, and so is everything `me` answers.
+    const again = await statementsDuring(() => t.request(token, MeInFull));
+    expect(again.result.data?.me).toEqual(first);
+    expect(again.statements).toBe(0);
+
+    // A change of the user reaches `me` at the next request with the same token.
+    await t.as("admin@fabrikam.com", SetRoles, { input: { userId: first.id, roles: ["AUDITOR"] } });
+    expect((await t.request(token, MeInFull)).data?.me.roles).toEqual(["AUDITOR"]);
+    await t.as("admin@fabrikam.com", SetRoles, { input: { userId: first.id, roles: [] } });
+    expect((await t.request(token, MeInFull)).data?.me.roles).toEqual([]);
   });
 });

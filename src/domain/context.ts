@@ -1,4 +1,4 @@
-import type { Db, PrincipalKind, UserRole } from "../db/client.ts";
+import type { Db, PrincipalKind, User, UserRole } from "../db/client.ts";
 import type { AuditKeys } from "./audit/audit-keys.ts";
 
 /** The authenticated caller, resolved from a verified token. */
@@ -22,6 +22,12 @@ export interface Actor {
    * token was shown (email links, jobs, the directory), which never counts as multi-factor.
    */
   authentication?: Authentication;
+  /**
+   * The caller's row as read when this actor was resolved, as fresh as the actor: a cached
+   * actor is dropped at every change of its organization's users (actor-cache.ts). `me`
+   * answers from it without a query.
+   */
+  user?: User;
 }
 
 /** A token's authentication claims: `amr` (methods, e.g. pwd, mfa) and `acr` (context class). */

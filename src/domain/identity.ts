@@ -1,4 +1,4 @@
-import type { Db, PrincipalKind, UserRole } from "../db/client.ts";
+import type { Db, PrincipalKind, User, UserRole } from "../db/client.ts";
 import { eligibleMember } from "./approver-groups/eligibility.ts";
 import { type Actor, type Authentication, type ServiceDeps, serviceContext } from "./context.ts";
 import { ConflictError } from "./errors.ts";
@@ -34,43 +34,28 @@ export class AuthenticationError extends Error {
   }
 }
 
-const actorSelect = {
-  id: true,
-  organizationId: true,
-  email: true,
-  displayName: true,
-  kind: true,
-  roles: true,
-  vendorName: true,
+// The whole row (every column is small): it is what `me` answers with (Actor.user).
+const actorInclude = {
   organization: { select: { name: true } },
   // An eligible approver somewhere: reads the approval configuration of the organization.
   memberships: { where: eligibleMember, select: { groupId: true }, take: 1 },
 } as const;
 
-type ActorRow = {
-  id: string;
-  organizationId: string;
-  email: string;
-  displayName: string;
-  kind: Actor["kind"];
-  roles: Actor["roles"];
-  vendorName: string | null;
-  organization: { name: string };
-  memberships: { groupId: string }[];
-};
+type ActorRow = User & { organization: { name: string }; memberships: { groupId: string }[] };
 
-function toActor(user: ActorRow): Actor {
+function toActor({ organization, memberships, ...user }: ActorRow): Actor {
   return {
     id: user.id,
     organizationId: user.organizationId,
-    organizationName: user.organization.name,
+    organizationName: organization.name,
     email: user.email,
     displayName: user.displayName,
     kind: user.kind,
     // A vendor holds no role whatever its row or its token says: it administers and reads nothing.
     roles: user.vendorName ? [] : user.roles,
-    approver: user.memberships.length > 0,
+    approver: memberships.length > 0,
     vendor: user.vendorName,
+    user,
   };
 }
 
@@ -111,7 +96,7 @@ export async function resolveActor(deps: ServiceDeps, identity: VerifiedIdentity
   });
   if (!organization) throw new AuthenticationError(notAccepted);
   const where = { organizationId: organization.id, subject: identity.subject };
-  let user = await deps.db.user.findFirst({ where, select: { ...actorSelect, active: true, subject: true } });
+  let user = await deps.db.user.findFirst({ where, include: actorInclude });
   const profile = claimedProfile(identity, organization.rolesFromToken);
   const unchanged =
     user !== null &&
@@ -146,7 +131,7 @@ export async function resolveActor(deps: ServiceDeps, identity: VerifiedIdentity
       // Two first requests of a new user raced; the other one created it.
       if (!isUniqueViolation(error)) throw error;
     }
-    user = await deps.db.user.findFirst({ where, select: { ...actorSelect, active: true, subject: true } });
+    user = await deps.db.user.findFirst({ where, include: actorInclude });
   }
   if (!user) throw new AuthenticationError(notAccepted);
   if (!user.active) throw new AuthenticationError("user is deactivated");
@@ -162,6 +147,6 @@ function isUniqueViolation(error: unknown): boolean {
  * links, open streams); null when the user is gone or deactivated.
  */
 export async function actorById(db: Db, organizationId: string, userId: string): Promise<Actor | null> {
-  const user = await db.user.findFirst({ where: { id: userId, organizationId, active: true }, select: actorSelect });
+  const user = await db.user.findFirst({ where: { id: userId, organizationId, active: true }, include: actorInclude });
   return user ? toActor(user) : null;
 }

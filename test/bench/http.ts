@@ -4,7 +4,6 @@ import { spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import pg from "pg";
 import { pino } from "pino";
 import { loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
 import { createTokenVerifier } from "../../src/auth/token-verifier.ts";
@@ -15,6 +14,7 @@ import { createApp } from "../../src/http/app.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
 import { contextFor, target } from "../helpers/jobs.ts";
 import { freePort, spawnApi, waitFor } from "../helpers/processes.ts";
+import { statementsDuring } from "../helpers/statements.ts";
 import { devTokenFor } from "../helpers/tokens.ts";
 import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
 import {
@@ -71,21 +71,6 @@ export const authorizeBody = (task: string) =>
     variables: { input: { task } },
   });
 
-// Every statement any pg client of this process sends (Prisma's adapter included): counted,
-// and handed to whoever listens (the lists part keeps them to EXPLAIN).
-let statements = 0;
-const statementListeners = new Set<(args: unknown[]) => void>();
-export function onStatement(listener: (args: unknown[]) => void): () => void {
-  statementListeners.add(listener);
-  return () => statementListeners.delete(listener);
-}
-const query = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: unknown, ...args: unknown[]) {
-  statements++;
-  for (const listener of statementListeners) listener(args);
-  return (query as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof query;
-
 export type IssuerKey = Awaited<ReturnType<typeof loadOrCreateDevIssuerKey>>;
 
 /** The API's app (createApp) inside this process, with its own database client. */
@@ -125,9 +110,10 @@ async function statementsPerRequest(
   const counts = new Map<string, number>();
   for (const { name, body, token } of requests) {
     await send(body, token);
-    const before = statements;
-    for (let i = 0; i < 20; i++) await send(body, token);
-    counts.set(name, (statements - before) / 20);
+    const { statements } = await statementsDuring(async () => {
+      for (let i = 0; i < 20; i++) await send(body, token);
+    });
+    counts.set(name, statements / 20);
   }
   await stop();
   return counts;

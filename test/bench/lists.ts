@@ -12,10 +12,11 @@ import { loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
 import { encodeGlobalId } from "../../src/domain/global-id.ts";
 import { target } from "../helpers/jobs.ts";
 import { spawnApi } from "../helpers/processes.ts";
+import { statementsDuring } from "../helpers/statements.ts";
 import { devTokenFor } from "../helpers/tokens.ts";
 import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
 import { type Db, describeLoad, type Fabrikam, graphql, load, ms, quick, row } from "./common.ts";
-import { authorizeBody, grantRequester, inProcessApp, onStatement } from "./http.ts";
+import { authorizeBody, grantRequester, inProcessApp } from "./http.ts";
 
 const sizes = quick
   ? { requests: 20_000, executions: 100_000, auditEvents: 20_000 }
@@ -218,15 +219,7 @@ function lists(ids: { requester: string; approver: string; subject: string; from
 
 /** EXPLAIN (ANALYZE, BUFFERS) of each statement one request of `list` sends, run in this process's app. */
 async function explain(send: (body: string, token: string) => Promise<string>, body: string, token: string) {
-  const sent: { text: string; values: unknown[] }[] = [];
-  const stop = onStatement((args) => {
-    const [first, second] = args as [unknown, unknown];
-    if (typeof first === "string") sent.push({ text: first, values: (second as unknown[]) ?? [] });
-    else if (first && typeof first === "object" && "text" in first)
-      sent.push({ text: String(first.text), values: (first as { values?: unknown[] }).values ?? [] });
-  });
-  await send(body, token);
-  stop();
+  const { sent } = await statementsDuring(() => send(body, token));
   const client = new pg.Client({ connectionString: workerDatabaseUrl() });
   await client.connect();
   try {

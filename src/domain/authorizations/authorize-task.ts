@@ -8,7 +8,7 @@ import { DomainError, ForbiddenError, NotFoundError } from "../errors.ts";
 import { type GrantTerms, grantSatisfies } from "../policies/strictness.ts";
 import { emailAddress, jsonProblem, nonEmptyText, parseInput, unsafeTextReason } from "../validation.ts";
 import { governingPolicies, organizationCoverage, resolvedTasks } from "./coverage-cache.ts";
-import { logExecution } from "./execution-log.ts";
+import { type GrantsSeen, grantVersion, logExecution } from "./execution-log.ts";
 
 const authorizeTaskInput = z.object({
   task: nonEmptyText(256),
@@ -37,7 +37,7 @@ interface ActiveGrant extends GrantTerms {
 
 const hour = 3_600_000;
 
-type GrantRow = Omit<ActiveGrant, "durationHours"> & { startsAt: Date; endsAt: Date };
+type GrantRow = Omit<ActiveGrant, "durationHours"> & { startsAt: Date; endsAt: Date; version: string };
 
 interface GrantLookup {
   userId: string;
@@ -58,7 +58,7 @@ async function lookUpGrants(db: Db, lookups: GrantLookup[]): Promise<GrantRow[][
   const rows = await db.$queryRaw<(GrantRow & { lookup: number })[]>`
     SELECT k.lookup, a.id::text, a."catalogEntryId"::text, a."startsAt", a."endsAt", r."policyId"::text,
            r."approvalType", r."approverGroupId"::text, r."requiredApprovals", r.kind,
-           COALESCE(jsonb_array_length(r."laterStages"), 0) + 1 AS "stageCount"
+           COALESCE(jsonb_array_length(r."laterStages"), 0) + 1 AS "stageCount", ${grantVersion} AS version
     FROM (VALUES ${Prisma.join(keys)}) AS k(lookup, "userId", "entryId", now)
     JOIN "AccessAuthorization" a ON a."userId" = k."userId" AND a.status IN ('ACTIVE', 'SCHEDULED') AND a."catalogEntryId" = k."entryId"
       AND a."startsAt" <= k.now AND a."endsAt" > k.now
@@ -71,27 +71,56 @@ async function lookUpGrants(db: Db, lookups: GrantLookup[]): Promise<GrantRow[][
 const grantLookups = new WeakMap<Db, (lookup: GrantLookup) => Promise<GrantRow[]>>();
 
 /**
- * The user's grants that are in their window now, with the terms they were approved
- * under: read from the database at every call (concurrent calls share one statement),
- * so a revocation or an end counts at once.
+ * The grants last read per user and catalog entries. Only ever a guess: the verdict
+ * decided on them is written to the execution log only if the database's grants are
+ * still these, row version for row version (execution-log.ts), else decided again on
+ * grants read afresh. So nothing here needs invalidating, and a revocation or an end
+ * counts at the next call on every instance, as when every call read them.
  */
-async function activeGrants(db: Db, userId: string, entryIds: string[], now: Date): Promise<ActiveGrant[]> {
-  let lookUp = grantLookups.get(db);
-  if (!lookUp) {
-    lookUp = batched((lookups) => lookUpGrants(db, lookups), { maxBatch: maxLookups });
-    grantLookups.set(db, lookUp);
+const lastRead = new Map<string, GrantRow[]>();
+const maxLastRead = 10_000;
+
+/**
+ * The user's grants over these catalog entries that are in their window now, with the
+ * terms they were approved under, and what the execution log must find to agree.
+ * `fresh`: read from the database (concurrent reads share one statement), not the guess.
+ */
+async function activeGrants(
+  db: Db,
+  userId: string,
+  entryIds: string[],
+  now: Date,
+  fresh: boolean,
+): Promise<{ grants: ActiveGrant[]; seen: GrantsSeen }> {
+  const key = `${userId}:${entryIds.join(",")}`;
+  let rows = fresh ? undefined : lastRead.get(key);
+  if (!rows) {
+    let lookUp = grantLookups.get(db);
+    if (!lookUp) {
+      lookUp = batched((lookups) => lookUpGrants(db, lookups), { maxBatch: maxLookups });
+      grantLookups.set(db, lookUp);
+    }
+    rows = await lookUp({ userId, entryIds, now });
+    lastRead.delete(key);
+    if (lastRead.size >= maxLastRead) lastRead.delete(lastRead.keys().next().value!);
+    lastRead.set(key, rows);
   }
-  const rows = await lookUp({ userId, entryIds, now });
-  return rows.map(({ startsAt, endsAt, ...grant }) => ({
-    ...grant,
-    durationHours: Math.ceil((endsAt.getTime() - startsAt.getTime()) / hour),
-  }));
+  const inWindow = rows.filter((row) => row.startsAt <= now && row.endsAt > now);
+  return {
+    grants: inWindow.map(({ startsAt, endsAt, version: _, ...grant }) => ({
+      ...grant,
+      durationHours: Math.ceil((endsAt.getTime() - startsAt.getTime()) / hour),
+    })),
+    seen: { entryIds, grants: inWindow.map((row) => row.version).sort() },
+  };
 }
 
 interface Verdict {
   reason: AuthorizeReason;
   allowed: boolean;
   authorizationId: string | null;
+  /** The grants it was decided on; null when it read none. */
+  seen: GrantsSeen | null;
 }
 
 /**
@@ -104,23 +133,24 @@ async function decideForTasks(
   userId: string,
   tasks: ResolvedTask[],
   now: Date,
+  fresh: boolean,
 ): Promise<Verdict> {
   const governed = tasks
     .map((task) => ({ task, governing: governingPolicies(coverage, task) }))
     .filter(({ governing }) => governing.length > 0);
-  if (governed.length === 0) return { reason: "NOT_GOVERNED", allowed: true, authorizationId: null };
+  if (governed.length === 0) return { reason: "NOT_GOVERNED", allowed: true, authorizationId: null, seen: null };
   const entryIds = [...new Set(governed.flatMap(({ task }) => task.covering.map((entry) => entry.id)))];
-  const grants = await activeGrants(ctx.db, userId, entryIds, now);
+  const { grants, seen } = await activeGrants(ctx.db, userId, entryIds, now, fresh);
   let authorizationId: string | null = null;
   for (const { task, governing } of governed) {
     const grant = grants.find(
       (candidate) =>
         task.covering.some((entry) => entry.id === candidate.catalogEntryId) && grantSatisfies(governing, candidate),
     );
-    if (!grant) return { reason: "NO_AUTHORIZATION", allowed: false, authorizationId: null };
+    if (!grant) return { reason: "NO_AUTHORIZATION", allowed: false, authorizationId: null, seen };
     authorizationId ??= grant.id;
   }
-  return { reason: "ACTIVE_AUTHORIZATION", allowed: true, authorizationId };
+  return { reason: "ACTIVE_AUTHORIZATION", allowed: true, authorizationId, seen };
 }
 
 /**
@@ -133,19 +163,19 @@ async function decideForVendor(
   userId: string,
   tasks: ResolvedTask[],
   now: Date,
+  fresh: boolean,
 ): Promise<Verdict> {
-  if (tasks.length === 0) return { reason: "UNKNOWN_TASK", allowed: false, authorizationId: null };
+  if (tasks.length === 0) return { reason: "UNKNOWN_TASK", allowed: false, authorizationId: null, seen: null };
   const entryIds = [...new Set(tasks.flatMap((task) => task.covering.map((entry) => entry.id)))];
-  const grants = (await activeGrants(ctx.db, userId, entryIds, now)).filter(
-    (grant) => grant.kind === "CUSTOMER_LOCKBOX",
-  );
+  const read = await activeGrants(ctx.db, userId, entryIds, now, fresh);
+  const grants = read.grants.filter((grant) => grant.kind === "CUSTOMER_LOCKBOX");
   let authorizationId: string | null = null;
   for (const task of tasks) {
     const grant = grants.find((candidate) => task.covering.some((entry) => entry.id === candidate.catalogEntryId));
-    if (!grant) return { reason: "NO_AUTHORIZATION", allowed: false, authorizationId: null };
+    if (!grant) return { reason: "NO_AUTHORIZATION", allowed: false, authorizationId: null, seen: read.seen };
     authorizationId ??= grant.id;
   }
-  return { reason: "ACTIVE_AUTHORIZATION", allowed: true, authorizationId };
+  return { reason: "ACTIVE_AUTHORIZATION", allowed: true, authorizationId, seen: read.seen };
 }
 
 /**
@@ -217,29 +247,43 @@ async function checkTask(
   const now = ctx.clock();
   const coverage = await organizationCoverage(ctx.db, ctx.organizationId);
   const tasks = await resolvedTasks(ctx.db, coverage, ctx.organizationId, input.task);
-  let verdict: Verdict;
-  if (vendor) verdict = await decideForVendor(ctx, userId, tasks, now);
-  else if (!coverage.enabled) verdict = { reason: "CONTROL_DISABLED", allowed: true, authorizationId: null };
-  else if (coverage.systemAccountIds.has(userId)) {
-    verdict = { reason: "SYSTEM_ACCOUNT", allowed: true, authorizationId: null };
-  } else if (tasks.length === 0) {
-    verdict = { reason: "UNKNOWN_TASK", allowed: coverage.unknownTasks === "ALLOW", authorizationId: null };
-  } else verdict = await decideForTasks(ctx, coverage, userId, tasks, now);
+  const decide = (fresh: boolean): Promise<Verdict> | Verdict => {
+    if (vendor) return decideForVendor(ctx, userId, tasks, now, fresh);
+    if (!coverage.enabled) return { reason: "CONTROL_DISABLED", allowed: true, authorizationId: null, seen: null };
+    if (coverage.systemAccountIds.has(userId)) {
+      return { reason: "SYSTEM_ACCOUNT", allowed: true, authorizationId: null, seen: null };
+    }
+    if (tasks.length === 0) {
+      return { reason: "UNKNOWN_TASK", allowed: coverage.unknownTasks === "ALLOW", authorizationId: null, seen: null };
+    }
+    return decideForTasks(ctx, coverage, userId, tasks, now, fresh);
+  };
 
-  // Logged (committed) before it is answered; concurrent calls share one INSERT (execution-log.ts).
-  const execution = await logExecution(ctx.db, {
-    organizationId: ctx.organizationId,
-    userId,
-    callerId: caller.id,
-    task: input.task,
-    resolvedTask: tasks.length ? tasks.map((task) => task.name).join(", ") : null,
-    allowed: verdict.allowed,
-    reason: verdict.reason,
-    authorizationId: verdict.authorizationId,
-    parameters: input.parameters ?? null,
-    at: now,
-  });
-  // The caller was deactivated (or lost the enforcer role) since their token was resolved.
-  if (!execution.logged) throw new ForbiddenError("the caller may no longer check tasks");
-  return { ...verdict, executionId: execution.id };
+  // Decided first on the grants last read (a guess), then, should the log find the grants
+  // changed since, on grants read afresh; a third time (grants changing under every
+  // check), on a fresh read logged as it is, as a read and a write in turn always were.
+  for (let attempt = 0; ; attempt++) {
+    const { seen, ...verdict } = await decide(attempt > 0);
+    // Logged (committed) before it is answered; concurrent calls share one INSERT (execution-log.ts).
+    const execution = await logExecution(
+      ctx.db,
+      {
+        organizationId: ctx.organizationId,
+        userId,
+        callerId: caller.id,
+        task: input.task,
+        resolvedTask: tasks.length ? tasks.map((task) => task.name).join(", ") : null,
+        allowed: verdict.allowed,
+        reason: verdict.reason,
+        authorizationId: verdict.authorizationId,
+        parameters: input.parameters ?? null,
+        at: now,
+      },
+      attempt < 2 ? seen : null,
+    );
+    if (execution.outcome === "stale") continue;
+    // The caller was deactivated (or lost the enforcer role) since their token was resolved.
+    if (execution.outcome === "refused") throw new ForbiddenError("the caller may no longer check tasks");
+    return { ...verdict, executionId: execution.id };
+  }
 }

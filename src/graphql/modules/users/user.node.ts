@@ -65,7 +65,9 @@ builder.queryFields((t) => ({
   me: t.prismaField({
     type: "User",
     description: "The caller",
-    resolve: (query, _root, _args, ctx) => ctx.db.user.findUniqueOrThrow({ ...query, where: { id: ctx.actor.id } }),
+    // Every field of a User is a column of the row the actor was resolved with.
+    resolve: (query, _root, _args, ctx) =>
+      ctx.actor.user ?? ctx.db.user.findUniqueOrThrow({ ...query, where: { id: ctx.actor.id } }),
   }),
   organization: t.prismaField({
     type: Organization,
