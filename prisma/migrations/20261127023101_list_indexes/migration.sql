@@ -21,6 +21,3 @@ CREATE INDEX "AuditEvent_organizationId_subjectId_sequence_idx" ON "AuditEvent"(
 
 -- CreateIndex
 CREATE INDEX "AuditEvent_organizationId_actorId_sequence_idx" ON "AuditEvent"("organizationId", "actorId", "sequence");
-
--- CreateIndex
-CREATE INDEX "AuditEvent_organizationId_at_idx" ON "AuditEvent"("organizationId", "at");
