@@ -104,9 +104,10 @@ export function entityId(typename: string) {
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string) => uuidPattern.test(value);
 
 export function decodeId(typename: string, value: string): string | null {
-  if (uuidPattern.test(value)) return value.toLowerCase();
+  if (isUuid(value)) return value.toLowerCase();
   const decoded = decodeGlobalId(value);
   return decoded?.typename === typename && uuidPattern.test(decoded.id) ? decoded.id.toLowerCase() : null;
 }

@@ -60,12 +60,12 @@ export interface Target {
   status: number;
 }
 
-/** autocannon at 32 connections: a warm-up, then the measured run. */
-export async function load(what: Target): Promise<Load> {
+/** autocannon at 32 connections (or `concurrency`): a warm-up, then the measured run. */
+export async function load(what: Target, concurrency = connections): Promise<Load> {
   const options = {
     url: `${what.url}`,
     method: "POST" as const,
-    connections,
+    connections: concurrency,
     headers: {
       "content-type": "application/json",
       ...(what.token ? { authorization: `Bearer ${what.token}` } : {}),

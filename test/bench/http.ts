@@ -66,21 +66,17 @@ async function startHelloYoga() {
 }
 
 const helloBody = JSON.stringify({ query: "{ hello }" });
-const authorizeBody = (task: string) =>
+export const authorizeBody = (task: string) =>
   JSON.stringify({
     query:
       "mutation($input: AuthorizeTaskInput!) { authorizeTask(input: $input) { __typename ... on TaskAuthorization { allowed reason } } }",
     variables: { input: { task } },
   });
 
-/**
- * Statements per request, counted in this process on the same app (createApp) with its
- * own database client: a warm-up request, then 20 of each.
- */
-async function statementsPerRequest(
-  key: Awaited<ReturnType<typeof loadOrCreateDevIssuerKey>>,
-  requests: { name: string; body: string; token?: string }[],
-): Promise<Map<string, number>> {
+export type IssuerKey = Awaited<ReturnType<typeof loadOrCreateDevIssuerKey>>;
+
+/** The API's app (createApp) inside this process, with its own database client. */
+export function inProcessApp(key: IssuerKey) {
   const db = createDb(workerDatabaseUrl());
   const { yoga } = createApp({
     db,
@@ -93,28 +89,49 @@ async function statementsPerRequest(
     corsOrigins: [],
     production: false,
   });
-  const send = (body: string, token?: string) =>
-    yoga.fetch("http://localhost/graphql", {
-      method: "POST",
-      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body,
-    });
+  const send = async (body: string, token?: string) =>
+    (
+      await yoga.fetch("http://localhost/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body,
+      })
+    ).text();
+  return { send, stop: () => db.$disconnect() };
+}
+
+/**
+ * Statements per request, counted in this process on the same app: a warm-up request,
+ * then 20 of each.
+ */
+async function statementsPerRequest(
+  key: IssuerKey,
+  requests: { name: string; body: string; token?: string }[],
+): Promise<Map<string, number>> {
+  const { send, stop } = inProcessApp(key);
   const counts = new Map<string, number>();
   for (const { name, body, token } of requests) {
-    await (await send(body, token)).text();
+    await send(body, token);
     const { statements } = await statementsDuring(async () => {
-      for (let i = 0; i < 20; i++) await (await send(body, token)).text();
+      for (let i = 0; i < 20; i++) await send(body, token);
     });
     counts.set(name, statements / 20);
   }
-  await db.$disconnect();
+  await stop();
   return counts;
 }
+/** The requester's ACTIVE grant for `target`, approved through the domain unless an earlier part made it. */
+export async function grantRequester(db: Db, fabrikam: Fabrikam) {
+  const active = { userId: fabrikam.requester.id, target, status: "ACTIVE" as const };
+  if (await db.accessAuthorization.findFirst({ where: active })) return;
+  const request = await createAccessRequest(contextFor(db, fabrikam.requester), { target, reason: "bench grant" });
+  await approveAccessRequest(contextFor(db, fabrikam.approver), { requestId: request.id });
+}
+
 export async function benchHttp(db: Db, fabrikam: Fabrikam, queuePrefix: string) {
   const keyFile = path.join(tmpdir(), `elevate-bench-issuer-${process.pid}.json`);
   const key = await loadOrCreateDevIssuerKey(keyFile);
-  const request = await createAccessRequest(contextFor(db, fabrikam.requester), { target, reason: "bench grant" });
-  await approveAccessRequest(contextFor(db, fabrikam.approver), { requestId: request.id });
+  await grantRequester(db, fabrikam);
   const tokenFor = (email: string) => devTokenFor(db, key, email, { issuer: "elevate-dev", audience: "elevate" });
   const granted = await tokenFor("requester@fabrikam.com");
   const notGranted = await tokenFor("approver2@fabrikam.com");

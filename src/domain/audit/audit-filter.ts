@@ -1,7 +1,7 @@
 import type { Prisma } from "../../db/client.ts";
 import { ValidationError } from "../errors.ts";
 import { decodeGlobalId } from "../global-id.ts";
-import { decodeId } from "../validation.ts";
+import { decodeId, isUuid } from "../validation.ts";
 
 export interface AuditFilter {
   /** Cmdlet names, in any case (Approve-ElevatedAccessRequest). */
@@ -29,8 +29,10 @@ export function auditFilter(
     and.push({ actorId });
   }
   if (filter?.subjectId) {
+    // A bare UUID is taken as it is: one in seven also decodes as base64 into something
+    // with a colon, which read as a global ID named a subject that does not exist.
     const subject = filter.subjectId.trim();
-    and.push({ subjectId: decodeGlobalId(subject)?.id ?? subject });
+    and.push({ subjectId: isUuid(subject) ? subject.toLowerCase() : (decodeGlobalId(subject)?.id ?? subject) });
   }
   if (filter?.from && filter?.to && filter.from > filter.to) {
     throw new ValidationError("filter.to", "must not be before filter.from");

@@ -65,9 +65,11 @@ builder.queryFields((t) => ({
   me: t.prismaField({
     type: "User",
     description: "The caller",
-    // Every field of a User is a column of the row the actor was resolved with.
+    // Columns only (no relation selected, such as approverGroups): the row the actor was resolved with.
     resolve: (query, _root, _args, ctx) =>
-      ctx.actor.user ?? ctx.db.user.findUniqueOrThrow({ ...query, where: { id: ctx.actor.id } }),
+      ctx.actor.user && Object.keys(query).length === 0
+        ? ctx.actor.user
+        : ctx.db.user.findUniqueOrThrow({ ...query, where: { id: ctx.actor.id } }),
   }),
   organization: t.prismaField({
     type: Organization,
