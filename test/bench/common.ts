@@ -19,14 +19,17 @@ export const connections = 32;
 /**
  * How a part starts an entry point: from source under tsx, or with BENCH_DIST=1 from
  * the build `npm run build` wrote (what `npm run start:prod` runs); with BENCH_CPU_PROF
- * under `node --cpu-prof`, writing its profile there on exit.
+ * under `node --cpu-prof`, writing its profile there on exit; with BENCH_NODE_FLAGS, those
+ * flags given to node.
  */
 export function entryPoint(name: "server" | "worker"): { command: NodeCommand } {
   const dir = process.env.BENCH_CPU_PROF;
   const profile = dir ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(dir)] : [];
+  // E.g. "--max-semi-space-size=4": what V8's heap settings do to the memory rows.
+  const flags = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
   const entry =
     process.env.BENCH_DIST === "1" ? [`dist/src/main/${name}.js`] : ["--import", "tsx", `src/main/${name}.ts`];
-  return { command: { args: [...profile, ...entry], cwd: repoRoot } };
+  return { command: { args: [...flags, ...profile, ...entry], cwd: repoRoot } };
 }
 export const seconds = quick ? 3 : 15;
 export const warmupSeconds = quick ? 1 : 3;
