@@ -23,8 +23,9 @@ export interface Mailer {
 /**
  * Real delivery over SMTP (SMTP_URL), on pooled connections: a burst of mail (five
  * approvers per request, twenty requests a second) reuses open connections instead of
- * a TCP (and TLS) handshake and a greeting per message. Five connections, like the
- * sendMail queue's concurrency, so each job running finds one free.
+ * a TCP (and TLS) handshake and a greeting per message. Five connections: the sendMail
+ * jobs running at once (queues.ts) spend most of their time on PostgreSQL, and queue for
+ * a connection only to hand over a rendered message.
  */
 export function smtpMailer(smtpUrl: string, from: string): Mailer {
   const transport = nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: 5 });

@@ -121,6 +121,17 @@ async function statementsPerRequest(
   return counts;
 }
 /** The requester's ACTIVE grant for `target`, approved through the domain unless an earlier part made it. */
+/** The API as the authorizeTask loads need it: the per-minute quota raised out of the way. */
+export function spawnAuthorizingApi(queuePrefix: string, devIssuerKeyFile: string) {
+  return spawnApi({
+    redisUrl,
+    queuePrefix,
+    devIssuerKeyFile,
+    env: { QUOTA_AUTHORIZE_TASK_PER_MINUTE: "1000000000", LOG_LEVEL: "info" },
+    ...entryPoint("server"),
+  });
+}
+
 export async function grantRequester(db: Db, fabrikam: Fabrikam) {
   const active = { userId: fabrikam.requester.id, target, status: "ACTIVE" as const };
   if (await db.accessAuthorization.findFirst({ where: active })) return;
@@ -137,13 +148,7 @@ export async function benchHttp(db: Db, fabrikam: Fabrikam, queuePrefix: string)
   const notGranted = await tokenFor("approver2@fabrikam.com");
 
   const hello = await startHelloYoga();
-  const api = await spawnApi({
-    redisUrl,
-    queuePrefix,
-    devIssuerKeyFile: keyFile,
-    env: { QUOTA_AUTHORIZE_TASK_PER_MINUTE: "1000000000", LOG_LEVEL: "info" },
-    ...entryPoint("server"),
-  });
+  const api = await spawnAuthorizingApi(queuePrefix, keyFile);
   const graphqlUrl = `${api.url}/graphql`;
   try {
     // Each request checked once by hand: the load must measure the answer it claims to.

@@ -11,23 +11,11 @@ import pg from "pg";
 import { loadOrCreateDevIssuerKey } from "../../src/auth/dev-issuer.ts";
 import { encodeGlobalId } from "../../src/domain/global-id.ts";
 import { target } from "../helpers/jobs.ts";
-import { spawnApi } from "../helpers/processes.ts";
 import { statementsDuring } from "../helpers/statements.ts";
 import { devTokenFor } from "../helpers/tokens.ts";
-import { redisUrl, workerDatabaseUrl } from "../setup/test-env.ts";
-import {
-  type Db,
-  describeLoad,
-  entryPoint,
-  type Fabrikam,
-  graphql,
-  load,
-  ms,
-  quick,
-  row,
-  stopMeasured,
-} from "./common.ts";
-import { authorizeBody, grantRequester, inProcessApp } from "./http.ts";
+import { workerDatabaseUrl } from "../setup/test-env.ts";
+import { type Db, describeLoad, type Fabrikam, graphql, load, ms, quick, row, stopMeasured } from "./common.ts";
+import { authorizeBody, grantRequester, inProcessApp, spawnAuthorizingApi } from "./http.ts";
 
 const sizes = quick
   ? { requests: 20_000, executions: 100_000, auditEvents: 20_000 }
@@ -257,13 +245,7 @@ export async function benchLists(db: Db, fabrikam: Fabrikam, queuePrefix: string
     approver: await tokenFor("approver1@fabrikam.com"),
     requester: await tokenFor("requester@fabrikam.com"),
   };
-  const api = await spawnApi({
-    redisUrl,
-    queuePrefix,
-    devIssuerKeyFile: keyFile,
-    env: { QUOTA_AUTHORIZE_TASK_PER_MINUTE: "1000000000", LOG_LEVEL: "info" },
-    ...entryPoint("server"),
-  });
+  const api = await spawnAuthorizingApi(queuePrefix, keyFile);
   const graphqlUrl = `${api.url}/graphql`;
   const app = inProcessApp(key);
   try {
