@@ -20,6 +20,7 @@ import { type Metrics, metricsRoute } from "../observability/metrics.ts";
 import { currentRequestId, requestIdFrom, withRequestId } from "../observability/request-context.ts";
 import { scimPath, scimRoute } from "../scim/scim-route.ts";
 import { auditExportRoute } from "./audit-export.ts";
+import { useBodyLimit } from "./body-limit.ts";
 import type { ConsoleHandler } from "./console.ts";
 import { createDecisionPages } from "./decision-pages.ts";
 import { type DevTokenMinter, graphiqlOptions, renderOfflineGraphiQL } from "./graphiql.ts";
@@ -137,6 +138,8 @@ export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitia
     renderGraphiQL: renderOfflineGraphiQL,
     logging: yogaLogging(deps.logger),
     landingPage: false,
+    // Bodies are limited by useBodyLimit below, without a stream per request.
+    maxRequestBodySize: false,
     // Unexpected errors are masked, never with their stack (whatever NODE_ENV says); a domain
     // error thrown by a query (a filter's malformed ID, say) keeps its code and field.
     maskedErrors: { isDev: false, maskError: domainErrorOrMasked },
@@ -151,6 +154,7 @@ export function createGraphQL(deps: AppDeps): YogaServerInstance<WebSocketInitia
         maxDirectives: { n: 20 },
         costLimit: { enabled: false },
       }),
+      useBodyLimit(),
       useInputGuard(),
       ...(deps.metrics ? [useOperationMetrics(deps.metrics)] : []),
       // Production serves the committed schema.graphql, not introspection.

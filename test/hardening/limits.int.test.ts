@@ -1,9 +1,11 @@
 import { once } from "node:events";
+import { request as httpRequest } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { createEventBus } from "../../src/events/event-bus.ts";
+import { maxGraphQLBodyBytes } from "../../src/http/body-limit.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 
 // RELIABILITY 23 on a production app, over HTTP and over WebSocket: every limit is
@@ -154,4 +156,53 @@ describe.each(transports)("over %s, in production", (_name, send) => {
     expect(said).not.toContain("10.1.2.3");
     expect(said).not.toMatch(/stack|at .*\.ts:\d+/);
   });
+});
+
+describe("request bodies", () => {
+  /** A POST to the real server, its body declared (Content-Length) or chunked; the status and the body. */
+  async function post(body: string, how: "declared" | "chunked") {
+    const { port } = t.app.server.address() as AddressInfo;
+    const token = await t.tokenFor("requester@fabrikam.com");
+    return new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: "127.0.0.1",
+          port,
+          path: "/graphql",
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            authorization: `Bearer ${token}`,
+            ...(how === "declared" ? { "content-length": Buffer.byteLength(body) } : {}),
+          },
+        },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            text += chunk;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      // The server may answer and close before the whole of a refused body is sent.
+      req.on("error", reject);
+      for (let at = 0; at < body.length; at += 64 * 1024) req.write(body.slice(at, at + 64 * 1024));
+      req.end();
+    });
+  }
+  // Spaces are no tokens: a document this long is still one small query.
+  const padded = (bytes: number) => JSON.stringify({ query: `{ __typename${" ".repeat(bytes)} }` });
+
+  it.each(["declared", "chunked"] as const)(
+    "refuses a %s body over the limit with 413, answers one under it",
+    async (how) => {
+      const over = await post(padded(maxGraphQLBodyBytes), how);
+      expect(over.status).toBe(413);
+      expect(JSON.parse(over.body).errors[0].extensions.code).toBe("REQUEST_ENTITY_TOO_LARGE");
+      const under = await post(padded(maxGraphQLBodyBytes - 100), how);
+      expect(under.status).toBe(200);
+      expect(JSON.parse(under.body)).toEqual({ data: { __typename: "Query" } });
+    },
+  );
 });
