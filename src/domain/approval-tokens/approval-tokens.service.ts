@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Db, TokenDecision, Tx } from "../../db/client.ts";
+import { type Db, Prisma, type TokenDecision, type Tx } from "../../db/client.ts";
+import { uuidv7 } from "../webhooks/uuid.ts";
 
 /** 256 random bits, base64url: what the decision link carries. Only its hash is stored. */
 export function newTokenValue(): string {
@@ -23,21 +24,17 @@ export async function mintDecisionTokens(
   approverId: string,
 ): Promise<Record<TokenDecision, string>> {
   const tokens = { APPROVE: newTokenValue(), DENY: newTokenValue() };
-  for (const decision of ["APPROVE", "DENY"] as const) {
-    const tokenHash = hashToken(tokens[decision]);
-    await db.approvalToken.upsert({
-      where: { requestId_approverId_decision: { requestId: request.id, approverId, decision } },
-      create: {
-        organizationId: request.organizationId,
-        requestId: request.id,
-        approverId,
-        decision,
-        tokenHash,
-        expiresAt: request.expiresAt,
-      },
-      update: { tokenHash, expiresAt: request.expiresAt, usedAt: null, createdAt: new Date() },
-    });
-  }
+  // Both links in one statement and one commit: a request's mail mints a pair per approver.
+  const rows = (["APPROVE", "DENY"] as const).map(
+    (decision) =>
+      Prisma.sql`(${uuidv7()}::uuid, ${request.organizationId}::uuid, ${request.id}::uuid, ${approverId}::uuid,
+        ${decision}::"TokenDecision", ${hashToken(tokens[decision])}, ${request.expiresAt}::timestamptz)`,
+  );
+  await db.$executeRaw`
+    INSERT INTO "ApprovalToken" (id, "organizationId", "requestId", "approverId", decision, "tokenHash", "expiresAt")
+    VALUES ${Prisma.join(rows)}
+    ON CONFLICT ("requestId", "approverId", decision) DO UPDATE
+      SET "tokenHash" = EXCLUDED."tokenHash", "expiresAt" = EXCLUDED."expiresAt", "usedAt" = NULL, "createdAt" = now()`;
   return tokens;
 }
 
