@@ -6,11 +6,9 @@ import { deliverMail } from "../../src/email/deliver.ts";
 import { escapeHtml, formatUtc } from "../../src/email/format.ts";
 import { smtpMailer } from "../../src/email/mailer.ts";
 import { jobTable } from "../../src/jobs/queues.ts";
-import { Reconciler } from "../../src/jobs/reconciler.ts";
-import { testAuditKeys } from "../helpers/audit-keys.ts";
 import { GetRequest, RemoveMembers } from "../helpers/documents.ts";
 import { createPolicy, createRequest, enableControl, rawId, targetsOf } from "../helpers/fixtures.ts";
-import { actorFor, contextFor, silentLogger } from "../helpers/jobs.ts";
+import { actorFor, contextFor, reconcilerFor } from "../helpers/jobs.ts";
 import { decisionLink, startMailingApp, submitDecision } from "../helpers/mail.ts";
 import { waitFor } from "../helpers/processes.ts";
 
@@ -306,12 +304,7 @@ describe("delivery", () => {
       where: { requestId: request.id },
       data: { createdAt: new Date(Date.now() - 60_000) },
     });
-    const reconciler = new Reconciler({
-      deps: { db: env.t.db, effects: env.runtime.effects, auditKeys: testAuditKeys },
-      queues: env.runtime.queues,
-      logger: silentLogger,
-      intervalSeconds: 3600,
-    });
+    const reconciler = reconcilerFor(env.t.db, env.runtime.effects, env.runtime.queues);
     const report = await reconciler.runOnce();
     expect(report?.requeued?.mail).toBe(2);
     const globalId = encodeGlobalId("AccessRequest", request.id);

@@ -7,11 +7,22 @@ import { createApprovalPolicy } from "../../src/domain/policies/policies.service
 import { createEffectSink, jobEffectHandlers } from "../../src/jobs/effects.ts";
 import { JobQueues } from "../../src/jobs/producer.ts";
 import { type JobKind, jobKinds, jobTable } from "../../src/jobs/queues.ts";
+import { Reconciler } from "../../src/jobs/reconciler.ts";
 import { producerConnection, whenReady } from "../../src/jobs/redis.ts";
 
 import { testAuditKeys } from "./audit-keys.ts";
 
 export const silentLogger = pino({ level: "silent" });
+
+/** A reconciler over these queues that runs only when a test calls `runOnce`. */
+export function reconcilerFor(db: Db, effects: EffectSink, queues: JobQueues): Reconciler {
+  return new Reconciler({
+    deps: { db, effects, auditKeys: testAuditKeys },
+    queues,
+    logger: silentLogger,
+    intervalSeconds: 3600,
+  });
+}
 
 /** An effect sink that does nothing: a process that died right after commit. */
 export const noEffects: EffectSink = { dispatch: async () => {} };

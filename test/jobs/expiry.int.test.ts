@@ -4,8 +4,6 @@ import { describe, expect, it } from "vitest";
 import { revokeAccessAuthorization } from "../../src/domain/authorizations/authorizations.service.ts";
 import { ConflictError } from "../../src/domain/errors.ts";
 import { approveAccessRequest, createAccessRequest } from "../../src/domain/requests/requests.service.ts";
-import { Reconciler } from "../../src/jobs/reconciler.ts";
-import { testAuditKeys } from "../helpers/audit-keys.ts";
 import {
   actorFor,
   auditCounts,
@@ -13,7 +11,7 @@ import {
   insertActiveAuthorizations,
   insertPendingRequests,
   noEffects,
-  silentLogger,
+  reconcilerFor,
   target,
 } from "../helpers/jobs.ts";
 import { waitFor } from "../helpers/processes.ts";
@@ -346,12 +344,7 @@ describe("reconciler", () => {
   });
 
   it("skips a run while another process holds the reconciler lock", async () => {
-    const reconciler = new Reconciler({
-      deps: { db: env.db, effects: noEffects, auditKeys: testAuditKeys },
-      queues: env.jobs.queues,
-      logger: silentLogger,
-      intervalSeconds: 3600,
-    });
+    const reconciler = reconcilerFor(env.db, noEffects, env.jobs.queues);
     const holder = new pg.Client({ connectionString: workerDatabaseUrl() });
     let overdue: string | undefined;
     await holder.connect();

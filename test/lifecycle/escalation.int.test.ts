@@ -5,12 +5,11 @@ import { verifyAuditLog } from "../../src/domain/audit/audit.service.ts";
 import { serviceContext } from "../../src/domain/context.ts";
 import { escalateRequest } from "../../src/domain/requests/escalation.service.ts";
 import { jobTable } from "../../src/jobs/queues.ts";
-import { Reconciler } from "../../src/jobs/reconciler.ts";
 import { graphql } from "../graphql/index.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
 import { CreateApproverGroup } from "../helpers/documents.ts";
 import { approve, createPolicy, createRequest, enableControl, rawId } from "../helpers/fixtures.ts";
-import { silentLogger } from "../helpers/jobs.ts";
+import { reconcilerFor } from "../helpers/jobs.ts";
 import { decisionLink, startMailingApp, submitDecision } from "../helpers/mail.ts";
 import { databaseSnapshot } from "../helpers/snapshot.ts";
 
@@ -332,12 +331,7 @@ describe("escalation", () => {
     for (const id of [overdue, ahead]) {
       await runtime.queues.queue("escalateRequest").remove(jobTable.escalateRequest.jobId(id));
     }
-    const reconciler = new Reconciler({
-      deps: { db: t.db, effects: runtime.effects, auditKeys: testAuditKeys },
-      queues: runtime.queues,
-      logger: silentLogger,
-      intervalSeconds: 3600,
-    });
+    const reconciler = reconcilerFor(t.db, runtime.effects, runtime.queues);
     const report = await reconciler.runOnce();
     expect(report?.escalatedRequests).toBeGreaterThanOrEqual(1);
     expect(report?.requeued?.escalations).toBeGreaterThanOrEqual(1);

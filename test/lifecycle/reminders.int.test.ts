@@ -5,9 +5,8 @@ import { ValidationError } from "../../src/domain/errors.ts";
 import { nextReminder, remindApprovers } from "../../src/domain/requests/reminders.service.ts";
 import { approveAccessRequest } from "../../src/domain/requests/requests.service.ts";
 import { jobTable } from "../../src/jobs/queues.ts";
-import { Reconciler } from "../../src/jobs/reconciler.ts";
 import { testAuditKeys } from "../helpers/audit-keys.ts";
-import { contextFor, type Fabrikam, insertPendingRequests, prepareFabrikam, silentLogger } from "../helpers/jobs.ts";
+import { contextFor, type Fabrikam, insertPendingRequests, prepareFabrikam, reconcilerFor } from "../helpers/jobs.ts";
 import { startMailingApp } from "../helpers/mail.ts";
 import { waitFor } from "../helpers/processes.ts";
 
@@ -112,12 +111,7 @@ describe("reminders to approvers", () => {
     const { t, runtime } = mailing;
     const request = await requestFiledAgo(hour);
     await runtime.queues.queue("remindApprovers").remove(jobTable.remindApprovers.jobId(request.id));
-    const reconciler = new Reconciler({
-      deps: { db: t.db, effects: runtime.effects, auditKeys: testAuditKeys },
-      queues: runtime.queues,
-      logger: silentLogger,
-      intervalSeconds: 3600,
-    });
+    const reconciler = reconcilerFor(t.db, runtime.effects, runtime.queues);
     const report = await reconciler.runOnce();
     expect(report?.requeued?.reminders).toBeGreaterThanOrEqual(1);
     const job = await reminderJob(request.id);

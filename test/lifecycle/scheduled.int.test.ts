@@ -1,11 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobTable } from "../../src/jobs/queues.ts";
-import { Reconciler } from "../../src/jobs/reconciler.ts";
 import { graphql } from "../graphql/index.ts";
-import { testAuditKeys } from "../helpers/audit-keys.ts";
 import { approve, checkTask, createPolicy, enableControl, rawId, targetsOf } from "../helpers/fixtures.ts";
-import { silentLogger } from "../helpers/jobs.ts";
+import { reconcilerFor } from "../helpers/jobs.ts";
 import { startMailingApp } from "../helpers/mail.ts";
 import { waitFor } from "../helpers/processes.ts";
 
@@ -147,12 +145,7 @@ describe("scheduled start", () => {
       data: { startsAt: new Date(Date.now() - 1000) },
     });
 
-    const reconciler = new Reconciler({
-      deps: { db: t.db, effects: runtime.effects, auditKeys: testAuditKeys },
-      queues: runtime.queues,
-      logger: silentLogger,
-      intervalSeconds: 3600,
-    });
+    const reconciler = reconcilerFor(t.db, runtime.effects, runtime.queues);
     const report = await reconciler.runOnce();
     expect(report?.startedAuthorizations).toBeGreaterThanOrEqual(1);
     expect((await grantOf(near.id)).status).toBe("ACTIVE");
