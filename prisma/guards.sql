@@ -13,17 +13,26 @@ BEGIN
 END
 $$;
 
+-- A trigger is (re)created only when it is missing or disabled: every other start takes no
+-- lock on these tables, since dropping a trigger locks its table exclusively and an
+-- instance starting beside running ones deadlocked with their audit appends.
 DO $$
 DECLARE
   audited text;
+  guard record;
 BEGIN
   FOREACH audited IN ARRAY ARRAY['AuditEvent', 'TaskExecution', 'AuditCheckpoint'] LOOP
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', audited || '_append_only', audited);
-    EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON %I FOR EACH ROW EXECUTE FUNCTION "elevate_refuse_change"()',
-      audited || '_append_only', audited);
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', audited || '_no_truncate', audited);
-    EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION "elevate_refuse_change"()',
-      audited || '_no_truncate', audited);
+    FOR guard IN SELECT * FROM (VALUES
+        (audited || '_append_only', 'BEFORE UPDATE OR DELETE', 'FOR EACH ROW'),
+        (audited || '_no_truncate', 'BEFORE TRUNCATE', 'FOR EACH STATEMENT')) AS g(name, timing, level)
+    LOOP
+      IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                     WHERE tgrelid = format('%I', audited)::regclass AND tgname = guard.name AND tgenabled <> 'D') THEN
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', guard.name, audited);
+        EXECUTE format('CREATE TRIGGER %I %s ON %I %s EXECUTE FUNCTION "elevate_refuse_change"()',
+          guard.name, guard.timing, audited, guard.level);
+      END IF;
+    END LOOP;
   END LOOP;
 END
 $$;
