@@ -77,4 +77,30 @@ describe("migrations", () => {
       expect(runs.filter((run) => run.status === "rejected")).toEqual([]);
     });
   });
+
+  it("apply again beside running instances without locking the audit tables, and restore a disabled guard", async () => {
+    await withScratchDatabase(serverUrl, async (url) => {
+      await applyMigrations(url);
+      const running = new pg.Client({ connectionString: url });
+      await running.connect();
+      try {
+        // An instance's open transaction over the audit tables: a lock the restart asked
+        // for would wait for it (and deadlocked with its appends), so the restart must not ask.
+        await running.query("BEGIN");
+        await running.query('LOCK TABLE "AuditEvent", "TaskExecution", "AuditCheckpoint" IN ACCESS SHARE MODE');
+        await applyMigrations(url);
+        await running.query("ROLLBACK");
+
+        await running.query('ALTER TABLE "AuditEvent" DISABLE TRIGGER "AuditEvent_append_only"');
+        await applyMigrations(url);
+        const guards = await running.query<{ tgname: string; tgenabled: string }>(
+          `SELECT tgname, tgenabled FROM pg_trigger WHERE tgname LIKE '%\\_append\\_only' OR tgname LIKE '%\\_no\\_truncate' ORDER BY 1`,
+        );
+        expect(guards.rows).toHaveLength(6);
+        expect(guards.rows.every((row) => row.tgenabled === "O")).toBe(true);
+      } finally {
+        await running.end();
+      }
+    });
+  });
 });
