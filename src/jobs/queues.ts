@@ -16,6 +16,12 @@ interface JobDefinition<Payload extends z.ZodType> {
   jobId: (subjectId: string) => string;
   /** Jobs processed at once by one worker process. */
   concurrency: number;
+  /**
+   * "deadline": a transition due at a moment (an expiry, a grant's start or end);
+   * "follow-up": work a transition causes (mail, webhooks), which waits in a worker
+   * while deadline jobs run there (deadlines-first.ts); "other": neither.
+   */
+  lane: "deadline" | "follow-up" | "other";
   options: JobsOptions;
 }
 
@@ -52,6 +58,7 @@ export const jobTable = {
     jobId: (requestId) => `expire-${requestId}`,
     // Mostly waiting: the jobs running together expire in one transition (expire-request.processor.ts).
     concurrency: 100,
+    lane: "deadline",
     options: transitionJobOptions,
   }),
   endAuthorization: defineJob({
@@ -60,6 +67,7 @@ export const jobTable = {
     subjectId: (payload) => payload.authorizationId,
     jobId: (authorizationId) => `end-${authorizationId}`,
     concurrency: 5,
+    lane: "deadline",
     options: transitionJobOptions,
   }),
   activateAuthorization: defineJob({
@@ -68,6 +76,7 @@ export const jobTable = {
     subjectId: (payload) => payload.authorizationId,
     jobId: (authorizationId) => `start-${authorizationId}`,
     concurrency: 5,
+    lane: "deadline",
     options: transitionJobOptions,
   }),
   noticeExpiring: defineJob({
@@ -76,6 +85,7 @@ export const jobTable = {
     subjectId: (payload) => payload.authorizationId,
     jobId: (authorizationId) => `expiring-${authorizationId}`,
     concurrency: 5,
+    lane: "other",
     options: transitionJobOptions,
   }),
   remindApprovers: defineJob({
@@ -85,6 +95,7 @@ export const jobTable = {
     subjectId: (payload) => payload.requestId,
     jobId: (requestId) => `remind-${requestId}`,
     concurrency: 5,
+    lane: "other",
     options: transitionJobOptions,
   }),
   escalateRequest: defineJob({
@@ -93,6 +104,7 @@ export const jobTable = {
     subjectId: (payload) => payload.requestId,
     jobId: (requestId) => `escalate-${requestId}`,
     concurrency: 5,
+    lane: "other",
     options: transitionJobOptions,
   }),
   sendMail: defineJob({
@@ -104,6 +116,7 @@ export const jobTable = {
     // approvers at once, and at 5 the worker sat idle half the time while mail queued.
     concurrency: 25,
     // An SMTP server refusing for a while: retry with backoff for about an hour.
+    lane: "follow-up",
     options: { ...transitionJobOptions, attempts: 12, backoff: { type: "exponential", delay: 2000 } },
   }),
   deliverWebhook: defineJob({
@@ -114,6 +127,7 @@ export const jobTable = {
     jobId: (subject) => `webhook-${subject}`,
     concurrency: 10,
     // Attempts and backoff come from WEBHOOK_ATTEMPTS and WEBHOOK_RETRY_SECONDS (jobOptions of JobQueues).
+    lane: "follow-up",
     options: { ...transitionJobOptions, attempts: 8, backoff: { type: "exponential", delay: 30_000 } },
   }),
 };

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { Metrics } from "../observability/metrics.ts";
 import { isRequestId, withRequestId } from "../observability/request-context.ts";
 import { activateAuthorizationProcessor } from "./activate-authorization.processor.ts";
+import { DeadlinesFirst } from "./deadlines-first.ts";
 import { deliverWebhookProcessor } from "./deliver-webhook.processor.ts";
 import { endAuthorizationProcessor } from "./end-authorization.processor.ts";
 import { escalateRequestProcessor } from "./escalate-request.processor.ts";
@@ -26,6 +27,12 @@ const processors: { [K in JobKind]: (deps: ProcessorDeps) => JobProcessor } = {
   sendMail: sendMailProcessor,
   deliverWebhook: deliverWebhookProcessor,
 };
+
+/**
+ * Longest follow-up work (mail, webhooks) waits for the deadline jobs running beside
+ * it: a burst of expiries gets the CPU first, its mail goes out at most this late.
+ */
+const followUpMaxWaitMs = 10_000;
 
 export interface WorkerOptions {
   /** A connection with `maxRetriesPerRequest: null`; each worker duplicates it for blocking reads. */
@@ -64,6 +71,20 @@ export interface JobWorkers {
 /** Starts one BullMQ worker per queue of the job table. */
 export function startWorkers({ connection, prefix, deps, logger, metrics }: WorkerOptions): JobWorkers {
   const inFlight = new Set<Promise<unknown>>();
+  const deadlinesFirst = new DeadlinesFirst(followUpMaxWaitMs);
+  const inLane = (kind: JobKind, processor: JobProcessor): JobProcessor => {
+    switch (jobTable[kind].lane) {
+      case "deadline":
+        return (job, token) => deadlinesFirst.deadline(() => processor(job, token));
+      case "follow-up":
+        return async (job, token) => {
+          await deadlinesFirst.followUp();
+          return processor(job, token);
+        };
+      case "other":
+        return processor;
+    }
+  };
   const tracked =
     (processor: JobProcessor): JobProcessor =>
     (job, token) => {
@@ -79,7 +100,7 @@ export function startWorkers({ connection, prefix, deps, logger, metrics }: Work
       return work;
     };
   const workers = jobKinds.map((kind) => {
-    const worker = new Worker(jobTable[kind].queue, tracked(processors[kind](deps)), {
+    const worker = new Worker(jobTable[kind].queue, tracked(inLane(kind, processors[kind](deps))), {
       connection,
       prefix: queuePrefix(prefix),
       concurrency: jobTable[kind].concurrency,
