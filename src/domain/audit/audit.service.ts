@@ -1,4 +1,5 @@
 import type { Db, Prisma, Tx } from "../../db/client.ts";
+import { uuidv7 } from "../webhooks/uuid.ts";
 import {
   type AuditReport,
   AuditVerifier,
@@ -88,7 +89,17 @@ export async function appendAudit(
   });
   let sequence = last?.sequence ?? 0;
   let prevHash = last?.hash ?? genesisHash;
-  const rows: Prisma.AuditEventCreateManyInput[] = [];
+  // Column by column: the rows go as one array per column.
+  const rows = {
+    id: [] as string[],
+    sequence: [] as number[],
+    action: [] as string[],
+    subjectId: [] as (string | null)[],
+    details: [] as string[],
+    prevHash: [] as string[],
+    hash: [] as string[],
+    mac: [] as string[],
+  };
   for (const entry of entries) {
     sequence += 1;
     // Round-trip through JSON so the hash covers exactly what jsonb stores.
@@ -103,10 +114,27 @@ export async function appendAudit(
       details,
     };
     const hash = chainHash(prevHash, record);
-    rows.push({ ...record, prevHash, hash, mac: eventMac(keys, hash) });
+    // Time-ordered by when it is written, as the column default (uuid(7)) would make it.
+    rows.id.push(uuidv7());
+    rows.sequence.push(sequence);
+    rows.action.push(record.action);
+    rows.subjectId.push(record.subjectId);
+    rows.details.push(JSON.stringify(details));
+    rows.prevHash.push(prevHash);
+    rows.hash.push(hash);
+    rows.mac.push(eventMac(keys, hash));
     prevHash = hash;
   }
-  await tx.auditEvent.createMany({ data: rows });
+  // One statement of one shape whatever the count: Prisma compiles every createMany
+  // afresh (it caches no createMany plan), which was a tenth of the worker's time in a
+  // burst of expiries appended 500 at a time.
+  await tx.$executeRaw`
+    INSERT INTO "AuditEvent" (id, "organizationId", sequence, at, "actorId", action, "subjectId", details, "prevHash", hash, mac)
+    SELECT e.id, ${organizationId}::uuid, e.sequence, ${at}::timestamptz, ${actorId}::uuid, e.action, e."subjectId",
+           e.details, e."prevHash", e.hash, e.mac
+    FROM unnest(${rows.id}::uuid[], ${rows.sequence}::int[], ${rows.action}::text[], ${rows.subjectId}::text[],
+                ${rows.details}::jsonb[], ${rows.prevHash}::text[], ${rows.hash}::text[], ${rows.mac}::text[])
+      AS e(id, sequence, action, "subjectId", details, "prevHash", hash, mac)`;
 }
 
 const executionColumns = {

@@ -1,5 +1,6 @@
 import type { Db } from "../../db/client.ts";
 import type { TransitionScope } from "../transition.ts";
+import { uuidv7 } from "../webhooks/uuid.ts";
 
 /** Every notification the domain sends: the one list, which src/email must render each of. */
 export const mailTemplates = [
@@ -39,9 +40,19 @@ export type OutgoingMail =
   /** To an admin: `occasion` tells one disabling of the endpoint from a later one. */
   | { template: "webhook-disabled"; recipientId: string; webhookEndpointId: string; occasion: string };
 
-function rowOf(organizationId: string, correlationId: string | null, mail: OutgoingMail) {
+/** An outbox row, each column set: the rows of a batch go to the database column by column. */
+interface MailRow {
+  template: MailTemplate;
+  recipientId: string;
+  correlationId: string | null;
+  requestId: string | null;
+  authorizationId: string | null;
+  webhookEndpointId: string | null;
+  dedupeKey: string;
+}
+
+function rowOf(correlationId: string | null, mail: OutgoingMail): MailRow {
   const common = {
-    organizationId,
     template: mail.template,
     recipientId: mail.recipientId,
     correlationId: ("correlationId" in mail ? mail.correlationId : undefined) ?? correlationId,
@@ -49,6 +60,8 @@ function rowOf(organizationId: string, correlationId: string | null, mail: Outgo
   if (mail.template === "webhook-disabled") {
     return {
       ...common,
+      requestId: null,
+      authorizationId: null,
       webhookEndpointId: mail.webhookEndpointId,
       dedupeKey: `${mail.template}:${mail.webhookEndpointId}:${mail.occasion}:${mail.recipientId}`,
     };
@@ -57,6 +70,7 @@ function rowOf(organizationId: string, correlationId: string | null, mail: Outgo
     ...common,
     requestId: mail.requestId,
     authorizationId: mail.authorizationId ?? null,
+    webhookEndpointId: null,
     dedupeKey: `${mail.template}:${mail.requestId}:${mail.recipientId}${mail.occasion ? `:${mail.occasion}` : ""}`,
   };
 }
@@ -72,8 +86,20 @@ export async function queueMail(
   mails: OutgoingMail[],
 ): Promise<void> {
   if (mails.length === 0) return;
-  const rows = mails.map((mail) => rowOf(organizationId, correlationId, mail));
-  await tx.emailMessage.createMany({ data: rows, skipDuplicates: true });
+  const rows = mails.map((mail) => rowOf(correlationId, mail));
+  const column = (key: keyof MailRow) => rows.map((row) => row[key]);
+  // One statement of one shape whatever the count (Prisma compiles every createMany
+  // afresh); the dedupe key's conflict skips a message already queued.
+  await tx.$executeRaw`
+    INSERT INTO "EmailMessage" (id, "organizationId", template, "recipientId", "requestId", "authorizationId",
+                                "webhookEndpointId", "dedupeKey", "correlationId")
+    SELECT m.id, ${organizationId}::uuid, m.template, m."recipientId", m."requestId", m."authorizationId",
+           m."webhookEndpointId", m."dedupeKey", m."correlationId"
+    FROM unnest(${rows.map(() => uuidv7())}::uuid[], ${column("template")}::text[], ${column("recipientId")}::uuid[],
+                ${column("requestId")}::uuid[], ${column("authorizationId")}::uuid[], ${column("webhookEndpointId")}::uuid[],
+                ${column("dedupeKey")}::text[], ${column("correlationId")}::text[])
+      AS m(id, template, "recipientId", "requestId", "authorizationId", "webhookEndpointId", "dedupeKey", "correlationId")
+    ON CONFLICT DO NOTHING`;
   const queued = await tx.emailMessage.findMany({
     where: { dedupeKey: { in: rows.map((row) => row.dedupeKey) }, status: "QUEUED" },
     select: { id: true },
