@@ -41,4 +41,19 @@ describe("batched statements", () => {
     runs[3]!.finish();
     expect(await Promise.all(answers)).toEqual(["connection lost", "row 2", "row 3", "row 4", "row 5"]);
   });
+
+  it("with gatherTurn, sends the calls of one turn together, and those of a later turn in another statement", async () => {
+    const { runs, run } = controlled();
+    const call = batched(run, { maxBatch: 10, gatherTurn: true });
+    const first = [call(1), call(2), call(3)];
+    expect(runs).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(runs.map((r) => r.items)).toEqual([[1, 2, 3]]);
+    const later = call(4);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(runs.map((r) => r.items)).toEqual([[1, 2, 3], [4]]);
+    runs[0]!.finish();
+    runs[1]!.finish();
+    expect(await Promise.all([...first, later])).toEqual(["row 1", "row 2", "row 3", "row 4"]);
+  });
 });

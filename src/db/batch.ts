@@ -6,12 +6,26 @@
  */
 export function batched<I, O>(
   run: (items: I[]) => Promise<O[]>,
-  { maxBatch, inFlight = 2 }: { maxBatch: number; inFlight?: number },
+  {
+    maxBatch,
+    inFlight = 2,
+    gatherTurn = false,
+  }: {
+    maxBatch: number;
+    inFlight?: number;
+    /**
+     * Also gather the calls of one turn of the event loop before the first statement:
+     * for callers that arrive together (one event fanned out to every open stream),
+     * where a lone call going at once would split them into several statements.
+     */
+    gatherTurn?: boolean;
+  },
 ): (item: I) => Promise<O> {
   let waiting: { item: I; resolve: (value: O) => void; reject: (error: unknown) => void }[] = [];
   let running = 0;
+  let gathering = false;
   const next = (): void => {
-    if (waiting.length === 0 || running >= inFlight) return;
+    if (waiting.length === 0 || running >= inFlight || gathering) return;
     const batch = waiting.slice(0, maxBatch);
     waiting = waiting.slice(batch.length);
     running++;
@@ -32,6 +46,12 @@ export function batched<I, O>(
   return (item) =>
     new Promise<O>((resolve, reject) => {
       waiting.push({ item, resolve, reject });
-      next();
+      if (!gatherTurn) return next();
+      if (gathering) return;
+      gathering = true;
+      setImmediate(() => {
+        gathering = false;
+        next();
+      });
     });
 }

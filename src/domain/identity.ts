@@ -168,7 +168,7 @@ export function actorById(db: Db, organizationId: string, userId: string): Promi
           return user?.organizationId === organizationId ? toActor(user) : null;
         });
       },
-      { maxBatch: 1000 },
+      { maxBatch: 1000, gatherTurn: true },
     );
     lookups.set(db, lookup);
   }

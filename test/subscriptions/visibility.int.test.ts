@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeId } from "../../src/domain/validation.ts";
 import type { TestApp } from "../helpers/app.ts";
 import {
   CancelRequest,
@@ -11,6 +12,7 @@ import {
 } from "../helpers/documents.ts";
 import { approve, createPolicy, createRequest, enableControl } from "../helpers/fixtures.ts";
 import { waitFor } from "../helpers/processes.ts";
+import { statementsDuring } from "../helpers/statements.ts";
 import {
   expectType,
   isRefusal,
@@ -251,5 +253,46 @@ describe("who receives which request event", () => {
     }
     expect(totals("approver1@fabrikam.com")).toBeLessThan(totals("approver2@fabrikam.com"));
     expect(totals("requester@contoso.com")).toBeLessThan(totals("admin@contoso.com"));
+  });
+
+  it("reads an event for all the streams it reaches in a few statements, not two per stream", async () => {
+    // A Fabrikam requester's request: its readers, its approvers and the requester receive it.
+    const [requestId, facts] = [...requests].find(
+      ([, request]) => request.org === "Fabrikam" && request.requester === "requester@fabrikam.com",
+    )!;
+    const receiving = subscriptions.filter(
+      (entry) => (!entry.requestId || entry.requestId === requestId) && maySee(entry.user, facts),
+    );
+    const others = subscriptions.filter((entry) => !receiving.includes(entry));
+    const counts = () => subscriptions.map(({ subscriber }) => subscriber.events.length);
+    const before = counts();
+    const { organizationId } = await t.db.accessRequest.findUniqueOrThrow({
+      where: { id: decodeId("AccessRequest", requestId)! },
+      select: { organizationId: true },
+    });
+    // The same event published again, so that only the streams' reads run meanwhile.
+    const { statements } = await statementsDuring(async () => {
+      await counting.bus.publishRequestEvent({
+        type: "CREATED",
+        requestId: decodeId("AccessRequest", requestId)!,
+        organizationId,
+        at: new Date().toISOString(),
+      });
+      await waitFor(
+        "every stream that may see it to receive it",
+        async () => receiving.every((entry) => entry.subscriber.events.length > before[subscriptions.indexOf(entry)]!),
+        { timeoutMs: 5_000 },
+      );
+    });
+    expect(receiving.length).toBeGreaterThan(40);
+    // Read one stream at a time, each of the 58 streams rereads its subscriber and the
+    // request (195 statements, counted before the change); shared, it is a few per distinct
+    // visibility filter (5 here) and selection (about 20).
+    expect(statements).toBeLessThan(receiving.length / 2);
+    await sleep(500);
+    const after = counts();
+    for (const entry of others) expect(after[subscriptions.indexOf(entry)]).toBe(before[subscriptions.indexOf(entry)]);
+    for (const entry of receiving)
+      expect(after[subscriptions.indexOf(entry)]).toBe(before[subscriptions.indexOf(entry)]! + 1);
   });
 });

@@ -1,6 +1,8 @@
 import { GraphQLError } from "graphql";
+import { batched } from "../../../db/batch.ts";
+import type { AccessRequest, Db } from "../../../db/client.ts";
 import type { Actor } from "../../../domain/context.ts";
-import { RateLimitedError } from "../../../domain/errors.ts";
+import { NotFoundError, RateLimitedError } from "../../../domain/errors.ts";
 import type { AccessRequestEventMessage } from "../../../domain/events.ts";
 import { decodeId } from "../../../domain/validation.ts";
 import { visibleRequests } from "../../../domain/visibility.ts";
@@ -26,17 +28,63 @@ export const AccessRequestEventTypeEnum = builder.enumType("AccessRequestEventTy
 /** An event as one subscriber receives it: read with what that subscriber may see now. */
 type DeliveredEvent = AccessRequestEventMessage & { viewer: Actor };
 
+/** A read of one request through one visibility filter, with the selection a stream asked for. */
+interface StreamRead {
+  requestId: string;
+  viewer: Actor;
+  query: object;
+}
+
+type StreamReader = (read: StreamRead) => Promise<AccessRequest | null>;
+const readers = new WeakMap<Db, StreamReader>();
+
+/**
+ * The request as `viewer` may see it now, or null. An event reaches every open stream
+ * of the organization at once (500 on an instance, most of them held by a few users),
+ * so concurrent reads gather (src/db/batch.ts) and those with the same request, filter
+ * and selection share one statement: a handful of statements per event instead of two
+ * per stream. Each read still starts after it was asked, so a removed approver or a
+ * demoted user sees nothing from the next event on.
+ */
+function readForStream(db: Db, read: StreamRead): Promise<AccessRequest | null> {
+  let reader = readers.get(db);
+  if (!reader) {
+    reader = batched<StreamRead, AccessRequest | null>(
+      (reads) => {
+        const shared = new Map<string, Promise<AccessRequest | null>>();
+        return Promise.all(
+          reads.map(({ requestId, viewer, query }) => {
+            // The filter, not the user, is the key: two subscribers with the same filter see the same.
+            const where = { id: requestId, AND: [visibleRequests(viewer)] };
+            const key = JSON.stringify([where, query]);
+            let row = shared.get(key);
+            if (!row) {
+              row = db.accessRequest.findFirst({ ...query, where });
+              shared.set(key, row);
+            }
+            return row;
+          }),
+        );
+      },
+      { maxBatch: 1000, gatherTurn: true },
+    );
+    readers.set(db, reader);
+  }
+  return reader(read);
+}
+
 const AccessRequestEvent = builder.objectRef<DeliveredEvent>("AccessRequestEvent").implement({
   fields: (t) => ({
     type: t.expose("type", { type: AccessRequestEventTypeEnum }),
     at: t.field({ type: "DateTime", resolve: (event) => new Date(event.at) }),
     request: t.prismaField({
       type: "AccessRequest",
-      resolve: (query, event, _args, ctx) =>
-        ctx.db.accessRequest.findFirstOrThrow({
-          ...query,
-          where: { id: event.requestId, AND: [visibleRequests(event.viewer)] },
-        }),
+      resolve: async (query, event, _args, ctx) => {
+        const request = await readForStream(ctx.db, { requestId: event.requestId, viewer: event.viewer, query });
+        // Visible when the event was let through, gone or hidden since (deleted, or the viewer demoted).
+        if (!request) throw new NotFoundError("request", "access request you may see");
+        return request;
+      },
     }),
   }),
 });
@@ -112,8 +160,10 @@ async function* visibleEvents(ctx: GraphQLContext, requestId: string | null): As
       if (requestId && event.requestId !== requestId) continue;
       const viewer = await ctx.reloadActor();
       if (!viewer) return;
-      const visible = await ctx.db.accessRequest.count({
-        where: { id: event.requestId, AND: [visibleRequests(viewer)] },
+      const visible = await readForStream(ctx.db, {
+        requestId: event.requestId,
+        viewer,
+        query: { select: { id: true } },
       });
       if (visible) yield { ...event, viewer };
     }
