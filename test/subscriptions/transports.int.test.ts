@@ -119,6 +119,44 @@ describe("accessRequestChanged over SSE and WebSocket", () => {
     });
   });
 
+  it("answers every selection of the event's request: the stream's own, and aliases selecting other fields", async () => {
+    // The first `request` is what the stream reads each event with; the others are read when answered.
+    const query = `subscription {
+      accessRequestChanged {
+        type
+        request { id reason requester { email } }
+        short: request { id }
+        other: request { status target requester { displayName } }
+      }
+    }`;
+    const token = await t.tokenFor("admin@fabrikam.com");
+    const controller = new AbortController();
+    const response = await listeningAfter(counting, () =>
+      fetch(`${baseUrl}/graphql`, {
+        method: "POST",
+        headers: { accept: "text/event-stream", "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query }),
+        signal: controller.signal,
+      }),
+    );
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const target = nextTarget();
+    const requestId = await createRequest(t, target);
+    let text = "";
+    while (!/event: next\ndata: .*\n\n/.test(text)) text += (await reader.read()).value ?? "";
+    controller.abort();
+    const payload = JSON.parse(/event: next\ndata: (.*)\n\n/.exec(text)![1]!) as { data: unknown; errors?: unknown };
+    expect(payload.errors).toBeUndefined();
+    expect(payload.data).toEqual({
+      accessRequestChanged: {
+        type: "CREATED",
+        request: { id: requestId, reason: expect.any(String), requester: { email: "requester@fabrikam.com" } },
+        short: { id: requestId },
+        other: { status: "PENDING", target, requester: { displayName: expect.any(String) } },
+      },
+    });
+  });
+
   it("refuses an SSE subscription without a valid token with 401 and sends no event", async () => {
     const other = await generateDevIssuerKey();
     const user = await t.db.user.findFirstOrThrow({ where: { email: "admin@fabrikam.com" } });

@@ -1,3 +1,4 @@
+import { queryFromInfo } from "@pothos/plugin-prisma";
 import { GraphQLError } from "graphql";
 import { batched } from "../../../db/batch.ts";
 import type { AccessRequest, Db } from "../../../db/client.ts";
@@ -25,8 +26,11 @@ export const AccessRequestEventTypeEnum = builder.enumType("AccessRequestEventTy
   ] as const,
 });
 
-/** An event as one subscriber receives it: read with what that subscriber may see now. */
-type DeliveredEvent = AccessRequestEventMessage & { viewer: Actor };
+/**
+ * An event as one subscriber receives it: its request read, with the stream's selection,
+ * through what that subscriber may see now.
+ */
+type DeliveredEvent = AccessRequestEventMessage & { viewer: Actor; request: AccessRequest; query: object };
 
 /** A read of one request through one visibility filter, with the selection a stream asked for. */
 interface StreamRead {
@@ -80,6 +84,9 @@ const AccessRequestEvent = builder.objectRef<DeliveredEvent>("AccessRequestEvent
     request: t.prismaField({
       type: "AccessRequest",
       resolve: async (query, event, _args, ctx) => {
+        // The row the event was let through with, when read with this selection (the
+        // stream's, planned at subscribe); another selection is read now, as visible now.
+        if (JSON.stringify(query) === JSON.stringify(event.query)) return event.request;
         const request = await readForStream(ctx.db, { requestId: event.requestId, viewer: event.viewer, query });
         // Visible when the event was let through, gone or hidden since (deleted, or the viewer demoted).
         if (!request) throw new NotFoundError("request", "access request you may see");
@@ -145,7 +152,11 @@ const subscriberCheckMs = 5000;
  * removed user stops receiving at once; the stream ends when the user is gone
  * (checked on every event and on an interval) or the token expires (over SSE; a WebSocket closes whole, see GraphQLContext.overWebSocket).
  */
-async function* visibleEvents(ctx: GraphQLContext, requestId: string | null): AsyncGenerator<DeliveredEvent> {
+async function* visibleEvents(
+  ctx: GraphQLContext,
+  requestId: string | null,
+  query: object,
+): AsyncGenerator<DeliveredEvent> {
   const source = ctx.events.requestEvents(ctx.actor.organizationId);
   const end = () => void source.return?.();
   const cancelExpiry = ctx.overWebSocket ? () => {} : atTokenExpiry(ctx.tokenExpiresAt, end);
@@ -160,12 +171,8 @@ async function* visibleEvents(ctx: GraphQLContext, requestId: string | null): As
       if (requestId && event.requestId !== requestId) continue;
       const viewer = await ctx.reloadActor();
       if (!viewer) return;
-      const visible = await readForStream(ctx.db, {
-        requestId: event.requestId,
-        viewer,
-        query: { select: { id: true } },
-      });
-      if (visible) yield { ...event, viewer };
+      const request = await readForStream(ctx.db, { requestId: event.requestId, viewer, query });
+      if (request) yield { ...event, viewer, request, query };
     }
   } finally {
     clearInterval(check);
@@ -180,9 +187,12 @@ builder.subscriptionField("accessRequestChanged", (t) =>
     description:
       "Events the caller may see: their own requests, requests they may decide, everything for admins and auditors. With requestId (global ID or GUID): that one.",
     args: { requestId: t.arg.id() },
-    subscribe: async (_root, args, ctx) => {
+    subscribe: async (_root, args, ctx, info) => {
       const requestId = args.requestId ? (decodeId("AccessRequest", String(args.requestId)) ?? "none") : null;
-      return holdingSlot(visibleEvents(ctx, requestId), await openSlot(ctx));
+      // What the stream selects of each event's request, planned once: the read that lets
+      // an event through is the one it is answered with.
+      const query = queryFromInfo({ context: ctx, info, path: ["request"] });
+      return holdingSlot(visibleEvents(ctx, requestId, query), await openSlot(ctx));
     },
     resolve: (event) => event,
   }),
