@@ -30,7 +30,7 @@ export const AccessRequestEventTypeEnum = builder.enumType("AccessRequestEventTy
  * An event as one subscriber receives it: its request read, with the stream's selection,
  * through what that subscriber may see now.
  */
-type DeliveredEvent = AccessRequestEventMessage & { viewer: Actor; request: AccessRequest; query: object };
+type DeliveredEvent = AccessRequestEventMessage & { viewer: Actor; request: AccessRequest; selection: string };
 
 /** A read of one request through one visibility filter, with the selection a stream asked for. */
 interface StreamRead {
@@ -86,7 +86,7 @@ const AccessRequestEvent = builder.objectRef<DeliveredEvent>("AccessRequestEvent
       resolve: async (query, event, _args, ctx) => {
         // The row the event was let through with, when read with this selection (the
         // stream's, planned at subscribe); another selection is read now, as visible now.
-        if (JSON.stringify(query) === JSON.stringify(event.query)) return event.request;
+        if (JSON.stringify(query) === event.selection) return event.request;
         const request = await readForStream(ctx.db, { requestId: event.requestId, viewer: event.viewer, query });
         // Visible when the event was let through, gone or hidden since (deleted, or the viewer demoted).
         if (!request) throw new NotFoundError("request", "access request you may see");
@@ -157,6 +157,7 @@ async function* visibleEvents(
   requestId: string | null,
   query: object,
 ): AsyncGenerator<DeliveredEvent> {
+  const selection = JSON.stringify(query);
   const source = ctx.events.requestEvents(ctx.actor.organizationId);
   const end = () => void source.return?.();
   const cancelExpiry = ctx.overWebSocket ? () => {} : atTokenExpiry(ctx.tokenExpiresAt, end);
@@ -172,7 +173,7 @@ async function* visibleEvents(
       const viewer = await ctx.reloadActor();
       if (!viewer) return;
       const request = await readForStream(ctx.db, { requestId: event.requestId, viewer, query });
-      if (request) yield { ...event, viewer, request, query };
+      if (request) yield { ...event, viewer, request, selection };
     }
   } finally {
     clearInterval(check);
