@@ -115,8 +115,8 @@ export const jobTable = {
     // A job mostly waits (PostgreSQL, the SMTP server): a request mails each of its
     // approvers at once, and at 5 the worker sat idle half the time while mail queued.
     concurrency: 25,
-    // An SMTP server refusing for a while: retry with backoff for about an hour.
     lane: "follow-up",
+    // An SMTP server refusing for a while: retry with backoff for about an hour.
     options: { ...transitionJobOptions, attempts: 12, backoff: { type: "exponential", delay: 2000 } },
   }),
   deliverWebhook: defineJob({
@@ -126,8 +126,8 @@ export const jobTable = {
     subjectId: (payload) => `${payload.deliveryId}-${payload.replay}`,
     jobId: (subject) => `webhook-${subject}`,
     concurrency: 10,
-    // Attempts and backoff come from WEBHOOK_ATTEMPTS and WEBHOOK_RETRY_SECONDS (jobOptions of JobQueues).
     lane: "follow-up",
+    // Attempts and backoff come from WEBHOOK_ATTEMPTS and WEBHOOK_RETRY_SECONDS (jobOptions of JobQueues).
     options: { ...transitionJobOptions, attempts: 8, backoff: { type: "exponential", delay: 30_000 } },
   }),
 };
