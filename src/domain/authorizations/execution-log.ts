@@ -1,5 +1,5 @@
 import { batched } from "../../db/batch.ts";
-import { type AuthorizeReason, type Db, Prisma } from "../../db/client.ts";
+import { type AuthorizeReason, type Db, type PreparedStatement, Prisma, queryPrepared } from "../../db/client.ts";
 import { uuidv7 } from "../webhooks/uuid.ts";
 
 /** One authorizeTask answer, as the execution log keeps it. */
@@ -37,35 +37,25 @@ export type LogOutcome = "logged" | "refused" | "stale";
  * and its "AccessRequest" r: any change of either row (status, window, terms) gives it
  * another version, since PostgreSQL writes every update as a new row version (xmin).
  */
-export const grantVersion = Prisma.sql`a.id::text || ':' || a.xmin::text || ':' || r.xmin::text`;
+const grantVersionSql = `a.id::text || ':' || a.xmin::text || ':' || r.xmin::text`;
+export const grantVersion = Prisma.raw(grantVersionSql);
 
-/** Rows of one INSERT at most (13 parameters each, far below PostgreSQL's 65,535). */
+/** Rows of one INSERT at most (one array per column, so only the statement's size bounds it). */
 const maxBatch = 500;
 
 /**
- * One INSERT, one commit, for the executions of concurrent calls. The database has the
- * last word over anything the verdict was decided on in memory: a row is written only
- * while its caller is an active user (and an enforcement service, when it asks for
- * someone else), so a caller deactivated a moment ago on another instance is refused,
- * not answered; and only while the user's grants in their window at the execution's
- * time are, row version for row version, the ones the verdict saw, so a grant revoked,
- * ended, extended or approved a moment ago makes the call decide again, never answer
- * from what it saw before.
+ * The executions of concurrent calls, one array per column. A row is written only while
+ * its caller is an active user (and an enforcement service, when it asks for someone
+ * else), and only while the user's grants in their window at the execution's time are,
+ * row version for row version, the ones the verdict saw ("grants": their versions, sorted,
+ * joined by commas; "entryIds": the catalog entries they were read for, joined the same way).
  */
-async function insertExecutions(
-  db: Db,
-  batch: { id: string; row: ExecutionRow; seen: GrantsSeen | null }[],
-): Promise<LogOutcome[]> {
-  const values = batch.map(
-    ({ id, row, seen }) =>
-      Prisma.sql`(${id}::uuid, ${row.organizationId}::uuid, ${row.userId}::uuid, ${row.callerId}::uuid, ${row.task}::text,
-        ${row.resolvedTask}::text, ${row.allowed}::boolean, ${row.reason}::"AuthorizeReason", ${row.authorizationId}::uuid,
-        ${row.parameters === null || row.parameters === undefined ? null : JSON.stringify(row.parameters)}::jsonb,
-        ${row.at}::timestamptz, ${seen?.entryIds ?? null}::uuid[], ${seen?.grants ?? null}::text[])`,
-  );
-  const rows = await db.$queryRaw<{ id: string; permitted: boolean; current: boolean }[]>`
+const insertExecutionsStatement: PreparedStatement = {
+  name: "elevate_insert_executions",
+  text: `
     WITH v AS (
-      SELECT * FROM (VALUES ${Prisma.join(values)})
+      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::boolean[],
+                           $8::"AuthorizeReason"[], $9::uuid[], $10::jsonb[], $11::timestamptz[], $12::text[], $13::text[])
         AS v(id, "organizationId", "userId", "callerId", task, "resolvedTask", allowed, reason, "authorizationId",
              parameters, at, "entryIds", grants)
     ), checked AS (
@@ -74,10 +64,10 @@ async function insertExecutions(
                 WHERE caller.id = v."callerId" AND caller."organizationId" = v."organizationId" AND caller.active
                   AND (v."userId" = v."callerId" OR 'ENFORCER' = ANY(caller.roles))) AS permitted,
         v."entryIds" IS NULL OR v.grants = (
-          SELECT COALESCE(array_agg(${grantVersion} ORDER BY ${grantVersion} COLLATE "C"), '{}')
+          SELECT COALESCE(string_agg(${grantVersionSql}, ',' ORDER BY ${grantVersionSql} COLLATE "C"), '')
           FROM "AccessAuthorization" a JOIN "AccessRequest" r ON r.id = a."requestId"
-          WHERE a."userId" = v."userId" AND a."catalogEntryId" = ANY(v."entryIds") AND a.status IN ('ACTIVE', 'SCHEDULED')
-            AND a."startsAt" <= v.at AND a."endsAt" > v.at) AS current
+          WHERE a."userId" = v."userId" AND a."catalogEntryId" = ANY(string_to_array(v."entryIds", ',')::uuid[])
+            AND a.status IN ('ACTIVE', 'SCHEDULED') AND a."startsAt" <= v.at AND a."endsAt" > v.at) AS current
       FROM v
     ), inserted AS (
       INSERT INTO "TaskExecution" (id, "organizationId", "userId", "callerId", task, "resolvedTask", allowed, reason,
@@ -87,7 +77,42 @@ async function insertExecutions(
       FROM checked WHERE permitted AND current
       RETURNING id
     )
-    SELECT id::text, permitted, current FROM checked`;
+    SELECT id::text, permitted, current FROM checked`,
+};
+
+/**
+ * One INSERT, one commit, for the executions of concurrent calls, as a prepared statement
+ * (src/db/client.ts: sent on every call, it is the hot path's one statement). The database
+ * has the last word over anything the verdict was decided on in memory: a caller
+ * deactivated a moment ago on another instance is refused, not answered, and a grant
+ * revoked, ended, extended or approved a moment ago makes the call decide again, never
+ * answer from what it saw before.
+ */
+async function insertExecutions(
+  db: Db,
+  batch: { id: string; row: ExecutionRow; seen: GrantsSeen | null }[],
+): Promise<LogOutcome[]> {
+  const rows = await queryPrepared<{ id: string; permitted: boolean; current: boolean }>(
+    db,
+    insertExecutionsStatement,
+    [
+      batch.map(({ id }) => id),
+      batch.map(({ row }) => row.organizationId),
+      batch.map(({ row }) => row.userId),
+      batch.map(({ row }) => row.callerId),
+      batch.map(({ row }) => row.task),
+      batch.map(({ row }) => row.resolvedTask),
+      batch.map(({ row }) => row.allowed),
+      batch.map(({ row }) => row.reason),
+      batch.map(({ row }) => row.authorizationId),
+      batch.map(({ row }) =>
+        row.parameters === null || row.parameters === undefined ? null : JSON.stringify(row.parameters),
+      ),
+      batch.map(({ row }) => row.at),
+      batch.map(({ seen }) => seen?.entryIds.join(",") ?? null),
+      batch.map(({ seen }) => seen?.grants.join(",") ?? null),
+    ],
+  );
   const outcomes = new Map(
     rows.map((row) => [row.id, row.permitted ? (row.current ? "logged" : "stale") : "refused"] as const),
   );
