@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appendAudit } from "../src/domain/audit/audit.service.ts";
 import { encodeGlobalId } from "../src/domain/global-id.ts";
 import { graphql } from "./graphql/index.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
+import { testAuditKeys } from "./helpers/audit-keys.ts";
 import { approve, createPolicy, createRequest, enableControl, rawId } from "./helpers/fixtures.ts";
 
 // The list filters the console and the command line search with: each narrows what
@@ -134,6 +136,60 @@ describe("auditEvents", () => {
       filter: { from: new Date().toISOString(), to: new Date(Date.now() - 1000).toISOString() },
     });
     expect(reversed.errors?.[0]?.extensions).toMatchObject({ code: "VALIDATION", field: "filter.to" });
+  });
+});
+
+describe("auditEvents from a time on", () => {
+  it("are every event at or after it, in chain order, though transactions' clocks wrote them out of order", async () => {
+    // Contoso's chain, written by hand: each append is a transaction with its own clock,
+    // and one that took the chain's lock later may have read its clock earlier.
+    const contoso = await t.db.organization.findUniqueOrThrow({ where: { name: "Contoso" } });
+    // After the seed's events (their chainAt is their time of writing).
+    const base = Date.now() + 3600_000;
+    const minutes = (n: number) => new Date(base + n * 60_000);
+    const append = (at: Date, subjectId: string) =>
+      t.db.$transaction((tx) =>
+        appendAudit(tx, testAuditKeys, contoso.id, null, at, [
+          { action: "Set-ElevatedAccessApprovalPolicy", subjectId, details: {} },
+        ]),
+      );
+    await append(minutes(20), "first");
+    await append(minutes(10), "second, its clock ten minutes behind");
+    await append(minutes(30), "third");
+    const written = await t.db.auditEvent.findMany({
+      where: { organizationId: contoso.id, subjectId: { not: null }, at: { gte: minutes(0) } },
+      orderBy: { sequence: "asc" },
+    });
+    expect(written.map((event) => [event.subjectId, event.at, event.chainAt])).toEqual([
+      ["first", minutes(20), minutes(20)],
+      ["second, its clock ten minutes behind", minutes(10), minutes(20)],
+      ["third", minutes(30), minutes(30)],
+    ]);
+
+    const subjectsFrom = async (from: Date, order: "OLDEST_FIRST" | "NEWEST_FIRST", first?: number) => {
+      const { auditEvents } = await t.as("admin@contoso.com", AuditEvents, {
+        filter: { from: from.toISOString() },
+        order,
+        first,
+      });
+      return [auditEvents.totalCount, auditEvents.edges.map((edge) => edge.node.subjectId)];
+    };
+    // From before all three: the second's own time comes first, its place in the chain does not.
+    expect(await subjectsFrom(minutes(5), "OLDEST_FIRST")).toEqual([
+      3,
+      ["first", "second, its clock ten minutes behind", "third"],
+    ]);
+    expect(await subjectsFrom(minutes(5), "NEWEST_FIRST")).toEqual([
+      3,
+      ["third", "second, its clock ten minutes behind", "first"],
+    ]);
+    expect(await subjectsFrom(minutes(5), "OLDEST_FIRST", 2)).toEqual([
+      3,
+      ["first", "second, its clock ten minutes behind"],
+    ]);
+    // Between the second's time and the first's: the second is before it, though after the first in the chain.
+    expect(await subjectsFrom(minutes(15), "OLDEST_FIRST")).toEqual([2, ["first", "third"]]);
+    expect(await subjectsFrom(minutes(25), "OLDEST_FIRST")).toEqual([1, ["third"]]);
   });
 });
 

@@ -1,8 +1,9 @@
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { withScratchDatabase } from "../src/db/database.ts";
-import { applyMigrations, diffDatamodels, latestSnapshot, schemaPath } from "../src/db/schema-engine.ts";
+import { applyMigrations, diffDatamodels, latestSnapshot, migrationsDir, schemaPath } from "../src/db/schema-engine.ts";
 import { serverUrl } from "./setup/test-env.ts";
 
 /** Everything about a database's public schema that a migration can change. */
@@ -100,6 +101,58 @@ describe("migrations", () => {
         expect(guards.rows.every((row) => row.tgenabled === "O")).toBe(true);
       } finally {
         await running.end();
+      }
+    });
+  });
+
+  it("give the audit events written before chainAt their chain's latest time so far, and keep the guard on", async () => {
+    const migration = await readFile(
+      path.join(migrationsDir, "20261127084559_audit_chain_at", "migration.sql"),
+      "utf8",
+    );
+    await withScratchDatabase(serverUrl, async (url) => {
+      await applyMigrations(url);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        // The schema before the migration, with events written then: out of their clocks'
+        // order within one chain, and a second chain beside it.
+        await client.query(`ALTER TABLE "AuditEvent" DROP COLUMN "chainAt"`);
+        const { rows: orgs } = await client.query<{ id: string }>(
+          `INSERT INTO "Organization" (id, "tenantId", name) VALUES
+             (gen_random_uuid(), 'a', 'A'), (gen_random_uuid(), 'b', 'B') RETURNING id`,
+        );
+        const events: [string, number, string][] = [
+          [orgs[0]!.id, 1, "2026-01-01T10:00:00Z"],
+          [orgs[0]!.id, 2, "2026-01-01T09:00:00Z"],
+          [orgs[0]!.id, 3, "2026-01-01T11:00:00Z"],
+          [orgs[1]!.id, 1, "2026-01-01T08:00:00Z"],
+        ];
+        for (const [organizationId, sequence, at] of events) {
+          await client.query(
+            `INSERT INTO "AuditEvent" (id, "organizationId", sequence, at, action, details, "prevHash", hash)
+             VALUES (gen_random_uuid(), $1, $2, $3, 'Set-ElevatedAccessApprovalPolicy', '{}', '', '')`,
+            [organizationId, sequence, at],
+          );
+        }
+        // As the schema engine runs it: statement by statement (it has no function bodies).
+        for (const statement of migration.split(/;\s*\n/).filter((text) => text.replace(/--.*$/gm, "").trim())) {
+          await client.query(statement);
+        }
+        const { rows } = await client.query<{ org: number; sequence: number; chainAt: Date }>(
+          `SELECT CASE "organizationId" WHEN $1 THEN 0 ELSE 1 END AS org, sequence, "chainAt"
+           FROM "AuditEvent" ORDER BY 1, 2`,
+          [orgs[0]!.id],
+        );
+        expect(rows.map((row) => [row.org, row.sequence, row.chainAt.toISOString()])).toEqual([
+          [0, 1, "2026-01-01T10:00:00.000Z"],
+          [0, 2, "2026-01-01T10:00:00.000Z"],
+          [0, 3, "2026-01-01T11:00:00.000Z"],
+          [1, 1, "2026-01-01T08:00:00.000Z"],
+        ]);
+        await expect(client.query(`UPDATE "AuditEvent" SET action = 'x'`)).rejects.toThrow(/append-only/);
+      } finally {
+        await client.end();
       }
     });
   });

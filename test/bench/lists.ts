@@ -127,12 +127,21 @@ async function generate(db: Db, fabrikam: Fabrikam) {
        JOIN bench_grants a ON a.rn = 1 + (x.g * 31) % (SELECT count(*) FROM bench_grants)`,
       [organizationId, enforcer.id, sizes.executions],
     );
+    // A year of history appended after the seed's events, which were written a moment ago,
+    // would be a chain whose times run a year backwards; an organization's chain runs
+    // forwards (chainAt in prisma/schema.prisma), so the seed's events move to the year's start.
+    await client.query(
+      `UPDATE "AuditEvent" SET at = at - interval '366 days', "chainAt" = "chainAt" - interval '366 days'
+       WHERE "organizationId" = $1`,
+      [organizationId],
+    );
     const head = await db.auditEvent.findFirstOrThrow({ where: { organizationId }, orderBy: { sequence: "desc" } });
     const hash = (n: string) => `encode(sha256(('bench ' || ${n})::bytea), 'hex')`;
     await step(
       "audit events",
-      `INSERT INTO "AuditEvent" (id, "organizationId", sequence, at, "actorId", action, "subjectId", details, "prevHash", hash)
-       SELECT pg_temp.uuid7(t, md5(g::text)), $1, $2 + g, t, p.ids[1 + (g * 31) % p.n],
+      `INSERT INTO "AuditEvent" (id, "organizationId", sequence, at, "chainAt", "actorId", action, "subjectId", details,
+         "prevHash", hash)
+       SELECT pg_temp.uuid7(t, md5(g::text)), $1, $2 + g, t, GREATEST(t, $5), p.ids[1 + (g * 31) % p.n],
          CASE WHEN h < 35 THEN 'New-ElevatedAccessRequest' WHEN h < 60 THEN 'Approve-ElevatedAccessRequest'
               WHEN h < 68 THEN 'Deny-ElevatedAccessRequest' WHEN h < 83 THEN 'Expire-ElevatedAccessRequest'
               WHEN h < 90 THEN 'End-ElevatedAccessAuthorization' WHEN h < 95 THEN 'Cancel-ElevatedAccessRequest'
@@ -142,7 +151,7 @@ async function generate(db: Db, fabrikam: Fabrikam) {
        FROM (SELECT g, (g::bigint * 7919 % 100)::int h, now() - interval '365 days' * (1 - g::float8 / $4) t
              FROM generate_series(1, $4) g) x
        CROSS JOIN bench_people p`,
-      [organizationId, head.sequence, head.hash, sizes.auditEvents],
+      [organizationId, head.sequence, head.hash, sizes.auditEvents, head.chainAt],
     );
     // What autovacuum would have done by the time a database grows this big: statistics,
     // and the visibility map that index-only scans need.

@@ -37,7 +37,22 @@ export function auditFilter(
   if (filter?.from && filter?.to && filter.from > filter.to) {
     throw new ValidationError("filter.to", "must not be before filter.from");
   }
-  if (filter?.from) and.push({ at: { gte: filter.from } });
+  // Every event at or after `from` has a chainAt at or after it too (chainAt is the chain's
+  // latest time so far), and those lie on the chain from one sequence on: the index on
+  // chainAt starts there instead of scanning the whole chain before it.
+  if (filter?.from) and.push({ at: { gte: filter.from } }, { chainAt: { gte: filter.from } });
   if (filter?.to) and.push({ at: { lt: filter.to } });
   return { AND: and };
+}
+
+/**
+ * Chain order (by sequence), oldest or newest first. With `from`, by chainAt first: the
+ * same order, since chainAt never decreases along the chain, in the terms of the index
+ * that starts at `from`. Only then: the other filters' indexes are in sequence order.
+ */
+export function auditOrder(
+  filter: AuditFilter | null | undefined,
+  direction: Prisma.SortOrder,
+): Prisma.AuditEventOrderByWithRelationInput[] {
+  return filter?.from ? [{ chainAt: direction }, { sequence: direction }] : [{ sequence: direction }];
 }

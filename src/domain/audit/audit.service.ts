@@ -85,8 +85,10 @@ export async function appendAudit(
   const last = await tx.auditEvent.findFirst({
     where: { organizationId },
     orderBy: { sequence: "desc" },
-    select: { sequence: true, hash: true },
+    select: { sequence: true, hash: true, chainAt: true },
   });
+  // The chain's latest time so far: this transaction's clock may be behind the event before it.
+  const chainAt = last && last.chainAt > at ? last.chainAt : at;
   let sequence = last?.sequence ?? 0;
   let prevHash = last?.hash ?? genesisHash;
   // Column by column: the rows go as one array per column.
@@ -129,9 +131,10 @@ export async function appendAudit(
   // afresh (it caches no createMany plan), which was a tenth of the worker's time in a
   // burst of expiries appended 500 at a time.
   await tx.$executeRaw`
-    INSERT INTO "AuditEvent" (id, "organizationId", sequence, at, "actorId", action, "subjectId", details, "prevHash", hash, mac)
-    SELECT e.id, ${organizationId}::uuid, e.sequence, ${at}::timestamptz, ${actorId}::uuid, e.action, e."subjectId",
-           e.details, e."prevHash", e.hash, e.mac
+    INSERT INTO "AuditEvent" (id, "organizationId", sequence, at, "chainAt", "actorId", action, "subjectId", details,
+                              "prevHash", hash, mac)
+    SELECT e.id, ${organizationId}::uuid, e.sequence, ${at}::timestamptz, ${chainAt}::timestamptz, ${actorId}::uuid,
+           e.action, e."subjectId", e.details, e."prevHash", e.hash, e.mac
     FROM unnest(${rows.id}::uuid[], ${rows.sequence}::int[], ${rows.action}::text[], ${rows.subjectId}::text[],
                 ${rows.details}::jsonb[], ${rows.prevHash}::text[], ${rows.hash}::text[], ${rows.mac}::text[])
       AS e(id, sequence, action, "subjectId", details, "prevHash", hash, mac)`;
@@ -226,7 +229,8 @@ export type ExportLine =
 export async function* exportAuditTrail(db: Db, organizationId: string): AsyncGenerator<ExportLine> {
   const checkpoints = await db.auditCheckpoint.findMany({ where: { organizationId }, orderBy: { number: "asc" } });
   for (const { id: _id, ...checkpoint } of checkpoints) yield { kind: "checkpoint", ...checkpoint };
-  for await (const { id: _id, mac: _mac, ...event } of auditEventsInOrder(db, organizationId)) {
+  // chainAt is an index aid of this database, not part of what the chain proves.
+  for await (const { id: _id, mac: _mac, chainAt: _chainAt, ...event } of auditEventsInOrder(db, organizationId)) {
     yield { kind: "event", ...event };
   }
   for await (const execution of executionsInOrder(db, organizationId, { until: new Date(8.64e15) })) {

@@ -1,6 +1,6 @@
 import { verifyAuditLog } from "../../../domain/audit/audit.service.ts";
 import type { AuditReport } from "../../../domain/audit/audit-chain.ts";
-import { type AuditFilter, auditFilter } from "../../../domain/audit/audit-filter.ts";
+import { type AuditFilter, auditFilter, auditOrder } from "../../../domain/audit/audit-filter.ts";
 import { builder } from "../../builder.ts";
 
 builder.prismaNode("AuditEvent", {
@@ -111,7 +111,7 @@ builder.queryFields((t) => ({
         ctx.db.auditEvent.findMany({
           ...query,
           where: auditFilter(ctx.actor.organizationId, toFilter(args.filter)),
-          orderBy: { sequence: args.order === "NEWEST_FIRST" ? "desc" : "asc" },
+          orderBy: auditOrder(toFilter(args.filter), args.order === "NEWEST_FIRST" ? "desc" : "asc"),
         }),
     },
     { name: "AuditEventConnection" },
