@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import mjml2html from "mjml";
 import { projectRoot } from "../config/project-root.ts";
 import { escapeHtml } from "./format.ts";
+import { mjmlToHtml } from "./mjml-thread.ts";
 import { layoutPlaceholders, type TemplateName, type TemplateVars, templateNames, templates } from "./templates.ts";
 
 export interface RenderedEmail {
@@ -32,42 +32,57 @@ interface CompiledTemplate {
   slots: Slot[];
 }
 
-const compiled = new Map<TemplateName, Promise<CompiledTemplate>>();
+let compiled: Map<TemplateName, Promise<CompiledTemplate>> | undefined;
 
+/** A template's compiled HTML. The first template asked for compiles them all, in one MJML thread. */
 function compiledTemplate(name: TemplateName): Promise<CompiledTemplate> {
-  let template = compiled.get(name);
-  if (!template) {
-    template = compile(name);
-    compiled.set(name, template);
-  }
-  return template;
+  compiled ??= compileAll();
+  return compiled.get(name)!;
 }
 
-async function compile(name: TemplateName): Promise<CompiledTemplate> {
-  const definition = templates[name];
-  const [layout, body] = await Promise.all([
-    readFile(path.join(emailsDir, layoutFile), "utf8"),
-    readFile(path.join(emailsDir, definition.mjml), "utf8"),
-  ]);
-  const slotAt = layout.indexOf(contentSlot);
-  if (slotAt < 0 || layout.includes(contentSlot, slotAt + 1)) {
-    throw new EmailTemplateError(`${layoutFile} must contain ${contentSlot} exactly once`);
-  }
-  const beforeSlot = layout.slice(0, slotAt);
-  const afterSlot = layout.slice(slotAt + contentSlot.length);
-  let html: string;
-  try {
-    ({ html } = await mjml2html(beforeSlot + body + afterSlot, {
-      validationLevel: "strict",
-      keepComments: false,
+function compileAll(): Map<TemplateName, Promise<CompiledTemplate>> {
+  const sources = Promise.all(
+    templateNames.map(async (name) => {
+      const definition = templates[name];
+      const [layout, body] = await Promise.all([
+        readFile(path.join(emailsDir, layoutFile), "utf8"),
+        readFile(path.join(emailsDir, definition.mjml), "utf8"),
+      ]);
+      const slotAt = layout.indexOf(contentSlot);
+      if (slotAt < 0 || layout.includes(contentSlot, slotAt + 1)) {
+        throw new EmailTemplateError(`${layoutFile} must contain ${contentSlot} exactly once`);
+      }
+      const beforeSlot = layout.slice(0, slotAt);
+      const afterSlot = layout.slice(slotAt + contentSlot.length);
+      return { source: beforeSlot + body + afterSlot, locate: sourceLocator(beforeSlot, body, definition.mjml) };
+    }),
+  );
+  const results = sources.then((all) =>
+    mjmlToHtml(
+      all.map(({ source }) => source),
       // No web-font links: fetching them would tell a third party when each message is opened.
-      fonts: {},
-    }));
-  } catch (error) {
-    const details = errorDetails(error, sourceLocator(beforeSlot, body, definition.mjml));
-    throw new EmailTemplateError(`${name}: MJML compilation failed\n${details}`, { cause: error });
-  }
-  return cutAtPlaceholders(name, html, [...layoutPlaceholders, ...definition.placeholders]);
+      { validationLevel: "strict", keepComments: false, fonts: {} },
+    ),
+  );
+  return new Map(
+    templateNames.map((name, index) => {
+      const template = Promise.all([sources, results]).then(([all, outcomes]) => {
+        const outcome = outcomes[index]!;
+        if ("error" in outcome) {
+          const details = outcome.error.errors
+            ? outcome.error.errors
+                .map((entry) => `  ${all[index]!.locate(entry.line)} (${entry.tagName}): ${entry.message}`)
+                .join("\n")
+            : outcome.error.message;
+          throw new EmailTemplateError(`${name}: MJML compilation failed\n${details}`);
+        }
+        return cutAtPlaceholders(name, outcome.html, [...layoutPlaceholders, ...templates[name].placeholders]);
+      });
+      // Asked for or not, a broken template is no unhandled rejection: each caller still sees it.
+      template.catch(() => {});
+      return [name, template] as const;
+    }),
+  );
 }
 
 /** MJML reports lines of the layout and fragment joined together; map them back to the file the author edits. */
@@ -79,16 +94,6 @@ function sourceLocator(beforeSlot: string, body: string, bodyFile: string): (lin
     if (line < slotLine + bodyLines) return `${bodyFile}:${line - slotLine + 1}`;
     return `${layoutFile}:${line - bodyLines + 1}`;
   };
-}
-
-function errorDetails(error: unknown, locate: (line: number) => string): string {
-  const validationErrors = (error as { errors?: unknown }).errors;
-  if (!Array.isArray(validationErrors)) return error instanceof Error ? error.message : String(error);
-  return validationErrors
-    .map((entry: { line: number; tagName: string; message: string }) => {
-      return `  ${locate(entry.line)} (${entry.tagName}): ${entry.message}`;
-    })
-    .join("\n");
 }
 
 function cutAtPlaceholders(name: TemplateName, html: string, declared: readonly string[]): CompiledTemplate {
@@ -140,7 +145,7 @@ function singleLine(value: string): string {
   return value.replace(/[\p{Cc}\s]+/gu, " ").trim();
 }
 
-/** Renders one message; the template's MJML is compiled on first use and reused afterwards. */
+/** Renders one message; the templates' MJML is compiled on first use and reused afterwards. */
 export async function renderEmail<N extends TemplateName>(name: N, vars: TemplateVars<N>): Promise<RenderedEmail> {
   const definition = templates[name];
   const subject = singleLine(definition.subject(vars));
