@@ -30,6 +30,10 @@ RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && n
 
 FROM node:26-slim
 ENV NODE_ENV=production
+# glibc's allocator keeps what Node's threads free in an arena per thread and gives little
+# of it back: two arenas, and trimming what is free above 128 KB, keep an idle worker at
+# about 160 MB instead of 235 (docs/benchmarks.md, memory; the bench's BENCH_DIST=1 uses these).
+ENV MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072
 WORKDIR /app
 # Owned by root and read-only to the app: the process cannot change its own code.
 COPY package.json ./

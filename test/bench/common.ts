@@ -1,5 +1,6 @@
 // What every part of `npm run bench` shares: the mode, autocannon at 32 connections, and
 // the one table the run prints.
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import path from "node:path";
@@ -18,7 +19,8 @@ export const connections = 32;
 
 /**
  * How a part starts an entry point: from source under tsx, or with BENCH_DIST=1 from
- * the build `npm run build` wrote (what `npm run start:prod` runs); with BENCH_CPU_PROF
+ * the build `npm run build` wrote (what `npm run start:prod` runs), with the memory
+ * allocator settings of the production image (its Dockerfile's MALLOC_ variables); with BENCH_CPU_PROF
  * under `node --cpu-prof`, writing its profile there on exit; with BENCH_NODE_FLAGS, those
  * flags given to node.
  */
@@ -27,9 +29,14 @@ export function entryPoint(name: "server" | "worker"): { command: NodeCommand } 
   const profile = dir ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(dir)] : [];
   // E.g. "--max-semi-space-size=4": what V8's heap settings do to the memory rows.
   const flags = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
-  const entry =
-    process.env.BENCH_DIST === "1" ? [`dist/src/main/${name}.js`] : ["--import", "tsx", `src/main/${name}.ts`];
-  return { command: { args: [...flags, ...profile, ...entry], cwd: repoRoot } };
+  if (process.env.BENCH_DIST !== "1") {
+    return { command: { args: [...flags, ...profile, "--import", "tsx", `src/main/${name}.ts`], cwd: repoRoot } };
+  }
+  const dockerfile = readFileSync(path.join(repoRoot, "Dockerfile"), "utf8");
+  const allocator = Object.fromEntries(
+    [...dockerfile.matchAll(/\b(MALLOC_[A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]),
+  );
+  return { command: { args: [...flags, ...profile, `dist/src/main/${name}.js`], cwd: repoRoot, env: allocator } };
 }
 export const seconds = quick ? 3 : 15;
 export const warmupSeconds = quick ? 1 : 3;

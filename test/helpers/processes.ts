@@ -122,6 +122,8 @@ export interface ServiceProcess {
 export interface NodeCommand {
   args: string[];
   cwd: string;
+  /** Variables the process starts with beyond the service's own (the image's allocator settings). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -150,6 +152,7 @@ function spawnService(command: NodeCommand, queuePrefix: string, env: Record<str
       // The test process's own audit keys, so it can verify what its processes wrote.
       AUDIT_KEY: testAuditKeys.macKey.toString("base64"),
       AUDIT_SIGNING_KEY_FILE: testSigningKeyFile(),
+      ...command.env,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -119,6 +119,8 @@ describe("Dockerfile", () => {
     expect(user).toBeDefined();
     expect(user).not.toMatch(/^(root|0)(:|$)/);
     expect(argsOf(final, "ENV").some((args) => /\bNODE_ENV[= ]production\b/.test(args))).toBe(true);
+    // The allocator settings the memory measurements were made with (docs/benchmarks.md).
+    expect(argsOf(final, "ENV").join(" ")).toMatch(/\bMALLOC_ARENA_MAX=2\b.*\bMALLOC_TRIM_THRESHOLD_=131072\b/);
     expect(words(argsOf(final, "CMD"))).toMatch(/"node",\s*"dist\/src\/main\/server\.js"/);
     const runtimeInstall = stages
       .flatMap((stage) => argsOf(stage, "RUN"))
