@@ -15,6 +15,10 @@ const pools = new WeakMap<Db, pg.Pool>();
  */
 export function createDb(databaseUrl: string, options: { max?: number } = {}): Db {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
+  // An idle connection that breaks (PostgreSQL restarted, the connection cut) leaves the
+  // pool, and the next query opens another; unheard, its error would end the process when
+  // it broke before Prisma's adapter added its own listener (the pool's first use was ours).
+  pool.on("error", () => {});
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   // A burst (approvals of one organization queue on its audit-chain head) waits for a
   // connection instead of failing at Prisma's default 2 s wait; a stuck transaction is

@@ -1,3 +1,4 @@
+import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { createDb, type Db, queryPrepared } from "../../src/db/client.ts";
 import { workerDatabaseUrl } from "../setup/test-env.ts";
@@ -17,6 +18,25 @@ describe("queryPrepared", () => {
       expect(await queryPrepared(db, sum, [40, 2])).toEqual([{ n: 42 }]);
       expect(await prepared()).toEqual([{ name: sum.name, calls: 2n }]);
     } finally {
+      await db.$disconnect();
+    }
+  });
+
+  it("opens another connection when its idle one was cut, even before Prisma used the pool", async () => {
+    const db = createDb(workerDatabaseUrl(), { max: 1 });
+    const admin = new pg.Client({ connectionString: workerDatabaseUrl() });
+    await admin.connect();
+    try {
+      const pid = { name: "elevate_test_pid", text: "SELECT pg_backend_pid() AS pid" };
+      const [first] = await queryPrepared<{ pid: number }>(db, pid, []);
+      await admin.query("SELECT pg_terminate_backend($1)", [first!.pid]);
+      // The idle connection hears that it was cut; the process must outlive that.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const [second] = await queryPrepared<{ pid: number }>(db, pid, []);
+      expect(second!.pid).not.toBe(first!.pid);
+      expect(await queryPrepared(db, sum, [2, 2])).toEqual([{ n: 4 }]);
+    } finally {
+      await admin.end();
       await db.$disconnect();
     }
   });
