@@ -40,20 +40,25 @@ function compiledTemplate(name: TemplateName): Promise<CompiledTemplate> {
   return compiled.get(name)!;
 }
 
+/** The shared layout, cut at its content slot. */
+async function layoutAroundSlot(): Promise<{ beforeSlot: string; afterSlot: string }> {
+  const layout = await readFile(path.join(emailsDir, layoutFile), "utf8");
+  const slotAt = layout.indexOf(contentSlot);
+  if (slotAt < 0 || layout.includes(contentSlot, slotAt + 1)) {
+    throw new EmailTemplateError(`${layoutFile} must contain ${contentSlot} exactly once`);
+  }
+  return { beforeSlot: layout.slice(0, slotAt), afterSlot: layout.slice(slotAt + contentSlot.length) };
+}
+
 function compileAll(): Map<TemplateName, Promise<CompiledTemplate>> {
+  const layout = layoutAroundSlot();
   const sources = Promise.all(
     templateNames.map(async (name) => {
       const definition = templates[name];
-      const [layout, body] = await Promise.all([
-        readFile(path.join(emailsDir, layoutFile), "utf8"),
+      const [{ beforeSlot, afterSlot }, body] = await Promise.all([
+        layout,
         readFile(path.join(emailsDir, definition.mjml), "utf8"),
       ]);
-      const slotAt = layout.indexOf(contentSlot);
-      if (slotAt < 0 || layout.includes(contentSlot, slotAt + 1)) {
-        throw new EmailTemplateError(`${layoutFile} must contain ${contentSlot} exactly once`);
-      }
-      const beforeSlot = layout.slice(0, slotAt);
-      const afterSlot = layout.slice(slotAt + contentSlot.length);
       return { source: beforeSlot + body + afterSlot, locate: sourceLocator(beforeSlot, body, definition.mjml) };
     }),
   );

@@ -40,7 +40,7 @@ export type LogOutcome = "logged" | "refused" | "stale";
 const grantVersionSql = `a.id::text || ':' || a.xmin::text || ':' || r.xmin::text`;
 export const grantVersion = Prisma.raw(grantVersionSql);
 
-/** Rows of one INSERT at most (one array per column, so only the statement's size bounds it). */
+/** Rows of one INSERT at most (its 13 parameters are column arrays, so PostgreSQL's 65,535 is no bound). */
 const maxBatch = 500;
 
 /**
